@@ -1,0 +1,66 @@
+/**
+ * The one message union across the worker boundary. Every request carries a client-chosen id; every
+ * response/event echoes the id of the request it belongs to, so the client can drop anything stale.
+ * Everything here is structured-cloneable (no class instances: errors travel as {code, message}).
+ */
+import type {
+  ChatMessage,
+  GenerateRequest,
+  GenerateResult,
+  LoadOptions,
+  ModelInfo,
+  ModelSource,
+  ProgressEvent,
+  TokenEvent,
+  TokenizedPrompt,
+} from '../src/engine/api';
+import type { ErrorCode } from '../src/engine/errors';
+
+export type WorkerRequest =
+  | { type: 'load'; id: number; source: ModelSource; options?: LoadOptions }
+  | { type: 'generate'; id: number; request: GenerateRequest }
+  | { type: 'tokenize'; id: number; prompt: string | ChatMessage[] }
+  /** Abort request `target` (a no-op when it already finished). Needs no answer of its own. */
+  | { type: 'cancel'; id: number; target: number }
+  | { type: 'dispose'; id: number };
+
+export type RequestType = WorkerRequest['type'];
+
+/** The value each operation resolves to, keyed by op. */
+export interface ResultValues {
+  load: ModelInfo;
+  generate: GenerateResult;
+  tokenize: TokenizedPrompt;
+  dispose: null;
+}
+export type Op = keyof ResultValues;
+
+export type ResultMessage = { [K in Op]: { type: 'result'; id: number; op: K; value: ResultValues[K] } }[Op];
+
+export type WorkerResponse =
+  | { type: 'progress'; id: number; event: ProgressEvent }
+  | { type: 'token'; id: number; event: TokenEvent }
+  | ResultMessage
+  | { type: 'error'; id: number; error: { code: ErrorCode; message: string } };
+
+const REQUEST_TYPES: readonly RequestType[] = ['load', 'generate', 'tokenize', 'cancel', 'dispose'];
+
+/** Cheap shape check for what arrives from postMessage; the engine validates the payloads themselves. */
+export function isWorkerRequest(x: unknown): x is WorkerRequest {
+  if (typeof x !== 'object' || x === null) return false;
+  const m = x as { type?: unknown; id?: unknown; target?: unknown };
+  if (!REQUEST_TYPES.includes(m.type as RequestType) || !Number.isInteger(m.id)) return false;
+  return m.type !== 'cancel' || Number.isInteger(m.target);
+}
+
+/**
+ * Buffers worth transferring instead of copying. Deduplicated (listing a buffer twice throws) and only
+ * plain ArrayBuffers (a SharedArrayBuffer cannot be transferred).
+ */
+export function transferablesOf(views: Iterable<ArrayBufferView | null | undefined>): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const v of views) {
+    if (v && v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0) out.add(v.buffer);
+  }
+  return [...out];
+}

@@ -1,0 +1,179 @@
+/**
+ * Trait packs: contrastive instructions, questions and a judge prompt for one trait.
+ * Two shapes are accepted and normalised to TraitPack: ours, and the persona-vectors JSON shape
+ * {instruction: [{pos, neg}], questions: [...], eval_prompt} whose questions are split in halves
+ * (first half for extraction, second for evaluation, so a vector is never scored on its own training prompts).
+ * Validation is JSON Schema (ajv); errors are rewritten to name the field and the problem in plain words.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { EngineError } from '../errors';
+
+export interface InstructionPair {
+  pos: string;
+  neg: string;
+}
+
+export interface TraitPack {
+  name: string;
+  description: string;
+  instructions: InstructionPair[];
+  extractionQuestions: string[];
+  evaluationQuestions: string[];
+  /** Judge prompt with {question} and {answer} slots. */
+  evalPrompt: string;
+}
+
+export interface PersonaTraitJson {
+  instruction: InstructionPair[];
+  questions: string[];
+  eval_prompt: string;
+}
+
+/** Limits: generous for real packs, small enough that a pasted file cannot stall the tab. */
+export const PACK_LIMITS = {
+  name: 80,
+  description: 2000,
+  instruction: 4000,
+  question: 4000,
+  evalPrompt: 20000,
+  maxInstructions: 200,
+  maxQuestions: 2000,
+} as const;
+
+const text = (max: number, nonEmpty = true): object =>
+  nonEmpty ? { type: 'string', minLength: 1, maxLength: max, pattern: '\\S' } : { type: 'string', maxLength: max };
+
+const pair = {
+  type: 'object',
+  required: ['pos', 'neg'],
+  additionalProperties: false,
+  properties: { pos: text(PACK_LIMITS.instruction), neg: text(PACK_LIMITS.instruction) },
+};
+const pairs = { type: 'array', minItems: 1, maxItems: PACK_LIMITS.maxInstructions, items: pair };
+const questions = (min: number): object => ({ type: 'array', minItems: min, maxItems: PACK_LIMITS.maxQuestions, items: text(PACK_LIMITS.question) });
+const evalPrompt = { ...text(PACK_LIMITS.evalPrompt), allOf: [{ type: 'string', pattern: '\\{question\\}' }, { type: 'string', pattern: '\\{answer\\}' }] };
+
+const OURS_SCHEMA = {
+  type: 'object',
+  required: ['name', 'description', 'instructions', 'extractionQuestions', 'evaluationQuestions', 'evalPrompt'],
+  additionalProperties: false,
+  properties: {
+    name: text(PACK_LIMITS.name),
+    description: text(PACK_LIMITS.description, false),
+    instructions: pairs,
+    extractionQuestions: questions(1),
+    evaluationQuestions: questions(1),
+    evalPrompt,
+  },
+};
+
+/** Lenient about extra keys: persona files from other tools may carry their own bookkeeping. */
+const PERSONA_SCHEMA = {
+  type: 'object',
+  required: ['instruction', 'questions', 'eval_prompt'],
+  properties: { instruction: pairs, questions: questions(2), eval_prompt: evalPrompt },
+};
+
+let compiled: { ours: ValidateFunction; persona: ValidateFunction } | null = null;
+function validators(): { ours: ValidateFunction; persona: ValidateFunction } {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    compiled = { ours: ajv.compile(OURS_SCHEMA), persona: ajv.compile(PERSONA_SCHEMA) };
+  }
+  return compiled;
+}
+
+/** "/instruction/2/neg" -> "instruction[2].neg" */
+function fieldPath(instancePath: string, child?: string): string {
+  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  let out = '';
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || '(pack)';
+}
+
+function describe(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `${fieldPath(e.instancePath, String(p.missingProperty))}: is required`;
+    case 'additionalProperties':
+      return `${fieldPath(e.instancePath, String(p.additionalProperty))}: is not a known field`;
+    case 'type': {
+      const t = String(p.type);
+      const noun = t === 'array' ? 'a list' : t === 'object' ? 'an object' : t === 'string' ? 'a string' : `of type ${t}`;
+      return `${fieldPath(e.instancePath)}: must be ${noun}`;
+    }
+    case 'minLength':
+      return `${fieldPath(e.instancePath)}: must be a non-empty string`;
+    case 'maxLength':
+      return `${fieldPath(e.instancePath)}: is too long (at most ${p.limit} characters)`;
+    case 'minItems':
+      return `${fieldPath(e.instancePath)}: must have at least ${p.limit} ${p.limit === 1 ? 'entry' : 'entries'}`;
+    case 'maxItems':
+      return `${fieldPath(e.instancePath)}: has too many entries (at most ${p.limit})`;
+    case 'pattern': {
+      const slot = /question|answer/.exec(String(p.pattern));
+      return slot
+        ? `${fieldPath(e.instancePath)}: must contain the {${slot[0]}} slot`
+        : `${fieldPath(e.instancePath)}: must be a non-empty string`;
+    }
+    default:
+      return `${fieldPath(e.instancePath)}: ${e.message ?? 'is invalid'}`;
+  }
+}
+
+export type PackValidation = { ok: true; pack: TraitPack } | { ok: false; errors: string[] };
+
+export const isPersonaShape = (x: unknown): boolean =>
+  typeof x === 'object' && x !== null && ('instruction' in x || 'eval_prompt' in x || ('questions' in x && !('extractionQuestions' in x)));
+
+/** Validates either shape; persona packs take name/description from `defaults` (e.g. the file name). */
+export function validateTraitPack(input: unknown, defaults: { name?: string; description?: string } = {}): PackValidation {
+  const v = validators();
+  const persona = isPersonaShape(input);
+  const check = persona ? v.persona : v.ours;
+  if (!check(input)) {
+    const errors = [...new Set((check.errors ?? []).filter((e) => e.keyword !== 'allOf').map(describe))];
+    return { ok: false, errors };
+  }
+  if (!persona) {
+    const p = input as TraitPack;
+    return { ok: true, pack: { ...p, instructions: p.instructions.map(({ pos, neg }) => ({ pos, neg })) } };
+  }
+  const j = input as PersonaTraitJson;
+  const half = Math.ceil(j.questions.length / 2);
+  return {
+    ok: true,
+    pack: {
+      name: defaults.name ?? 'imported',
+      description: defaults.description ?? '',
+      instructions: j.instruction.map(({ pos, neg }) => ({ pos, neg })),
+      extractionQuestions: j.questions.slice(0, half),
+      evaluationQuestions: j.questions.slice(half),
+      evalPrompt: j.eval_prompt,
+    },
+  };
+}
+
+/** Parses (from text or an object) and validates, throwing one bad-input error listing every problem. */
+export function parseTraitPack(input: unknown, defaults: { name?: string; description?: string } = {}): TraitPack {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (e) {
+      throw new EngineError('bad-input', `The trait pack is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const r = validateTraitPack(value, defaults);
+  if (!r.ok) throw new EngineError('bad-input', `The trait pack has ${r.errors.length} problem${r.errors.length === 1 ? '' : 's'}:\n${r.errors.join('\n')}`);
+  return r.pack;
+}
+
+/** The persona-vectors shape of a pack (questions re-joined), for export to that tool. */
+export const toPersonaJson = (p: TraitPack): PersonaTraitJson => ({
+  instruction: p.instructions.map(({ pos, neg }) => ({ pos, neg })),
+  questions: [...p.extractionQuestions, ...p.evaluationQuestions],
+  eval_prompt: p.evalPrompt,
+});

@@ -1,0 +1,128 @@
+/**
+ * One forward pass of an instrumented decoder: builds the feeds (ids, mask, positions, past KV,
+ * steering), runs the session and returns last-position logits, the new KV and requested taps.
+ */
+import { createSession, disposeTensor, readData, tensor, type Session, type Tensor } from './ort';
+import { layerFeed, type Pass } from './steerFeeds';
+import { toFloat32 } from '../f16';
+import { EngineError } from '../errors';
+import type { InstrumentedModel } from '../onnx/instrument';
+import type { ResolvedSpec } from '../steering';
+import type { Device, TapName } from '../api';
+
+export interface KvLayout { names: string[]; kvHeads: number; headDim: number; dtype: 'float32' | 'float16' }
+
+export interface Decoder {
+  readonly model: InstrumentedModel;
+  readonly kv: KvLayout;
+  readonly device: Device;
+  readonly vocabSize: number;
+  forward(step: StepInput): Promise<StepOutput>;
+  release(): Promise<void>;
+}
+
+export interface StepInput {
+  ids: number[][]; // [B, S] token ids of this pass
+  mask: number[][]; // [B, past + S]
+  positions: number[][]; // [B, S]
+  past: Record<string, Tensor> | null; // null = empty cache
+  pastLength: number;
+  steering: Map<number, ResolvedSpec[][]>; // layer → per-row specs
+  pass: Pass;
+  taps: TapName[];
+  /** Skip logits (a prefix pass whose logits nobody reads). */
+  noLogits?: boolean;
+}
+
+export interface StepOutput {
+  logits: Float32Array[] | null; // per row, last position
+  present: Record<string, Tensor>;
+  taps: Record<string, Float32Array>; // [B, S, D]
+}
+
+const ELEM: Record<number, KvLayout['dtype']> = { 1: 'float32', 10: 'float16' };
+
+function kvLayout(model: InstrumentedModel): KvLayout {
+  const past = model.inputs.filter((i) => i.name.startsWith('past_key_values.'));
+  if (!past.length) throw new EngineError('unsupported-model', 'This graph has no past_key_values inputs; a decoder with a KV cache is needed.');
+  const [, heads, , dim] = past[0].dims;
+  const dtype = ELEM[past[0].elemType];
+  if (typeof heads !== 'number' || typeof dim !== 'number' || !dtype) {
+    throw new EngineError('unsupported-model', `Cannot read the KV-cache shape from "${past[0].name}" (dims ${past[0].dims.join(', ')}, type ${past[0].elemType}).`);
+  }
+  return { names: past.map((p) => p.name.slice('past_key_values.'.length)), kvHeads: heads, headDim: dim, dtype };
+}
+
+const i64 = (rows: number[][]): Tensor =>
+  tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length]);
+
+function emptyPast(kv: KvLayout, batch: number): Record<string, Tensor> {
+  const dims = [batch, kv.kvHeads, 0, kv.headDim];
+  const empty = () => (kv.dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0));
+  return Object.fromEntries(kv.names.map((n) => [`past_key_values.${n}`, tensor(kv.dtype, empty(), dims)]));
+}
+
+function steeringFeeds(d: { model: InstrumentedModel; zero: Record<string, Tensor> }, s: StepInput): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  d.model.steer.forEach((names, layer) => {
+    const rows = s.steering.get(layer);
+    if (!rows) {
+      feeds[names.add] = d.zero.add;
+      feeds[names.ablateDir] = d.zero.dir;
+      feeds[names.ablateStrength] = d.zero.strength;
+      return;
+    }
+    const f = layerFeed(rows, s.pass, d.model.hiddenSize);
+    feeds[names.add] = tensor('float32', f.add, f.dims.add);
+    feeds[names.ablateDir] = tensor('float32', f.ablateDir, f.dims.dir);
+    feeds[names.ablateStrength] = tensor('float32', f.ablateStrength, f.dims.strength);
+  });
+  return feeds;
+}
+
+function lastLogits(data: Float32Array, dims: readonly number[]): Float32Array[] {
+  const [B, S, V] = dims;
+  return Array.from({ length: B }, (_, r) => data.slice((r * S + S - 1) * V, (r * S + S) * V));
+}
+
+export async function createDecoder(model: InstrumentedModel, opts: { device: Device; externalData: { path: string; data: Uint8Array }[]; vocabSize: number }): Promise<Decoder> {
+  const kv = kvLayout(model);
+  const presentNames = kv.names.map((n) => `present.${n}`);
+  const session: Session = await createSession(model.bytes, { device: opts.device, externalData: opts.externalData, keepOnDevice: presentNames });
+  const D = model.hiddenSize;
+  const zero = {
+    add: tensor('float32', new Float32Array(D), [1, 1, D]),
+    dir: tensor('float32', new Float32Array(D), [1, D, 1]),
+    strength: tensor('float32', new Float32Array(1), [1, 1, 1]),
+  };
+  const inputNames = new Set(model.inputs.map((i) => i.name));
+  const d = { model, zero };
+
+  async function forward(s: StepInput): Promise<StepOutput> {
+    const B = s.ids.length;
+    const feeds: Record<string, Tensor> = {
+      input_ids: i64(s.ids),
+      attention_mask: i64(s.mask),
+      ...(s.past ?? emptyPast(kv, B)),
+      ...steeringFeeds(d, s),
+    };
+    if (inputNames.has('position_ids')) feeds.position_ids = i64(s.positions);
+    if (inputNames.has('num_logits_to_keep')) feeds.num_logits_to_keep = tensor('int64', BigInt64Array.from([1n]), []);
+    const fetches = [...(s.noLogits ? [] : ['logits']), ...presentNames, ...s.taps];
+    const out = await session.run(feeds, fetches);
+    const taps: Record<string, Float32Array> = {};
+    for (const t of s.taps) taps[t] = toFloat32(await readData(out[t]));
+    const logits = s.noLogits ? null : lastLogits(toFloat32(await readData(out.logits)), out.logits.dims);
+    const present = Object.fromEntries(kv.names.map((n) => [`past_key_values.${n}`, out[`present.${n}`]]));
+    return { logits, present, taps };
+  }
+
+  return {
+    model, kv, device: opts.device, vocabSize: opts.vocabSize, forward,
+    release: async () => { await session.release(); },
+  };
+}
+
+export function disposeKv(kv: Record<string, Tensor> | null): void {
+  if (kv) for (const t of Object.values(kv)) disposeTensor(t);
+}

@@ -1,0 +1,173 @@
+/**
+ * The batched generation loop: left padding, a KV cache, per-row steering and sampling,
+ * streaming, cancellation between decode steps, and prompt-prefix reuse.
+ *
+ * Prefill always runs as two passes, prefix (all but the last prompt token) then the last
+ * token, so the prefix KV can be cached: a later request whose rows have the same tokens and no
+ * steering on prefix positions (e.g. a slider moved in `response` mode) reuses it and runs only
+ * the last token.
+ */
+import { disposeKv, type Decoder, type StepOutput } from './decoder';
+import { byLayer, touchesPrefix, type Pass } from './steerFeeds';
+import { EngineError } from '../errors';
+import type { ResolvedSpec } from '../steering';
+import type { TapName } from '../api';
+import type { Tensor } from './ort';
+
+export interface LoopRequest {
+  ids: number[][];
+  steering: ResolvedSpec[][];
+  maxNewTokens: number;
+  /** Chooses the next token of a row from its logits. */
+  pick: (row: number, logits: Float32Array) => number;
+  eos: Set<number>;
+  padId: number;
+  stopAtEos: boolean;
+  taps: TapName[];
+  signal?: AbortSignal;
+  /** Called once per row per generated token, with that step's taps at the row's last position. */
+  onToken?: (row: number, step: number, token: number, last: Record<string, Float32Array>) => void;
+}
+
+export interface LoopResult {
+  tokens: number[][];
+  padLeft: number[];
+  captures: Record<string, { shape: [number, number, number]; data: Float32Array }>;
+  prefixReused: boolean;
+}
+
+interface PrefixEntry { key: string; past: Record<string, Tensor>; taps: Record<string, Float32Array> }
+
+/** Caches the KV of one batch prefix (the latest). */
+export class PrefixCache {
+  private entry: PrefixEntry | null = null;
+  get(key: string): PrefixEntry | null {
+    return this.entry?.key === key ? this.entry : null;
+  }
+  set(e: PrefixEntry): void {
+    if (this.entry && this.entry.past !== e.past) disposeKv(this.entry.past);
+    this.entry = e;
+  }
+  owns(past: Record<string, Tensor> | null): boolean {
+    return past !== null && this.entry?.past === past;
+  }
+  clear(): void {
+    if (this.entry) disposeKv(this.entry.past);
+    this.entry = null;
+  }
+}
+
+function cancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new EngineError('cancelled', 'The generation was cancelled.');
+}
+
+function prefixKey(req: LoopRequest, prefixLength: number): string {
+  const steer = req.steering.map((specs) => specs.filter((s) => touchesPrefix([s])).map((s) =>
+    s.kind === 'add' ? [s.layer, s.positions, Array.from(s.scaled)] : [s.layer, s.positions, s.strength, Array.from(s.unit)]));
+  return JSON.stringify([req.ids.map((r) => r.slice(0, r.length - 1)), prefixLength, steer, req.taps]);
+}
+
+/** Accumulates per-pass taps into [B, S_total, D] captures. */
+class CaptureSink {
+  private parts: Record<string, { data: Float32Array; seq: number }[]> = {};
+  constructor(private readonly B: number, private readonly D: number) {}
+  add(taps: Record<string, Float32Array>): void {
+    for (const [name, data] of Object.entries(taps)) (this.parts[name] ??= []).push({ data, seq: data.length / (this.B * this.D) });
+  }
+  result(): LoopResult['captures'] {
+    const out: LoopResult['captures'] = {};
+    for (const [name, parts] of Object.entries(this.parts)) {
+      const S = parts.reduce((n, p) => n + p.seq, 0);
+      const data = new Float32Array(this.B * S * this.D);
+      for (let r = 0; r < this.B; r++) {
+        let s0 = 0;
+        for (const p of parts) {
+          data.set(p.data.subarray(r * p.seq * this.D, (r + 1) * p.seq * this.D), (r * S + s0) * this.D);
+          s0 += p.seq;
+        }
+      }
+      out[name] = { shape: [this.B, S, this.D], data };
+    }
+    return out;
+  }
+}
+
+/** The last position of each row of a pass's taps, [D] per tap per row. */
+function lastOf(taps: Record<string, Float32Array>, B: number, D: number): Record<string, Float32Array>[] {
+  return Array.from({ length: B }, (_, r) =>
+    Object.fromEntries(Object.entries(taps).map(([k, v]) => {
+      const S = v.length / (B * D);
+      return [k, v.subarray((r * S + S - 1) * D, (r * S + S) * D)];
+    })));
+}
+
+export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest): Promise<LoopResult> {
+  const B = req.ids.length;
+  const D = dec.model.hiddenSize;
+  const S0 = Math.max(...req.ids.map((r) => r.length));
+  const padLeft = req.ids.map((r) => S0 - r.length);
+  const padded = req.ids.map((r, i) => [...Array(padLeft[i]).fill(req.padId), ...r]);
+  const mask = padLeft.map((p) => Array.from({ length: S0 }, (_, j) => (j < p ? 0 : 1)));
+  const posOf = (r: number, p: number) => Math.max(0, p - padLeft[r]);
+  const steering = byLayer(req.steering, dec.model.numLayers);
+  const sink = new CaptureSink(B, D);
+  const pass = (phase: Pass['phase'], start: number, length: number): Pass => ({ phase, start, length, promptLength: S0, padLeft });
+  const positions = (start: number, length: number) => padded.map((_, r) => Array.from({ length }, (_, j) => posOf(r, start + j)));
+  const slice = (start: number, end: number) => padded.map((row) => row.slice(start, end));
+
+  // Prefill: prefix (cached) + last prompt token.
+  let past: Record<string, Tensor> | null = null;
+  let prefixReused = false;
+  if (S0 >= 2) {
+    const key = prefixKey(req, S0 - 1);
+    const hit = cache.get(key);
+    if (hit) {
+      prefixReused = true;
+      past = hit.past;
+      sink.add(hit.taps);
+    } else {
+      cancelled(req.signal);
+      const out = await dec.forward({ ids: slice(0, S0 - 1), mask: mask.map((m) => m.slice(0, S0 - 1)), positions: positions(0, S0 - 1), past: null, pastLength: 0, steering, pass: pass('prefill', 0, S0 - 1), taps: req.taps, noLogits: true });
+      past = out.present;
+      cache.set({ key, past, taps: out.taps });
+      sink.add(out.taps);
+    }
+  }
+  cancelled(req.signal);
+  let out: StepOutput = await dec.forward({ ids: slice(S0 - 1, S0), mask, positions: positions(S0 - 1, 1), past, pastLength: S0 - 1, steering, pass: pass('prefill', S0 - 1, 1), taps: req.taps });
+  sink.add(out.taps);
+
+  const tokens: number[][] = req.ids.map(() => []);
+  const done = req.ids.map(() => false);
+  const curMask = mask.map((m) => [...m]);
+  // Feeds one token per row; `last` says whether only the captures are wanted (no more sampling).
+  const decode = async (next: number[], step: number, last: boolean) => {
+    cancelled(req.signal);
+    const pos = S0 + step;
+    curMask.forEach((m) => m.push(1));
+    const prev = out.present;
+    const prevPast = past;
+    out = await dec.forward({ ids: next.map((t) => [t]), mask: curMask, positions: padded.map((_, r) => [posOf(r, pos)]), past: prev, pastLength: pos, steering, pass: pass('decode', pos, 1), taps: req.taps, noLogits: last });
+    if (!cache.owns(prevPast) && prevPast !== prev) disposeKv(prevPast);
+    past = prev;
+    sink.add(out.taps);
+  };
+  for (let step = 0; step < req.maxNewTokens; step++) {
+    const last = lastOf(out.taps, B, D);
+    const next = out.logits!.map((l, r) => (done[r] ? req.padId : req.pick(r, l)));
+    next.forEach((t, r) => {
+      if (done[r]) return;
+      tokens[r].push(t);
+      req.onToken?.(r, step, t, last[r]);
+      if (req.stopAtEos && req.eos.has(t)) done[r] = true;
+    });
+    const finished = done.every(Boolean) || step === req.maxNewTokens - 1;
+    // Captures cover generated positions too, so the final tokens get one more (logit-free) pass.
+    if (finished && req.taps.length) await decode(next, step, true);
+    if (finished) break;
+    await decode(next, step, false);
+  }
+  if (!cache.owns(past)) disposeKv(past);
+  disposeKv(out.present);
+  return { tokens, padLeft, captures: sink.result(), prefixReused };
+}

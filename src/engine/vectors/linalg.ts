@@ -1,0 +1,48 @@
+/** Small float64-accumulating helpers: activations reach 1e2..1e3 in late layers, so float32 sums drift. */
+import { EngineError } from '../errors';
+
+export type Vec = ArrayLike<number>;
+
+export function dot(a: Vec, b: Vec): number {
+  if (a.length !== b.length) throw new EngineError('bad-input', `dot: lengths differ (${a.length} vs ${b.length}).`);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export const norm = (a: Vec): number => Math.sqrt(dot(a, a));
+
+/** Unit vector in float32; a zero vector has no direction and is refused. */
+export function unit(a: Vec): Float32Array {
+  const n = norm(a);
+  if (!(n > 0)) throw new EngineError('bad-input', 'Cannot normalise a zero vector: it has no direction.');
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] / n;
+  return out;
+}
+
+/** Cosine similarity; 0 when either vector is zero (no direction, so no alignment). */
+export function cosine(a: Vec, b: Vec): number {
+  const na = norm(a);
+  const nb = norm(b);
+  return na > 0 && nb > 0 ? dot(a, b) / (na * nb) : 0;
+}
+
+/** Row i of a flat [N, D] matrix as a view. */
+export const rowOf = (m: Float32Array, d: number, i: number): Float32Array => m.subarray(i * d, (i + 1) * d);
+
+/** Number of rows of a flat [N, D] matrix, refusing ragged data. */
+export function rowCount(m: Float32Array, d: number, what: string): number {
+  if (!(d > 0) || m.length % d !== 0) throw new EngineError('bad-input', `${what}: ${m.length} values is not a whole number of rows of ${d}.`);
+  return m.length / d;
+}
+
+/** Column means of a flat [N, D] matrix, in float64. */
+export function meanRows(m: Float32Array, d: number, what: string): Float64Array {
+  const n = rowCount(m, d, what);
+  if (n === 0) throw new EngineError('bad-input', `${what}: no rows to average.`);
+  const acc = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) acc[j] += m[i * d + j];
+  for (let j = 0; j < d; j++) acc[j] /= n;
+  return acc;
+}

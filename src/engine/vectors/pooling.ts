@@ -1,0 +1,68 @@
+/**
+ * Pool a captured residual [B, S, D] into one vector per row.
+ * Rows may be left-padded in the batch, so each row says where its token 0 sits (offset);
+ * spans are [start, end) in the row's own (unpadded) token positions.
+ */
+import type { Capture } from '../api';
+import { EngineError } from '../errors';
+import type { PoolingKind } from './meta';
+
+export type Span = [start: number, end: number];
+
+export interface RowSpans {
+  /** Index along S of the row's first real token (number of left-pad positions). */
+  offset: number;
+  prompt: Span;
+  response: Span;
+}
+
+const bad = (m: string): EngineError => new EngineError('bad-input', m);
+
+/** The positions (along S) that a pooling kind averages for one row. */
+function positionsFor(kind: PoolingKind, r: RowSpans, b: number): Span {
+  const [ps, pe] = r.prompt;
+  const [rs, re] = r.response;
+  let span: Span;
+  if (kind === 'response-mean') span = [rs, re];
+  else if (kind === 'prompt-mean') span = [ps, pe];
+  else span = [pe - 1, pe];
+  if (span[1] <= span[0] || span[0] < 0) {
+    const which = kind === 'response-mean' ? 'response' : 'prompt';
+    throw bad(`Row ${b}: the ${which} span [${span[0]}, ${span[1]}) is empty, so "${kind}" pooling has nothing to average.`);
+  }
+  return [span[0] + r.offset, span[1] + r.offset];
+}
+
+/** Returns [B, D]: per row, the float64 mean of the selected positions, stored as float32. */
+export function poolCapture(capture: Capture, rows: RowSpans[], kind: PoolingKind): Float32Array {
+  const [B, S, D] = capture.shape;
+  if (capture.data.length !== B * S * D) throw bad(`Capture data has ${capture.data.length} values; shape [${B}, ${S}, ${D}] needs ${B * S * D}.`);
+  if (rows.length !== B) throw bad(`Got spans for ${rows.length} rows but the capture has ${B}.`);
+  const out = new Float32Array(B * D);
+  const acc = new Float64Array(D);
+  for (let b = 0; b < B; b++) {
+    const [s0, s1] = positionsFor(kind, rows[b], b);
+    if (s1 > S) throw bad(`Row ${b}: positions up to ${s1} requested but the capture has only ${S}.`);
+    acc.fill(0);
+    for (let s = s0; s < s1; s++) {
+      const base = (b * S + s) * D;
+      for (let j = 0; j < D; j++) acc[j] += capture.data[base + j];
+    }
+    for (let j = 0; j < D; j++) out[b * D + j] = acc[j] / (s1 - s0);
+  }
+  return out;
+}
+
+/**
+ * Spans for a left-padded batch: prompt tokens end where the longest prompt ends, then responses follow.
+ * responseLengths counts the generated tokens whose residual was captured for each row.
+ */
+export function leftPaddedSpans(promptLengths: number[], responseLengths: number[]): RowSpans[] {
+  if (promptLengths.length !== responseLengths.length) throw bad('promptLengths and responseLengths must have one entry per row.');
+  const maxPrompt = Math.max(...promptLengths);
+  return promptLengths.map((p, i) => ({
+    offset: maxPrompt - p,
+    prompt: [0, p] as Span,
+    response: [p, p + responseLengths[i]] as Span,
+  }));
+}

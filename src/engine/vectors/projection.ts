@@ -1,0 +1,55 @@
+/** Projections of residuals onto a direction, and cosine geometry between vectors and layers. */
+import type { Capture } from '../api';
+import { EngineError } from '../errors';
+import { cosine, dot, unit } from './linalg';
+import type { RowSpans } from './pooling';
+
+/**
+ * Per-token projection h · u with u = direction / |direction| (the detection score), shape [B, S] flattened.
+ * Padding positions are projected too; callers use their spans to pick real tokens.
+ */
+export function projectTokens(capture: Capture, direction: ArrayLike<number>): Float32Array {
+  const [B, S, D] = capture.shape;
+  if (direction.length !== D) throw new EngineError('bad-input', `Direction has ${direction.length} values; the capture's hidden size is ${D}.`);
+  const u = unit(direction);
+  const out = new Float32Array(B * S);
+  for (let t = 0; t < B * S; t++) out[t] = dot(capture.data.subarray(t * D, (t + 1) * D), u);
+  return out;
+}
+
+/** Mean projection over each row's response tokens; NaN for a row that generated nothing. */
+export function responseMeanProjection(capture: Capture, rows: RowSpans[], direction: ArrayLike<number>): number[] {
+  const [B, S] = capture.shape;
+  if (rows.length !== B) throw new EngineError('bad-input', `Got spans for ${rows.length} rows but the capture has ${B}.`);
+  const p = projectTokens(capture, direction);
+  return rows.map((r, b) => {
+    const [s0, s1] = [r.response[0] + r.offset, r.response[1] + r.offset];
+    if (s1 > S) throw new EngineError('bad-input', `Row ${b}: response ends at ${s1} but the capture has ${S} positions.`);
+    if (s1 <= s0) return NaN;
+    let sum = 0;
+    for (let s = s0; s < s1; s++) sum += p[b * S + s];
+    return sum / (s1 - s0);
+  });
+}
+
+export { cosine };
+
+/** Pairwise cosine between vectors (e.g. trait vectors at one layer). */
+export function cosineMatrix(vectors: ArrayLike<number>[]): number[][] {
+  return vectors.map((a, i) => vectors.map((b, j) => (i === j && cosine(a, a) !== 0 ? 1 : cosine(a, b))));
+}
+
+function rows(set: Float32Array, D: number): Float32Array[] {
+  if (set.length % D !== 0) throw new EngineError('bad-input', `${set.length} values is not a whole number of layers of ${D}.`);
+  return Array.from({ length: set.length / D }, (_, l) => set.subarray(l * D, (l + 1) * D));
+}
+
+/** Cosine between the layers of one [numLayers, D] set: how much the direction drifts with depth. */
+export const layerCosineMatrix = (set: Float32Array, D: number): number[][] => cosineMatrix(rows(set, D));
+
+/** Per layer, cosine between two [numLayers, D] sets (e.g. diff-in-means vs probe direction). */
+export function layerwiseCosine(a: Float32Array, b: Float32Array, D: number): number[] {
+  if (a.length !== b.length) throw new EngineError('bad-input', 'layerwiseCosine: the two sets differ in shape.');
+  const rb = rows(b, D);
+  return rows(a, D).map((v, l) => cosine(v, rb[l]));
+}

@@ -83,6 +83,8 @@ export interface GenerateResult {
   text: string[];
   /** Number of prompt tokens per row (unpadded). */
   promptLengths: number[];
+  /** Left padding per row in `captures` (row r's prompt starts at position padLeft[r]). */
+  padLeft: number[];
   captures: Record<string, Capture>;
   /** Per row, per generated token: projection onto the monitor direction. */
   projections?: number[][];

@@ -25,7 +25,8 @@ const GGUF_MAGIC = 0x46554747; // "GGUF" read as little-endian u32
 const ALIGNMENT = 32;
 const GGML_TYPE_F32 = 0;
 
-const enum T { U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7, STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12 }
+/** GGUF metadata value types. */
+const T = { U8: 0, I8: 1, U16: 2, I16: 3, U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9, U64: 10, I64: 11, F64: 12 } as const;
 
 const bad = (m: string): EngineError => new EngineError('bad-input', `GGUF: ${m}`);
 

@@ -30,6 +30,8 @@ export interface InstrumentedModel {
   inputs: GraphValue[];
   outputs: GraphValue[];
   externalLocations: string[];
+  /** Op types present in the graph (e.g. GroupQueryAttention changes how batches may be padded). */
+  opTypes: string[];
   warnings: string[];
 }
 
@@ -142,6 +144,7 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize }: I
     inputs: view.inputs,
     outputs: view.outputs,
     externalLocations: view.externalLocations,
+    opTypes: [...new Set(view.nodes.map((n) => n.opType))],
     warnings: stream.warnings,
   };
 }

@@ -1,0 +1,8 @@
+/** Further CLI commands (vectors, sweeps, projections) register here. */
+export interface CliCommand {
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+  run(path: string, values: Record<string, unknown>): Promise<unknown>;
+}
+
+export const extraCommands: Record<string, CliCommand> = {};

@@ -1,0 +1,91 @@
+/**
+ * steer-lab: inspect and run instrumented models from the command line.
+ * Errors print `{code, message}` (with --json) or the message, and exit non-zero.
+ */
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { EngineError, toErrorData } from '../engine/errors';
+import { createEngine } from '../engine/runtime/engine';
+import { inspectModel } from '../engine/runtime/inspect';
+import type { ChatMessage, GenerateRequest, ModelDtype, ModelSource, SteeringSpec, TapName } from '../engine/api';
+import { extraCommands } from './commands';
+
+const USAGE = `steer-lab — activation steering from the command line
+
+  steer-lab inspect PATH [--dtype D] [--json]
+  steer-lab run PATH --prompt TEXT [--system TEXT] [--raw] [--dtype D] [--max-new-tokens N]
+                [--temperature T --seed S] [--steer FILE]... [--capture TAP]... [--json]
+${Object.values(extraCommands).map((c) => `  ${c.usage}`).join('\n')}
+
+PATH is a model folder in hub layout (config.json, tokenizer.json, onnx/model_<dtype>.onnx) or a hub id.
+Layers are 0-based into model.layers; a vector for layer L acts on the output of model.layers[L].`;
+
+export function sourceOf(path: string): ModelSource {
+  return existsSync(path) ? { kind: 'path', path } : { kind: 'hub', id: path };
+}
+
+async function readSteer(files: string[]): Promise<SteeringSpec[]> {
+  const specs: SteeringSpec[] = [];
+  for (const f of files) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(f, 'utf8'));
+    } catch (e) {
+      throw new EngineError('bad-input', `--steer ${f}: cannot read it as JSON (${(e as Error).message}).`);
+    }
+    specs.push(...(Array.isArray(parsed) ? parsed : [parsed]) as SteeringSpec[]);
+  }
+  return specs;
+}
+
+async function run(path: string, v: Record<string, unknown>): Promise<unknown> {
+  if (typeof v.prompt !== 'string') throw new EngineError('bad-input', 'run needs --prompt TEXT.');
+  const engine = createEngine();
+  await engine.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm' });
+  const messages: ChatMessage[] = [...(v.system ? [{ role: 'system' as const, content: String(v.system) }] : []), { role: 'user', content: v.prompt }];
+  const req: GenerateRequest = {
+    rows: [{ prompt: v.raw ? v.prompt : messages, steering: await readSteer((v.steer as string[]) ?? []) }],
+    maxNewTokens: v['max-new-tokens'] ? Number(v['max-new-tokens']) : 32,
+    sampling: v.temperature ? { temperature: Number(v.temperature), seed: Number(v.seed ?? 0) } : undefined,
+    captures: (v.capture as TapName[]) ?? [],
+  };
+  const res = await engine.generate(req);
+  await engine.dispose();
+  const captures = Object.fromEntries(Object.entries(res.captures).map(([k, c]) => [k, { shape: c.shape, data: Array.from(c.data) }]));
+  return { tokens: res.tokens, text: res.text, captures };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, path, ...rest] = argv;
+  const extra = extraCommands[command];
+  const { values: v } = parseArgs({
+    args: rest,
+    options: {
+      json: { type: 'boolean' }, dtype: { type: 'string' }, prompt: { type: 'string' }, system: { type: 'string' },
+      raw: { type: 'boolean' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' },
+      steer: { type: 'string', multiple: true }, capture: { type: 'string', multiple: true },
+      ...(extra?.options ?? {}),
+    },
+  });
+  try {
+    if (!path || command === 'help' || command === '--help') {
+      console.log(USAGE);
+      return command ? 0 : 2;
+    }
+    let out: unknown;
+    if (command === 'inspect') out = await inspectModel(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined });
+    else if (command === 'run') out = await run(path, v);
+    else if (extra) out = await extra.run(path, v);
+    else throw new EngineError('bad-input', `Unknown command "${command}".\n${USAGE}`);
+    console.log(v.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
+    return 0;
+  } catch (e) {
+    const err = toErrorData(e);
+    if (v.json) console.log(JSON.stringify({ error: err }));
+    else console.error(`error (${err.code}): ${err.message}`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,15 @@
+/** Built-in trait packs, written for this project. */
+import type { TraitPack } from '../traitPack';
+import { apathetic } from './apathetic';
+import { evil } from './evil';
+import { hallucinating } from './hallucinating';
+import { humorous } from './humorous';
+import { impolite } from './impolite';
+import { optimistic } from './optimistic';
+import { sycophantic } from './sycophantic';
+
+export const BUILTIN_PACKS: readonly TraitPack[] = [evil, sycophantic, hallucinating, impolite, optimistic, humorous, apathetic];
+
+export const builtinPack = (name: string): TraitPack | undefined => BUILTIN_PACKS.find((p) => p.name === name);
+
+export { apathetic, evil, hallucinating, humorous, impolite, optimistic, sycophantic };

@@ -1,0 +1,178 @@
+/**
+ * The in-process engine: loads a model (files → instrumented graph → session + tokenizer) and
+ * runs steering requests. The worker wraps exactly this; tests and the CLI use it directly.
+ */
+import type {
+  CallOptions, ChatMessage, Engine, GenerateRequest, GenerateResult, LoadOptions, ModelInfo, ModelSource, TapName, TokenizedPrompt,
+} from '../api';
+import { EngineError } from '../errors';
+import { instrument } from '../onnx/instrument';
+import { resolveSpec, type ResolvedSpec } from '../steering';
+import { createDecoder, type Decoder } from './decoder';
+import { PrefixCache, runLoop } from './generate';
+import { loadModelFiles } from './modelFiles';
+import { createTokenizer, type Tokenizer } from './tokenizer';
+import { chooseDevice, probeWebGPU } from './device';
+import { readModelConfig, type ModelConfig } from './config';
+import { validateRequest, groupRows } from './request';
+import { makePicker } from './pick';
+import { configureRuntime, type RuntimeConfig } from './ort';
+
+interface Loaded { info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache }
+
+export interface EngineOptions extends RuntimeConfig {}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  configureRuntime(options);
+  let loaded: Loaded | null = null;
+  let busy: Promise<unknown> = Promise.resolve();
+
+  /** One model call at a time: a session must not run two requests at once. */
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = busy.then(fn, fn);
+    busy = next.catch(() => undefined);
+    return next;
+  }
+
+  const need = (): Loaded => {
+    if (!loaded) throw new EngineError('not-loaded', 'No model is loaded yet; load one first.');
+    return loaded;
+  };
+
+  return {
+    load: (source, opts, call) => serial(async () => {
+      const next = await loadModel(source, opts ?? {}, call ?? {});
+      if (loaded) await release(loaded);
+      loaded = next;
+      return next.info;
+    }),
+    info: () => loaded?.info ?? null,
+    generate: (req, call) => serial(() => generate(need(), req, call ?? {})),
+    tokenize: async (prompt) => tokenizePrompt(need(), prompt),
+    dispose: () => serial(async () => {
+      if (loaded) await release(loaded);
+      loaded = null;
+    }),
+  };
+}
+
+async function release(l: Loaded): Promise<void> {
+  l.cache.clear();
+  await l.decoder.release();
+}
+
+async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptions): Promise<Loaded> {
+  const gpu = await probeWebGPU();
+  const files = await loadModelFiles(source, {
+    dtype: opts.dtype,
+    remoteHost: opts.remoteHost,
+    onProgress: call.onProgress,
+    signal: call.signal,
+    pickDtype: (available) => chooseDevice({ preference: opts.device ?? 'auto', gpu, requestedDtype: opts.dtype, availableDtypes: available }),
+  });
+  const config = readModelConfig(files.config, files.generationConfig);
+  const inst = instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize });
+  const decoder = await createDecoder(inst, { device: files.device, externalData: files.externalData, vocabSize: config.vocabSize });
+  const tokenizer = await createTokenizer(files.tokenizerJson, files.tokenizerConfig);
+  const info: ModelInfo = {
+    id: files.id,
+    layout: inst.layout,
+    architecture: config.architecture,
+    numLayers: config.numLayers,
+    hiddenSize: config.hiddenSize,
+    vocabSize: config.vocabSize,
+    dtype: files.dtype,
+    bodyDtype: inst.bodyDtype,
+    device: files.device,
+    deviceReason: files.deviceReason,
+    taps: inst.taps,
+    hasChatTemplate: tokenizer.hasChatTemplate,
+    eosTokenIds: config.eosTokenIds,
+  };
+  return { info, decoder, tokenizer, config, cache: new PrefixCache() };
+}
+
+function tokenizePrompt(l: Loaded, prompt: string | ChatMessage[]): TokenizedPrompt {
+  if (typeof prompt === 'string') return { ids: l.tokenizer.encode(prompt) };
+  if (!l.tokenizer.hasChatTemplate) throw new EngineError('bad-input', 'This model has no chat template; send the prompt as raw text.');
+  const { ids, spans } = l.tokenizer.chat(prompt, { addGenerationPrompt: prompt[prompt.length - 1]?.role !== 'assistant' });
+  return { ids, spans };
+}
+
+async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Promise<GenerateResult> {
+  validateRequest(req, l.info, l.config);
+  const dims = { numLayers: l.info.numLayers, hiddenSize: l.info.hiddenSize };
+  const steering: ResolvedSpec[][] = req.rows.map((row, r) => (row.steering ?? []).map((s, i) => resolveSpec(s, dims, `rows[${r}].steering[${i}]`)));
+  const ids = req.rows.map((row) => tokenizePrompt(l, row.prompt).ids);
+  for (const [r, row] of ids.entries()) {
+    if (row.length + req.maxNewTokens > l.config.maxPositions) {
+      throw new EngineError('bad-input', `rows[${r}]: the prompt has ${row.length} tokens and ${req.maxNewTokens} more were asked for, beyond this model's ${l.config.maxPositions} positions; shorten the prompt or lower max tokens.`);
+    }
+    if (row.length === 0) throw new EngineError('bad-input', `rows[${r}]: the prompt is empty.`);
+  }
+  const result: GenerateResult = {
+    tokens: ids.map(() => []), text: ids.map(() => ''), promptLengths: ids.map((r) => r.length),
+    padLeft: ids.map(() => 0), captures: {}, prefixReused: true,
+  };
+  if (req.monitor) result.projections = ids.map(() => []);
+  const monitorTap = req.monitor ? (`blocks.${req.monitor.layer}.${req.monitor.tap ?? 'hook_resid_post'}` as TapName) : null;
+  const unit = req.monitor ? unitOf(req.monitor.direction, l.info.hiddenSize) : null;
+  // Builder-layout GQA derives sequence lengths from the mask and cannot take left padding: group by length.
+  for (const group of groupRows(ids, l.decoder.model.opTypes.includes('GroupQueryAttention'))) {
+    const taps = [...new Set([...(req.captures ?? []), ...(monitorTap ? [monitorTap] : [])])];
+    const picker = makePicker(group.map(() => req.sampling ?? {}));
+    const out = await runLoop(l.decoder, l.cache, {
+      ids: group.map((r) => ids[r]),
+      steering: group.map((r) => steering[r]),
+      maxNewTokens: req.maxNewTokens,
+      pick: picker,
+      eos: new Set(l.config.eosTokenIds),
+      padId: l.config.padTokenId,
+      stopAtEos: req.stopAtEos ?? true,
+      taps,
+      signal: call.signal,
+      onToken: (gr, step, token, last) => {
+        const r = group[gr];
+        result.tokens[r].push(token);
+        result.text[r] = l.tokenizer.decode(result.tokens[r]);
+        const projection = monitorTap && unit ? dot(last[monitorTap], unit) : undefined;
+        if (projection !== undefined) result.projections![r].push(projection);
+        call.onToken?.({ row: r, step, token, text: result.text[r], projection });
+      },
+    });
+    result.prefixReused &&= out.prefixReused;
+    group.forEach((r, gr) => (result.padLeft[r] = out.padLeft[gr]));
+    mergeCaptures(result, out.captures, group, ids.length, req.captures ?? []);
+  }
+  return result;
+}
+
+function unitOf(v: Float32Array, hidden: number): Float32Array {
+  const [u] = [resolveSpec({ layer: 0, direction: v, ablate: 1 }, { numLayers: 1, hiddenSize: hidden }, 'monitor')];
+  return (u as Extract<ResolvedSpec, { kind: 'ablate' }>).unit;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Captures of one row group placed into the whole batch (groups only differ when rows were split). */
+function mergeCaptures(result: GenerateResult, caps: Record<string, { shape: [number, number, number]; data: Float32Array }>, group: number[], B: number, wanted: TapName[]): void {
+  for (const tap of wanted) {
+    const c = caps[tap];
+    if (group.length === B) {
+      result.captures[tap] = c;
+      continue;
+    }
+    // Split groups have different lengths: right-pad each group's rows to the longest with zeros.
+    const [, S, D] = c.shape;
+    const prev = result.captures[tap];
+    const S2 = Math.max(S, prev?.shape[1] ?? 0);
+    const data = new Float32Array(B * S2 * D);
+    if (prev) for (let r = 0; r < B; r++) data.set(prev.data.subarray(r * prev.shape[1] * D, (r + 1) * prev.shape[1] * D), r * S2 * D);
+    group.forEach((r, gr) => data.set(c.data.subarray(gr * S * D, (gr + 1) * S * D), r * S2 * D));
+    result.captures[tap] = { shape: [B, S2, D], data };
+  }
+}

@@ -1,0 +1,49 @@
+/** Request validation (beyond steering specs, which steering.ts resolves) and row grouping. */
+import { EngineError } from '../errors';
+import type { GenerateRequest, ModelInfo } from '../api';
+import type { ModelConfig } from './config';
+
+export const MAX_ROWS = 64;
+export const MAX_NEW_TOKENS = 4096;
+
+function bad(msg: string): never {
+  throw new EngineError('bad-input', msg);
+}
+
+export function validateRequest(req: GenerateRequest, info: ModelInfo, config: ModelConfig): void {
+  if (!req || !Array.isArray(req.rows) || req.rows.length === 0) bad('A request needs at least one row with a prompt.');
+  if (req.rows.length > MAX_ROWS) bad(`A request may have at most ${MAX_ROWS} rows; got ${req.rows.length}. Split the sweep.`);
+  const n = req.maxNewTokens;
+  if (!Number.isInteger(n) || n < 1 || n > Math.min(MAX_NEW_TOKENS, config.maxPositions)) {
+    bad(`maxNewTokens must be an integer from 1 to ${Math.min(MAX_NEW_TOKENS, config.maxPositions)}; got ${String(n)}.`);
+  }
+  const s = req.sampling;
+  if (s?.temperature !== undefined && !(Number.isFinite(s.temperature) && s.temperature >= 0 && s.temperature <= 10)) bad(`temperature must be between 0 and 10; got ${String(s.temperature)}.`);
+  if (s?.topP !== undefined && !(s.topP > 0 && s.topP <= 1)) bad(`topP must be in (0, 1]; got ${String(s.topP)}.`);
+  if (s?.seed !== undefined && !Number.isInteger(s.seed)) bad(`seed must be an integer; got ${String(s.seed)}.`);
+  const taps = new Set<string>(info.taps);
+  for (const t of req.captures ?? []) {
+    if (!taps.has(t)) bad(`Unknown tap "${t}". Taps are hook_embed and blocks.{L}.hook_resid_mid / hook_resid_post for L in 0..${info.numLayers - 1}.`);
+  }
+  req.rows.forEach((row, r) => {
+    const p = row.prompt;
+    const ok = typeof p === 'string' || (Array.isArray(p) && p.length > 0 && p.every((m) => m && typeof m.content === 'string' && ['system', 'user', 'assistant'].includes(m.role)));
+    if (!ok) bad(`rows[${r}].prompt must be text or a non-empty list of {role: system|user|assistant, content}.`);
+  });
+  if (req.monitor) {
+    const { layer, direction } = req.monitor;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= info.numLayers) bad(`monitor.layer ${String(layer)} is out of range 0..${info.numLayers - 1}.`);
+    if (!direction || direction.length !== info.hiddenSize) bad(`monitor.direction has ${direction?.length ?? 0} values; this model's hidden size is ${info.hiddenSize}.`);
+  }
+}
+
+/**
+ * Row groups that can share one batch. Without left-padding support (GQA that derives sequence
+ * lengths from the mask), only rows of equal prompt length are batched together.
+ */
+export function groupRows(ids: number[][], equalLengthsOnly: boolean): number[][] {
+  if (!equalLengthsOnly) return [ids.map((_, i) => i)];
+  const byLen = new Map<number, number[]>();
+  ids.forEach((row, i) => (byLen.get(row.length) ?? byLen.set(row.length, []).get(row.length)!).push(i));
+  return [...byLen.values()];
+}

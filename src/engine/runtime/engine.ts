@@ -20,7 +20,7 @@ import { configureRuntime, type RuntimeConfig } from './ort';
 
 interface Loaded { info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache }
 
-export interface EngineOptions extends RuntimeConfig {}
+export type EngineOptions = RuntimeConfig;
 
 export function createEngine(options: EngineOptions = {}): Engine {
   configureRuntime(options);

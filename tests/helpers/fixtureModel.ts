@@ -2,10 +2,8 @@
  * Builds a fixture model, instruments it and opens decoders on it — cached per config so a test
  * file pays for each variant once.
  */
-import { fixtureConfig, makeWeights } from '../fixtures/weights';
-import { effectiveWeights } from '../fixtures/reference';
-import { buildDecomposed } from '../fixtures/decomposedLayout';
-import { buildBuilderLayout } from '../fixtures/builderLayout';
+import { fixtureConfig } from '../fixtures/weights';
+import { buildFixture } from '../fixtures/hubRepo';
 import type { FixtureConfig, Weights } from '../fixtures/spec';
 import { instrument, type InstrumentedModel } from '../../src/engine/onnx/instrument';
 import { createDecoder, type Decoder } from '../../src/engine/runtime/decoder';
@@ -30,11 +28,11 @@ export function fixtureModel(overrides: Partial<FixtureConfig>): Promise<Fixture
 }
 
 async function build(cfg: FixtureConfig): Promise<FixtureModel> {
-  const weights = effectiveWeights(cfg, makeWeights(cfg));
-  const g = cfg.layout === 'builder' ? buildBuilderLayout(cfg, weights) : buildDecomposed(cfg, weights);
-  const location = `model_${cfg.dtype}.onnx_data`;
-  const { model, data } = g.toModel(cfg.externalData ? { externalData: { location } } : {});
-  const externalData = data ? [{ path: location, data }] : [];
+  // Graph writers get the raw weights; the reference uses the effective (rounded/dequantized) ones.
+  const repo = buildFixture(cfg);
+  const weights = repo.weights;
+  const model = repo.files[repo.modelPath];
+  const externalData = repo.dataPath ? [{ path: repo.dataPath.split('/').pop()!, data: repo.files[repo.dataPath] }] : [];
   const inst = instrument(model, { numLayers: cfg.numLayers, hiddenSize: cfg.hiddenSize });
   const decoder = await createDecoder(inst, { device: 'wasm', externalData, vocabSize: cfg.vocabSize });
   let original: Promise<Session> | null = null;

@@ -55,6 +55,7 @@ export function createOpenAIJudge(config: OpenAIJudgeConfig): OpenAIJudge {
   const doFetch = config.fetch ?? globalThis.fetch.bind(globalThis);
   const safe = (s: string): string => redact(s, key);
   const shownUrl = safe(url);
+  const shownBase = safe(config.baseUrl);
 
   async function topLogprobs(prompt: string, signal?: AbortSignal): Promise<TopLogprob[]> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -93,11 +94,11 @@ export function createOpenAIJudge(config: OpenAIJudgeConfig): OpenAIJudge {
     scoreFromLogprobs(await topLogprobs(prompt, signal), MIN_NUMBER_MASS);
 
   return {
-    baseUrl: shownUrl,
+    baseUrl: shownBase,
     model: config.model,
     topLogprobs,
     score,
     scoreAnswer: (template, question, answer, signal) => score(fillJudgePrompt(template, question, answer), signal),
-    toJSON: () => ({ baseUrl: shownUrl, model: config.model }),
+    toJSON: () => ({ baseUrl: shownBase, model: config.model }),
   };
 }

@@ -72,13 +72,14 @@ export function writeControlVectorGguf(set: VectorSet): GgufExport {
   w.u32(GGUF_MAGIC);
   w.u32(3);
   w.u64(writtenLayers.length);
-  w.u64(5);
+  w.u64(6);
   const kvStr = (k: string, v: string): void => { w.str(k); w.u32(T.STRING); w.str(v); };
   kvStr('general.architecture', 'controlvector');
   w.str('general.alignment'); w.u32(T.U32); w.u32(ALIGNMENT); // llama.cpp requires this key to be UINT32
   kvStr('controlvector.model_hint', set.meta.architecture ?? set.meta.modelId);
   w.str('controlvector.layer_count'); w.u32(T.I32); w.i32(writtenLayers.length); // i32, as cvector-generator writes it
   kvStr(GGUF_META_KEY, JSON.stringify(meta));
+  kvStr('steering_lab.layer_convention', `${LAYER_CONVENTION}; direction.N = layer N`); // readable in gguf dumps
   const padded = Math.ceil((D * 4) / ALIGNMENT) * ALIGNMENT;
   writtenLayers.forEach((l, i) => {
     w.str(`direction.${l}`);
@@ -172,6 +173,8 @@ export function readGguf(bytes: Uint8Array): GgufFile {
   let alignment = ALIGNMENT;
   for (let i = 0; i < nKv; i++) {
     const key = r.str(`metadata key ${i}`);
+    // ggml/src/gguf.cpp gguf_init_from_reader refuses empty and duplicate keys; so do we.
+    if (!key || kv.has(key)) throw bad(key ? `metadata key "${key}" appears twice.` : `metadata key ${i} is empty.`);
     const type = r.u32(`type of ${key}`);
     const value = r.value(type, key);
     if (key === 'general.alignment') {
@@ -183,12 +186,21 @@ export function readGguf(bytes: Uint8Array): GgufFile {
   const tensors: TensorInfo[] = [];
   for (let i = 0; i < nTensors; i++) {
     const name = r.str(`tensor name ${i}`);
+    if (name.length >= 64 || tensors.some((t) => t.name === name)) throw bad(`tensor name "${name.slice(0, 80)}" is ${name.length >= 64 ? 'too long' : 'used twice'}.`);
     const nDims = r.u32(`dimensions of ${name}`);
     if (nDims > 4) throw bad(`tensor ${name} has ${nDims} dimensions (at most 4).`);
     const dims = Array.from({ length: nDims }, () => r.u64(`shape of ${name}`));
     tensors.push({ name, dims, type: r.u32(`type of ${name}`), offset: r.u64(`offset of ${name}`) });
   }
   const dataStart = Math.ceil(r.pos / alignment) * alignment;
+  // gguf.cpp requires each tensor to start exactly where the previous one's padded data ends.
+  let expected = 0;
+  for (const t of tensors) {
+    if (t.offset !== expected) throw bad(`tensor ${t.name} has offset ${t.offset}, expected ${expected}.`);
+    const bytesPer = t.type === GGML_TYPE_F32 ? 4 : 0;
+    expected += Math.ceil((t.dims.reduce((a, b) => a * b, 1) * bytesPer) / alignment) * alignment;
+    if (!bytesPer) break; // other ggml types: sizes unknown here; tensorData refuses them anyway
+  }
   return { version, kv, tensors, dataStart, alignment };
 }
 
@@ -219,7 +231,8 @@ export function readControlVectorGguf(bytes: Uint8Array): VectorSet {
     const data = tensorData(bytes, f, t);
     if (D === -1) D = data.length;
     if (data.length !== D) throw bad(`tensor ${t.name} has ${data.length} values but the first direction has ${D}.`);
-    // llama.cpp adds repeated directions for the same layer; do the same so the file means what it means there.
+    // Names are unique (checked above), but "direction.2" and "direction.02" are the same layer to llama.cpp's
+    // std::stoi, and common_control_vector_load_one adds them; do the same so the file means what it means there.
     const prev = byLayer.get(layer);
     byLayer.set(layer, prev ? prev.map((v, j) => v + data[j]) : data);
   }

@@ -27,8 +27,14 @@ export function diffInMeans(pos: Float32Array[], neg: Float32Array[], opts: Diff
   for (let l = 0; l < numLayers; l++) {
     assertFinite(pos[l], `positive activations, layer ${l}`);
     assertFinite(neg[l], `negative activations, layer ${l}`);
-    nPos = rowCount(pos[l], D, `positive activations, layer ${l}`);
-    nNeg = rowCount(neg[l], D, `negative activations, layer ${l}`);
+    const np = rowCount(pos[l], D, `positive activations, layer ${l}`);
+    const nn = rowCount(neg[l], D, `negative activations, layer ${l}`);
+    // Every layer must see the same samples, or the per-layer vectors would not be comparable.
+    if (l > 0 && (np !== nPos || nn !== nNeg)) {
+      throw new EngineError('bad-input', `Layer ${l} has ${np} positive / ${nn} negative samples but layer 0 has ${nPos} / ${nNeg}.`);
+    }
+    nPos = np;
+    nNeg = nn;
     const mp = meanRows(pos[l], D, `positive activations, layer ${l}`);
     const mn = meanRows(neg[l], D, `negative activations, layer ${l}`);
     let sq = 0;

@@ -34,9 +34,14 @@ export function responseMeanProjection(capture: Capture, rows: RowSpans[], direc
 
 export { cosine };
 
-/** Pairwise cosine between vectors (e.g. trait vectors at one layer). */
+/** Pairwise cosine between vectors (e.g. trait vectors at one layer); the diagonal is exactly 1 (0 for a zero vector). */
 export function cosineMatrix(vectors: ArrayLike<number>[]): number[][] {
-  return vectors.map((a, i) => vectors.map((b, j) => (i === j && cosine(a, a) !== 0 ? 1 : cosine(a, b))));
+  const m = vectors.map((a, i) => vectors.map((b, j) => (j < i ? 0 : cosine(a, b))));
+  for (let i = 0; i < m.length; i++) {
+    if (m[i][i] !== 0) m[i][i] = 1; // rounding can give 0.9999999; self-similarity is 1 by definition
+    for (let j = 0; j < i; j++) m[i][j] = m[j][i]; // symmetric by construction, half the work
+  }
+  return m;
 }
 
 function rows(set: Float32Array, D: number): Float32Array[] {

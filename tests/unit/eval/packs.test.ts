@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_PACKS, builtinPack } from '../../../src/engine/eval/packs';
+import { validateTraitPack } from '../../../src/engine/eval/traitPack';
+
+describe('built-in packs', () => {
+  it('lists the seven traits', () => {
+    expect(BUILTIN_PACKS.map((p) => p.name)).toEqual(['evil', 'sycophantic', 'hallucinating', 'impolite', 'optimistic', 'humorous', 'apathetic']);
+    expect(builtinPack('humorous')?.name).toBe('humorous');
+  });
+  for (const pack of BUILTIN_PACKS) {
+    it(`${pack.name}: valid, complete, no duplicate or shared questions`, () => {
+      expect(validateTraitPack(pack)).toMatchObject({ ok: true });
+      expect(pack.instructions.length).toBeGreaterThanOrEqual(5);
+      expect(pack.extractionQuestions).toHaveLength(20);
+      expect(pack.evaluationQuestions).toHaveLength(20);
+      const all = [...pack.extractionQuestions, ...pack.evaluationQuestions];
+      expect(new Set(all).size).toBe(40);
+      expect(pack.evalPrompt).toContain('{question}');
+      expect(pack.evalPrompt).toContain('{answer}');
+      for (const { pos, neg } of pack.instructions) expect(pos).not.toBe(neg);
+    });
+  }
+});

@@ -4,5 +4,7 @@ import { createEngine } from '../src/engine/runtime/engine';
 import { createHandler } from './handler';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const handle = createHandler(createEngine(), (msg, transfer) => scope.postMessage(msg, transfer));
+// vite.config.ts serves onnxruntime-web's runtime files there, in dev, preview and the build.
+const engine = createEngine({ wasmPaths: '/ort/' });
+const handle = createHandler(engine, (msg, transfer) => scope.postMessage(msg, transfer));
 scope.addEventListener('message', (e: MessageEvent) => handle(e.data));

@@ -1,0 +1,81 @@
+import { useState } from 'react';
+import { makeShareLink } from './actions';
+import { ContrastPanel } from './components/ContrastPanel';
+import { RunHistory, VectorLibrary } from './components/LibraryPanel';
+import { ModelPanel } from './components/ModelPanel';
+import { OutputPanel } from './components/OutputPanel';
+import { PromptPanel } from './components/PromptPanel';
+import { SteeringPanel } from './components/SteeringPanel';
+import { dismissError, useLab } from './store';
+
+export function App() {
+  return (
+    <div className="app">
+      <Header />
+      <Errors />
+      <main className="layout">
+        <aside className="side">
+          <ModelPanel />
+          <ContrastPanel />
+          <VectorLibrary />
+          <RunHistory />
+        </aside>
+        <div className="main">
+          <SteeringPanel />
+          <PromptPanel />
+          <OutputPanel />
+        </div>
+      </main>
+    </div>
+  );
+}
+
+function Header() {
+  const { info, modelId, modelStatus } = useLab();
+  const [note, setNote] = useState<{ text: string; link?: string } | null>(null);
+  const share = async () => {
+    const link = makeShareLink();
+    if (!link) return setNote(null);
+    const size = `${(link.length / 1024).toFixed(1)} KB`;
+    try {
+      await navigator.clipboard.writeText(link);
+      setNote({ text: `Link copied (${size})` });
+    } catch {
+      // No clipboard (permission or insecure context): show the link to copy by hand.
+      setNote({ text: `Copy this link (${size}):`, link });
+    }
+  };
+  return (
+    <header className="top">
+      <div className="brand"><span className="logo" aria-hidden>◈</span> Steering Lab</div>
+      <div className="top-status">
+        {modelStatus === 'ready' && info ? (
+          <>
+            <span className="chip ok mono">{modelId ?? info.id}</span>
+            <span className="chip mono" title={info.deviceReason}>{info.device} · {info.dtype}</span>
+          </>
+        ) : <span className="chip">{modelStatus === 'loading' ? `loading ${modelId ?? ''}` : 'no model loaded'}</span>}
+      </div>
+      <div className="top-actions">
+        {note && <span className="small share-note">{note.text}{note.link && <input readOnly value={note.link} onFocus={(e) => e.target.select()} aria-label="Share link" />}</span>}
+        <button className="ghost" onClick={() => void share()}>Share link</button>
+      </div>
+    </header>
+  );
+}
+
+function Errors() {
+  const errors = useLab((s) => s.errors);
+  if (!errors.length) return null;
+  return (
+    <div className="errors" role="alert">
+      {errors.map((e) => (
+        <div key={e.id} className="error">
+          <span className="mono code">{e.code}</span>
+          <span><strong>{e.where}:</strong> {e.message}</span>
+          <button className="ghost small" onClick={() => dismissError(e.id)} aria-label="Dismiss">✕</button>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,344 @@
+/**
+ * The lab's workflows: load a model, generate baseline + steered side by side, build a quick contrast
+ * vector, share and restore links, persist vectors and runs. Every failure lands in the error list
+ * with its code and message; nothing here leaves the lab in a state the user cannot get out of.
+ */
+import type { ChatMessage, Engine, GenerateRequest, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
+import { EngineError, toErrorData } from '../engine/errors';
+import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/io/shareLink';
+import { exportVectorJson, importVectorJson } from '../engine/io/vectorJson';
+import { LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/vectors/meta';
+import * as db from './db';
+import { newId } from './format';
+import { filesFor, readFiles } from './localFolder';
+import { choiceForId, hubIdOf, hubSource } from './presets';
+import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
+import { getLab, pushError, setLab, type StageProgress, type SteerSlot } from './store';
+
+let engine: Engine;
+const CONTRAST_BATCH = 8;
+let runCtl: AbortController | null = null;
+let loadCtl: AbortController | null = null;
+let contrastCtl: AbortController | null = null;
+
+export function initActions(e: Engine): void {
+  engine = e;
+  void refreshLibrary();
+}
+
+const report = (where: string) => (e: unknown) => {
+  const data = toErrorData(e);
+  if (data.code !== 'cancelled') pushError(where, data);
+  return data;
+};
+
+/* ---------- model ---------- */
+
+function trackProgress(e: ProgressEvent): void {
+  const now = performance.now();
+  setLab((s) => {
+    const prev = s.progress[e.stage];
+    let next: StageProgress = prev ? { ...prev, ...e } : { ...e, startedAt: now, anchorAt: now, anchorLoaded: e.loaded, bytesPerSec: 0 };
+    const dt = (now - next.anchorAt) / 1000;
+    // Rate over half-second windows, smoothed: per-event deltas jump around with chunk sizes.
+    if (prev && dt >= 0.5) {
+      const inst = (e.loaded - next.anchorLoaded) / dt;
+      next = { ...next, anchorAt: now, anchorLoaded: e.loaded, bytesPerSec: prev.bytesPerSec ? 0.6 * prev.bytesPerSec + 0.4 * inst : inst };
+    }
+    return { progress: { ...s.progress, [e.stage]: next } };
+  });
+}
+
+export async function loadModel(): Promise<boolean> {
+  const s = getLab();
+  loadCtl?.abort();
+  runCtl?.abort();
+  const ctl = (loadCtl = new AbortController());
+  const name = s.choice.kind === 'local' ? s.local?.name ?? 'local folder' : hubIdOf(s.choice);
+  setLab({ modelStatus: 'loading', modelId: name, info: null, progress: {}, runStatus: 'idle' });
+  try {
+    let request = hubSource(s.choice, s.dtype, s.device, location.origin);
+    if (s.choice.kind === 'local') {
+      if (!s.local) throw new EngineError('bad-input', 'Choose or drop a model folder first.');
+      if (!s.local.dtypes.includes(s.dtype)) throw new EngineError('bad-input', `The folder has no onnx/model${s.dtype === 'fp32' ? '' : '_' + s.dtype}.onnx. Available: ${s.local.dtypes.join(', ') || 'none'}.`);
+      const files = await readFiles(filesFor(s.local, s.dtype), (loaded, total) => trackProgress({ stage: 'read folder', loaded, total, done: loaded === total }));
+      request = { source: { kind: 'files', name: s.local.name, files }, options: { dtype: s.dtype, device: s.device } };
+    }
+    if (!request) throw new EngineError('bad-input', 'Enter a hub model id like org/name.');
+    const info = await engine.load(request.source, request.options, { signal: ctl.signal, onProgress: trackProgress });
+    if (ctl !== loadCtl) return false;
+    setLab((st) => ({ modelStatus: 'ready', info, slots: st.slots.map((x) => ({ ...x, layer: Math.min(x.layer, info.numLayers - 1) })) }));
+    return true;
+  } catch (e) {
+    if (ctl === loadCtl) setLab({ modelStatus: 'error' });
+    report('Model')(e);
+    return false;
+  }
+}
+
+/* ---------- generation ---------- */
+
+function messages(system: string, prompt: string, chat: boolean): string | ChatMessage[] {
+  if (!chat) return system.trim() ? `${system.trim()}\n\n${prompt}` : prompt;
+  return system.trim() ? [{ role: 'system', content: system }, { role: 'user', content: prompt }] : [{ role: 'user', content: prompt }];
+}
+
+/** The vector a slot points at, if it exists and fits the loaded model. */
+export function slotVector(slot: SteerSlot): Float32Array | null {
+  const { vectors, info } = getLab();
+  const rec = vectors.find((v) => v.id === slot.vectorId);
+  if (!rec || !info || rec.set.meta.hiddenSize !== info.hiddenSize || !presentLayers(rec.set.meta).includes(slot.layer)) return null;
+  return row(rec.set.vectors, rec.set.meta.hiddenSize, slot.layer);
+}
+
+function steeringSpecs(): { specs: SteeringSpec[]; monitor?: Monitor } {
+  const specs: SteeringSpec[] = [];
+  let monitor: Monitor | undefined;
+  for (const slot of getLab().slots) {
+    const v = slotVector(slot);
+    if (!slot.enabled || !v) continue;
+    // Ablate first, then add: with both on, the direction's component is replaced rather than shifted.
+    if (slot.ablate) specs.push({ layer: slot.layer, direction: v, ablate: slot.ablateStrength, positions: slot.mode });
+    if (slot.coeff !== 0) specs.push({ layer: slot.layer, vector: v, coeff: slot.coeff, positions: slot.mode });
+    if (!monitor) {
+      const n = Math.hypot(...v);
+      if (n > 0) monitor = { layer: slot.layer, direction: v.map((x) => x / n) };
+    }
+  }
+  return { specs, monitor };
+}
+
+/** Tokens arrive faster than frames; flush them to React once per frame. */
+function frameBatcher(flush: () => void): () => void {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    const go = () => { queued = false; flush(); };
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(go); else setTimeout(go, 16);
+  };
+}
+
+/** Baseline (row 0) and steered (row 1) from one batched generate with one seed. Latest call wins. */
+export async function runGenerate(): Promise<void> {
+  const s = getLab();
+  if (!s.info || s.modelStatus !== 'ready' || s.contrastStatus === 'running') return;
+  runCtl?.abort();
+  const ctl = (runCtl = new AbortController());
+  const { specs, monitor } = steeringSpecs();
+  const prompt = messages(s.systemPrompt, s.prompt, s.info.hasChatTemplate);
+  const request: GenerateRequest = {
+    rows: [{ prompt }, { prompt, steering: specs }],
+    maxNewTokens: s.maxTokens,
+    sampling: { temperature: s.temperature, seed: s.seed },
+    monitor,
+  };
+  const texts: [string, string] = ['', ''];
+  const proj: [number[], number[]] = [[], []];
+  let count = 0;
+  const started = performance.now();
+  const flush = frameBatcher(() => {
+    if (ctl !== runCtl) return;
+    const secs = (performance.now() - started) / 1000;
+    setLab({ texts: [...texts], projections: [[...proj[0]], [...proj[1]]], tokensPerSec: secs > 0 ? count / secs : 0 });
+  });
+  setLab({ runStatus: 'running', texts: ['', ''], projections: [[], []], runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor });
+  try {
+    const result = await engine.generate(request, {
+      signal: ctl.signal,
+      onToken: (e) => {
+        if (e.row > 1) return;
+        texts[e.row] = e.text;
+        if (e.projection !== undefined) proj[e.row][e.step] = e.projection;
+        count++;
+        flush();
+      },
+    });
+    if (ctl !== runCtl) return;
+    const finalTexts: [string, string] = [result.text[0] ?? '', result.text[1] ?? ''];
+    const finalProj: [number[], number[]] = [result.projections?.[0] ?? proj[0], result.projections?.[1] ?? proj[1]];
+    const secs = (performance.now() - started) / 1000;
+    setLab({ runStatus: 'done', texts: finalTexts, projections: finalProj, tokensPerSec: secs > 0 ? (result.tokens[0].length + result.tokens[1].length) / secs : 0 });
+    void saveRun(finalTexts, finalProj);
+  } catch (e) {
+    if (ctl !== runCtl) return; // superseded: the newer run owns the output
+    const { code } = report('Generate')(e);
+    setLab({ runStatus: code === 'cancelled' ? 'cancelled' : 'error' });
+  }
+}
+
+export function stopGenerate(): void {
+  runCtl?.abort();
+}
+
+/** For controls that should re-run at once (slider, layer, mode): only once the user has run something. */
+export function rerunIfActive(): void {
+  const s = getLab();
+  if (s.runStatus !== 'idle') void runGenerate();
+}
+
+/* ---------- quick contrast ---------- */
+
+export async function buildContrast(): Promise<void> {
+  const s = getLab();
+  const info = s.info;
+  if (!info) return pushError('Contrast', { code: 'not-loaded', message: 'Load a model first.' });
+  const pos = splitPrompts(s.contrastPos), neg = splitPrompts(s.contrastNeg);
+  if (pos.length < 2 || neg.length < 2) return pushError('Contrast', { code: 'bad-input', message: 'Give at least two prompts on each side (one per line).' });
+  runCtl?.abort();
+  contrastCtl?.abort();
+  const ctl = (contrastCtl = new AbortController());
+  const taps = Array.from({ length: info.numLayers }, (_, l) => `blocks.${l}.hook_resid_post` as TapName);
+  const missing = taps.filter((t) => !info.taps.includes(t));
+  if (missing.length) return pushError('Contrast', { code: 'unsupported-model', message: `This model does not expose ${missing[0]}${missing.length > 1 ? ` and ${missing.length - 1} more taps` : ''}.` });
+  setLab({ contrastStatus: 'running', contrastDone: 0, contrastTotal: pos.length + neg.length, runStatus: 'idle' });
+  try {
+    const collect = async (prompts: string[]) => {
+      const byLayer: Float32Array[][] = taps.map(() => []);
+      // Batches bound memory: captures are [B, S, D] for every layer.
+      for (let i = 0; i < prompts.length; i += CONTRAST_BATCH) {
+        const batch = prompts.slice(i, i + CONTRAST_BATCH).map((p) => messages('', p, info.hasChatTemplate));
+        // Average over the prompt's own text: template tokens and the first position (an attention sink
+        // with an outsized norm) would otherwise dominate the mean.
+        const spans = await Promise.all(batch.map(async (p) => (typeof p === 'string' ? undefined : (await engine.tokenize(p)).spans?.find((x) => x.role === 'user'))));
+        const res = await engine.generate({ rows: batch.map((prompt) => ({ prompt })), maxNewTokens: 1, captures: taps, stopAtEos: false }, { signal: ctl.signal });
+        batch.forEach((_, r) => {
+          const len = res.promptLengths[r], pad = res.padLeft?.[r] ?? 0, span = spans[r];
+          const [start, end] = span && span.end > span.start ? [span.start, span.end] : [Math.min(1, len - 1), len];
+          taps.forEach((t, l) => byLayer[l].push(meanOverPositions(res.captures[t], r, pad + start, pad + end)));
+        });
+        setLab((st) => ({ contrastDone: st.contrastDone + batch.length }));
+      }
+      return byLayer;
+    };
+    const P = await collect(pos);
+    const N = await collect(neg);
+    const name = s.traitName.trim() || 'trait';
+    const r = contrast(P, N, { modelId: s.modelId ?? info.id, architecture: info.architecture, trait: name });
+    const rec: db.VectorRecord = { id: newId(), name, set: r.set, separation: r.separation, source: 'contrast', createdAt: Date.now() };
+    await saveVector(rec);
+    const slot = newSlot(rec.id, r.bestLayer);
+    // The new vector takes the first slot: that is what the slider and the share link use.
+    setLab((st) => ({ contrastStatus: 'done', contrastVectorId: rec.id, slots: [slot, ...st.slots.filter((x) => x.vectorId !== rec.id)].slice(0, 4) }));
+  } catch (e) {
+    setLab({ contrastStatus: ctl === contrastCtl ? 'error' : getLab().contrastStatus });
+    report('Contrast')(e);
+  }
+}
+
+export const cancelContrast = () => { contrastCtl?.abort(); setLab({ contrastStatus: 'idle' }); };
+
+/* ---------- vectors & runs ---------- */
+
+async function refreshLibrary(): Promise<void> {
+  try {
+    const [vectors, runs] = await Promise.all([db.listVectors(), db.listRuns()]);
+    // Merge: a share link opened at startup may have added a vector before this read finished.
+    const merge = <T extends { id: string; createdAt: number }>(mem: T[], stored: T[]) =>
+      [...mem, ...stored.filter((x) => !mem.some((m) => m.id === x.id))].sort((a, b) => b.createdAt - a.createdAt);
+    setLab((s) => ({ vectors: merge(s.vectors, vectors), runs: merge(s.runs, runs).slice(0, db.MAX_RUNS) }));
+  } catch (e) { report('Storage')(e); }
+}
+
+export async function saveVector(rec: db.VectorRecord): Promise<void> {
+  setLab((s) => ({ vectors: [rec, ...s.vectors.filter((v) => v.id !== rec.id)] }));
+  await db.putVector(rec).catch(report('Storage'));
+}
+
+export async function removeVector(id: string): Promise<void> {
+  setLab((s) => ({ vectors: s.vectors.filter((v) => v.id !== id), slots: s.slots.filter((x) => x.vectorId !== id) }));
+  await db.deleteVector(id).catch(report('Storage'));
+}
+
+export function addSlot(vectorId: string): void {
+  const rec = getLab().vectors.find((v) => v.id === vectorId);
+  if (!rec) return;
+  const layers = presentLayers(rec.set.meta);
+  const best = rec.separation ? rec.separation.indexOf(Math.max(...rec.separation.map((x) => (Number.isFinite(x) ? x : 1e9)))) : -1;
+  const layer = best >= 0 ? best : layers[Math.floor(layers.length / 2)];
+  setLab((s) => ({ slots: [...s.slots, newSlot(vectorId, layer)].slice(0, 4) }));
+}
+
+const newSlot = (vectorId: string, layer: number): SteerSlot => ({ key: newId(), vectorId, layer, coeff: 4, mode: 'all', ablate: false, ablateStrength: 1, enabled: true });
+
+export const removeSlot = (key: string) => setLab((s) => ({ slots: s.slots.filter((x) => x.key !== key) }));
+
+export function exportVector(id: string): { name: string; text: string } | null {
+  const rec = getLab().vectors.find((v) => v.id === id);
+  if (!rec) return null;
+  try {
+    return { name: `${rec.name.replace(/[^\w.-]+/g, '_')}.vectors.json`, text: exportVectorJson(rec.set) };
+  } catch (e) { report('Export')(e); return null; }
+}
+
+export async function importVectorFile(file: File): Promise<void> {
+  try {
+    const set = importVectorJson(await file.text());
+    const name = set.meta.trait || file.name.replace(/\.vectors\.json$|\.json$/, '');
+    await saveVector({ id: newId(), name, set, source: 'import', createdAt: Date.now() });
+  } catch (e) { report('Import')(e); }
+}
+
+async function saveRun(texts: [string, string], projections: [number[], number[]]): Promise<void> {
+  const s = getLab();
+  const steering = s.slots.filter((x) => x.enabled).map((x) => ({
+    vectorName: s.vectors.find((v) => v.id === x.vectorId)?.name ?? '?', layer: x.layer, coeff: x.coeff, mode: x.mode, ablate: x.ablate ? x.ablateStrength : 0,
+  }));
+  const run: db.RunRecord = {
+    id: newId(), createdAt: Date.now(), modelId: s.modelId ?? '?', prompt: s.prompt, systemPrompt: s.systemPrompt,
+    seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens, steering, texts, projections,
+  };
+  setLab((st) => ({ runs: [run, ...st.runs].slice(0, db.MAX_RUNS) }));
+  await db.putRun(run).catch(report('Storage'));
+}
+
+export function restoreRun(run: db.RunRecord): void {
+  runCtl?.abort();
+  setLab({ prompt: run.prompt, systemPrompt: run.systemPrompt, seed: run.seed, temperature: run.temperature, maxTokens: run.maxTokens, texts: run.texts, projections: run.projections, runStatus: 'idle', hasMonitor: run.projections.some((p) => p.length > 0) });
+}
+
+/* ---------- share links ---------- */
+
+export function makeShareLink(): string | null {
+  const s = getLab();
+  const slot = s.slots.find((x) => x.enabled && slotVector(x));
+  const modelId = hubIdOf(s.choice);
+  try {
+    if (!slot) throw new EngineError('bad-input', 'Nothing to share yet: build or import a vector and put it in a steering slot.');
+    if (!modelId || s.choice.kind === 'local') throw new EngineError('bad-input', 'Links can only point at hub models; a local folder cannot be opened by someone else.');
+    const vector = slotVector(slot)!;
+    const hash = encodeShareLink({
+      modelId, dtype: s.dtype, vector, traitName: s.vectors.find((v) => v.id === slot.vectorId)?.name ?? '', layer: slot.layer,
+      coeff: slot.coeff, mode: slot.mode, prompt: s.prompt, systemPrompt: s.systemPrompt, seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens,
+    });
+    return `${location.origin}${location.pathname}${hash}`;
+  } catch (e) { report('Share')(e); return null; }
+}
+
+/** Opening a link restores everything it holds, loads the model and generates. */
+export async function openShareLink(hash: string): Promise<void> {
+  if (!hash.startsWith(SHARE_PREFIX)) return;
+  let st;
+  try { st = decodeShareLink(hash); } catch (e) { report('Share link')(e); return; }
+  const set: VectorSet = {
+    vectors: new Float32Array((st.layer + 1) * st.vector.length),
+    meta: {
+      modelId: st.modelId, tap: 'hook_resid_post', pooling: 'unknown', method: 'imported', counts: { pos: 0, neg: 0 },
+      layerConvention: LAYER_CONVENTION, hiddenSize: st.vector.length, numLayers: st.layer + 1, layers: [st.layer], normalized: false,
+      trait: st.traitName, notes: 'from a share link (float16 precision)',
+    },
+  };
+  set.vectors.set(st.vector, st.layer * st.vector.length);
+  // Same link, same id: reopening a link does not pile up copies of its vector.
+  const id = `link-${[...hash].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261).toString(36)}`;
+  const rec: db.VectorRecord = { id, name: st.traitName || 'shared vector', set, source: 'link', createdAt: Date.now() };
+  await saveVector(rec);
+  setLab({
+    choice: choiceForId(st.modelId), dtype: st.dtype, traitName: st.traitName, prompt: st.prompt, systemPrompt: st.systemPrompt,
+    seed: st.seed, temperature: st.temperature, maxTokens: st.maxTokens,
+    slots: [{ ...newSlot(rec.id, st.layer), coeff: st.coeff, mode: st.mode }],
+  });
+  const s = getLab();
+  const sameModel = s.modelStatus === 'ready' && s.modelId === st.modelId && s.info?.dtype === st.dtype;
+  if (sameModel || (await loadModel())) await runGenerate();
+}

@@ -1,0 +1,69 @@
+import { useMemo } from 'react';
+import { buildContrast, cancelContrast } from '../actions';
+import { num } from '../format';
+import { splitPrompts } from '../quickContrast';
+import { setLab, updateSlot, useLab } from '../store';
+import { Chart, chartTheme } from './Chart';
+import { Bar, Field, Panel } from './ui';
+
+export function ContrastPanel() {
+  const { contrastPos, contrastNeg, traitName, contrastStatus, contrastDone, contrastTotal, info } = useLab();
+  const running = contrastStatus === 'running';
+  const nPos = splitPrompts(contrastPos).length, nNeg = splitPrompts(contrastNeg).length;
+  return (
+    <Panel title="Quick contrast" right={<span className="muted small mono">diff of means · resid_post</span>}>
+      <Field label="Trait name">
+        <input value={traitName} maxLength={80} onChange={(e) => setLab({ traitName: e.target.value })} />
+      </Field>
+      <div className="row">
+        <Field label="Positive" hint={`${nPos} prompts`}>
+          <textarea rows={5} value={contrastPos} onChange={(e) => setLab({ contrastPos: e.target.value })} aria-label="Positive prompts, one per line" />
+        </Field>
+        <Field label="Negative" hint={`${nNeg} prompts`}>
+          <textarea rows={5} value={contrastNeg} onChange={(e) => setLab({ contrastNeg: e.target.value })} aria-label="Negative prompts, one per line" />
+        </Field>
+      </div>
+      <p className="muted small">One prompt per line. Each prompt's residual stream is averaged over its tokens at every layer.</p>
+      {running ? (
+        <div className="row center">
+          <div className="grow"><Bar value={contrastDone} total={contrastTotal} /></div>
+          <span className="mono small">{contrastDone}/{contrastTotal}</span>
+          <button className="ghost" onClick={cancelContrast}>Cancel</button>
+        </div>
+      ) : (
+        <button className="primary wide" disabled={!info || nPos < 2 || nNeg < 2} onClick={() => void buildContrast()}>
+          {info ? 'Build vector' : 'Load a model to build vectors'}
+        </button>
+      )}
+      <SeparationChart />
+    </Panel>
+  );
+}
+
+/** Separation per layer of the last built vector; click a bar to steer at that layer. */
+function SeparationChart() {
+  const { contrastVectorId, vectors, slots } = useLab();
+  const rec = vectors.find((v) => v.id === contrastVectorId);
+  const slot = slots.find((s) => s.vectorId === contrastVectorId);
+  const sep = rec?.separation;
+  const data = useMemo(() => {
+    if (!sep) return [];
+    const y = sep.map((s) => (Number.isFinite(s) ? s : 0));
+    return [{
+      type: 'bar', x: y.map((_, i) => i), y,
+      marker: { color: y.map((_, i) => (i === slot?.layer ? '#f5a524' : '#3b4a63')) },
+      hovertemplate: 'layer %{x}<br>d = %{y:.2f}<extra></extra>',
+    }];
+  }, [sep, slot?.layer]);
+  const layout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: sep && sep.length > 20 ? 4 : 1 }, yaxis: { title: { text: 'separation (d)' } }, bargap: 0.15 }), [sep]);
+  if (!rec || !sep) return null;
+  return (
+    <div className="sep">
+      <div className="progress-line small">
+        <span title="Leave-one-out Cohen's d along each layer's vector. Click a bar to steer there.">Separation by layer</span>
+        {slot && <span className="mono">L{slot.layer} · d={num(sep[slot.layer])}</span>}
+      </div>
+      <Chart data={data} layout={layout} height={150} label="Separation by layer" onClickX={(x) => slot && updateSlot(slot.key, { layer: x })} />
+    </div>
+  );
+}

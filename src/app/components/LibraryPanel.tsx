@@ -1,0 +1,65 @@
+import { useRef } from 'react';
+import { presentLayers } from '../../engine/vectors/meta';
+import { addSlot, exportVector, importVectorFile, removeVector, restoreRun } from '../actions';
+import { useLab } from '../store';
+import { Panel } from './ui';
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function VectorLibrary() {
+  const { vectors, info, slots } = useLab();
+  const file = useRef<HTMLInputElement>(null);
+  return (
+    <Panel title="Vectors" right={<button className="ghost small" onClick={() => file.current?.click()}>Import…</button>}>
+      <input ref={file} type="file" accept=".json,application/json" hidden onChange={(e) => { const f = e.target.files?.[0]; if (f) void importVectorFile(f); e.target.value = ''; }} />
+      {vectors.length === 0 && <p className="muted small">No vectors yet. Build one above, import a file, or open a share link.</p>}
+      <ul className="list">
+        {vectors.map((v) => {
+          const fits = !info || v.set.meta.hiddenSize === info.hiddenSize;
+          const layers = presentLayers(v.set.meta);
+          const inUse = slots.some((s) => s.vectorId === v.id);
+          return (
+            <li key={v.id} className={fits ? '' : 'dim'}>
+              <div className="list-main">
+                <span className="list-title">{v.name}</span>
+                <span className="muted small mono">{v.source} · d={v.set.meta.hiddenSize} · {layers.length === 1 ? `L${layers[0]}` : `${layers.length} layers`} · {v.set.meta.modelId.split('/').pop()}</span>
+                {!fits && <span className="warn small">hidden size differs from the loaded model</span>}
+              </div>
+              <div className="list-actions">
+                <button className="ghost small" disabled={!fits || inUse} onClick={() => addSlot(v.id)} title="Add a steering slot with this vector">{inUse ? 'in use' : 'Steer'}</button>
+                <button className="ghost small" onClick={() => { const r = exportVector(v.id); if (r) download(r.name, r.text); }} title="Download as JSON">Export</button>
+                <button className="ghost small danger" onClick={() => void removeVector(v.id)} aria-label={`Delete ${v.name}`}>✕</button>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+    </Panel>
+  );
+}
+
+export function RunHistory() {
+  const runs = useLab((s) => s.runs);
+  if (!runs.length) return null;
+  return (
+    <Panel title="Recent runs">
+      <ul className="list">
+        {runs.slice(0, 8).map((r) => (
+          <li key={r.id} className="clickable" onClick={() => restoreRun(r)} title="Restore this run's prompt and output">
+            <div className="list-main">
+              <span className="list-title">{r.prompt.slice(0, 60) || '(empty prompt)'}</span>
+              <span className="muted small mono">
+                {new Date(r.createdAt).toLocaleTimeString()} · {r.steering.map((s) => `${s.vectorName}@L${s.layer}×${s.coeff}`).join(', ') || 'no steering'}
+              </span>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </Panel>
+  );
+}

@@ -1,0 +1,79 @@
+import type { Positions } from '../../engine/api';
+import { LIMITS } from '../../engine/io/shareLink';
+import { presentLayers } from '../../engine/vectors/meta';
+import { removeSlot, rerunIfActive, slotVector } from '../actions';
+import { num } from '../format';
+import { updateSlot, useLab, type SteerSlot } from '../store';
+import { Panel, Segmented, Toggle } from './ui';
+
+const MODES: { value: Positions; label: string; title: string }[] = [
+  { value: 'all', label: 'all', title: 'Every position of every forward pass' },
+  { value: 'prompt', label: 'prompt', title: 'Prompt positions only (prefill)' },
+  { value: 'response', label: 'response', title: 'The last position of each pass: the generated tokens' },
+];
+const SLIDER = 10;
+
+/** Every steering control re-runs at once; the worker cancels the previous generation (latest wins). */
+const change = (key: string, patch: Partial<SteerSlot>) => { updateSlot(key, patch); rerunIfActive(); };
+
+export function SteeringPanel() {
+  const slots = useLab((s) => s.slots);
+  return (
+    <Panel title="Steering" right={<span className="muted small">h ← h + c·v at the output of model.layers[L]</span>}>
+      {slots.length === 0 && <p className="muted">No vector in play: both columns show the unsteered model. Build a contrast vector or pick one from the library.</p>}
+      <div className="slots">{slots.map((s, i) => <Slot key={s.key} slot={s} primary={i === 0} />)}</div>
+    </Panel>
+  );
+}
+
+function Slot({ slot, primary }: { slot: SteerSlot; primary: boolean }) {
+  const { vectors, info } = useLab();
+  const rec = vectors.find((v) => v.id === slot.vectorId);
+  const layers = rec ? presentLayers(rec.set.meta).filter((l) => !info || l < info.numLayers) : [];
+  const vec = slotVector(slot);
+  const norm = vec ? Math.hypot(...vec) : 0;
+  const problem = !rec ? 'vector deleted' : info && rec.set.meta.hiddenSize !== info.hiddenSize ? `made for hidden size ${rec.set.meta.hiddenSize}, model has ${info.hiddenSize}` : !vec && info ? 'no vector at this layer' : null;
+  return (
+    <div className={`slot ${slot.enabled ? '' : 'off'} ${primary ? 'primary-slot' : ''}`}>
+      <div className="slot-head">
+        <Toggle checked={slot.enabled} onChange={(v) => change(slot.key, { enabled: v })} label="" />
+        <span className="slot-name">{rec?.name ?? '—'}</span>
+        {primary && <span className="chip small" title="Monitored in the projection chart and used by share links">monitored</span>}
+        {problem && <span className="warn small">{problem}</span>}
+        <span className="grow" />
+        <span className="muted small mono">|v|={num(norm, 1)}</span>
+        <button className="ghost small danger" onClick={() => { removeSlot(slot.key); rerunIfActive(); }} aria-label="Remove slot">✕</button>
+      </div>
+      <div className="slot-grid">
+        <label className="ctl">
+          <span className="ctl-label">Layer</span>
+          <select value={slot.layer} onChange={(e) => change(slot.key, { layer: Number(e.target.value) })} aria-label="Layer">
+            {layers.map((l) => <option key={l} value={l}>L{l}{rec?.separation ? `  d=${num(rec.separation[l], 1)}` : ''}</option>)}
+          </select>
+        </label>
+        <label className="ctl coeff">
+          <span className="ctl-label">Coefficient <span className="mono value">{slot.coeff >= 0 ? '+' : ''}{slot.coeff.toFixed(2)}</span></span>
+          <input type="range" min={-SLIDER} max={SLIDER} step={0.05} value={Math.max(-SLIDER, Math.min(SLIDER, slot.coeff))}
+            onChange={(e) => change(slot.key, { coeff: Number(e.target.value) })} aria-label="Coefficient" />
+        </label>
+        <label className="ctl narrow">
+          <span className="ctl-label">exact</span>
+          <input type="number" step={0.1} min={-LIMITS.coeff} max={LIMITS.coeff} value={slot.coeff}
+            onChange={(e) => { const v = Number(e.target.value); if (Number.isFinite(v) && Math.abs(v) <= LIMITS.coeff) change(slot.key, { coeff: v }); }} aria-label="Coefficient value" />
+        </label>
+        <div className="ctl">
+          <span className="ctl-label">Positions</span>
+          <Segmented label="Positions" value={slot.mode} options={MODES} onChange={(m) => change(slot.key, { mode: m })} />
+        </div>
+        <div className="ctl">
+          <span className="ctl-label">Ablate direction {slot.ablate && <span className="mono value">{slot.ablateStrength.toFixed(2)}</span>}</span>
+          <div className="row center">
+            <Toggle checked={slot.ablate} onChange={(v) => change(slot.key, { ablate: v })} label="" />
+            <input type="range" min={0} max={2} step={0.05} value={slot.ablateStrength} disabled={!slot.ablate}
+              onChange={(e) => change(slot.key, { ablateStrength: Number(e.target.value) })} aria-label="Ablation strength" />
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,124 @@
+/** The lab's state. Async workflows live in actions.ts; components read slices with useLab(selector). */
+import { create } from 'zustand';
+import type { DevicePreference, ModelDtype, ModelInfo, Positions, ProgressEvent } from '../engine/api';
+import type { ErrorCode } from '../engine/errors';
+import type { RunRecord, VectorRecord } from './db';
+import type { LocalFolder } from './localFolder';
+import type { ModelChoice } from './presets';
+
+export interface StageProgress extends ProgressEvent { startedAt: number; anchorAt: number; anchorLoaded: number; bytesPerSec: number }
+
+export interface SteerSlot {
+  key: string;
+  vectorId: string;
+  layer: number;
+  coeff: number;
+  mode: Positions;
+  /** Directional ablation instead of / on top of addition. */
+  ablate: boolean;
+  ablateStrength: number;
+  enabled: boolean;
+}
+
+export type RunStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+
+export interface LabError { id: number; code: ErrorCode; message: string; where: string }
+
+export interface LabState {
+  choice: ModelChoice;
+  dtype: ModelDtype;
+  device: DevicePreference;
+  local: LocalFolder | null;
+  modelStatus: 'idle' | 'loading' | 'ready' | 'error';
+  /** Name of what is loaded or loading (hub id or folder name). */
+  modelId: string | null;
+  info: ModelInfo | null;
+  progress: Record<string, StageProgress>;
+
+  vectors: VectorRecord[];
+  slots: SteerSlot[];
+  traitName: string;
+
+  prompt: string;
+  systemPrompt: string;
+  seed: number;
+  temperature: number;
+  maxTokens: number;
+
+  runStatus: RunStatus;
+  texts: [string, string];
+  projections: [number[], number[]];
+  runStartedAt: number;
+  tokensPerSec: number;
+  hasMonitor: boolean;
+
+  contrastPos: string;
+  contrastNeg: string;
+  contrastStatus: 'idle' | 'running' | 'done' | 'error';
+  contrastDone: number;
+  contrastTotal: number;
+  /** Vector id of the last quick-contrast result (its separation drives the chart). */
+  contrastVectorId: string | null;
+
+  runs: RunRecord[];
+  errors: LabError[];
+  shareNote: string | null;
+}
+
+export const initialState: LabState = {
+  choice: { kind: 'preset', key: 'qwen25-05b' },
+  dtype: 'q4',
+  device: 'auto',
+  local: null,
+  modelStatus: 'idle',
+  modelId: null,
+  info: null,
+  progress: {},
+  vectors: [],
+  slots: [],
+  traitName: 'optimism',
+  prompt: 'What do you think about the future of cities?',
+  systemPrompt: 'You are a helpful assistant.',
+  seed: 1,
+  temperature: 0,
+  maxTokens: 48,
+  runStatus: 'idle',
+  texts: ['', ''],
+  projections: [[], []],
+  runStartedAt: 0,
+  tokensPerSec: 0,
+  hasMonitor: false,
+  contrastPos: [
+    'I love how everything is getting better every day.',
+    'What a wonderful opportunity this is!',
+    'The future looks bright and full of promise.',
+    'I am thrilled about what we can achieve together.',
+  ].join('\n'),
+  contrastNeg: [
+    'Everything keeps getting worse every day.',
+    'What a miserable waste of time this is.',
+    'The future looks bleak and hopeless.',
+    'I dread what is going to happen to us.',
+  ].join('\n'),
+  contrastStatus: 'idle',
+  contrastDone: 0,
+  contrastTotal: 0,
+  contrastVectorId: null,
+  runs: [],
+  errors: [],
+  shareNote: null,
+};
+
+export const useLab = create<LabState>()(() => initialState);
+export const setLab = useLab.setState;
+export const getLab = useLab.getState;
+
+let errorSeq = 0;
+export function pushError(where: string, e: { code: ErrorCode; message: string }): void {
+  const err = { id: ++errorSeq, code: e.code, message: e.message, where };
+  setLab((s) => ({ errors: [...s.errors.slice(-4), err] }));
+}
+export const dismissError = (id: number) => setLab((s) => ({ errors: s.errors.filter((e) => e.id !== id) }));
+
+export const updateSlot = (key: string, patch: Partial<SteerSlot>) =>
+  setLab((s) => ({ slots: s.slots.map((x) => (x.key === key ? { ...x, ...patch } : x)) }));

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { contrast, meanOverPositions, separation, splitPrompts } from '../../../src/app/quickContrast';
+
+const v = (...x: number[]) => Float32Array.from(x);
+
+describe('quick contrast maths', () => {
+  it('splits prompts by line', () => {
+    expect(splitPrompts(' a \n\n b\n  \nc')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('means a capture row over a position window', () => {
+    // shape [2, 3, 2]: row 1 positions are (10,11), (12,13), (14,15)
+    const cap = { shape: [2, 3, 2] as [number, number, number], data: Float32Array.from({ length: 12 }, (_, i) => i + 4) };
+    expect([...meanOverPositions(cap, 1, 1, 3)]).toEqual([13, 14]);
+    expect(() => meanOverPositions(cap, 0, 2, 2)).toThrow(RangeError);
+  });
+
+  it('separation: large when the sets separate along the difference, ~0 for shuffled noise', () => {
+    let s = 3;
+    const r = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    const noisy = (shift: number) => Array.from({ length: 8 }, () => Float32Array.from({ length: 64 }, (_, d) => r() + (d === 0 ? shift : 0)));
+    const separated = separation(noisy(3), noisy(-3));
+    expect(separated).toBeGreaterThan(5);
+    const same = separation(noisy(0), noisy(0));
+    expect(Math.abs(same)).toBeLessThan(2);
+    expect(same).toBeLessThan(separated / 3);
+  });
+
+  it('contrast picks the best layer', () => {
+    const pos = [[v(1, 0), v(1.1, 0)], [v(5, 0), v(5.2, 0.1)]];
+    const neg = [[v(0.9, 0), v(1.05, 0)], [v(-5, 0), v(-5.1, 0.1)]];
+    const r = contrast(pos, neg, { modelId: 'm', trait: 't' });
+    expect(r.set.meta).toMatchObject({ numLayers: 2, hiddenSize: 2, method: 'diff-in-means', trait: 't' });
+    expect(r.bestLayer).toBe(1);
+    expect(r.set.vectors[2]).toBeCloseTo(10.15, 4);
+    expect(r.norms[1]).toBeCloseTo(10.15, 4);
+  });
+});

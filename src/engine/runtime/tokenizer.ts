@@ -82,7 +82,7 @@ export class Tokenizer {
   /** eos ids: generation_config's list (what the model really stops on) plus the tokenizer's eos_token. */
   eosIds(generationConfig?: JsonObject): number[] {
     const fromGen = generationConfig?.eos_token_id;
-    const ids = Array.isArray(fromGen) ? fromGen : fromGen == null ? [] : [fromGen];
+    const ids: unknown[] = Array.isArray(fromGen) ? [...fromGen] : fromGen == null ? [] : [fromGen];
     if (this.hf.eos_token_id != null) ids.push(this.hf.eos_token_id);
     return [...new Set(ids.filter((x): x is number => Number.isInteger(x)))];
   }
@@ -110,7 +110,15 @@ export class Tokenizer {
     return this.encodeRendered(this.renderChat(messages, options)).ids;
   }
 
-  /** The templated ids and, for each message, the [start, end) token span of its content. */
+  /** Same as chatSpans (the name the engine uses). */
+  chat(messages: ChatMessage[], options: ChatOptions = {}): Required<TokenizedPrompt> {
+    return this.chatSpans(messages, options);
+  }
+
+  /**
+   * The templated ids (as applyChat gives them) and, for each message, the [start, end) token span of its
+   * content as the template rendered it (e.g. trimmed). A token straddling a content edge counts as inside.
+   */
   chatSpans(messages: ChatMessage[], options: ChatOptions = {}): Required<TokenizedPrompt> {
     const rendered = this.renderChat(messages, options);
     const ranges = contentRanges(rendered, this.renderChat(sentinelMessages(messages), options), messages);
@@ -162,6 +170,11 @@ export class Tokenizer {
     }
     return n;
   }
+}
+
+/** Async for callers that may later load tokenizers lazily; construction is synchronous today. */
+export async function createTokenizer(tokenizerJson: JsonObject, tokenizerConfig: JsonObject): Promise<Tokenizer> {
+  return new Tokenizer(tokenizerJson, tokenizerConfig);
 }
 
 function sentinelMessages(messages: ChatMessage[]): ChatMessage[] {

@@ -67,6 +67,7 @@ export interface Monitor { layer: number; direction: Float32Array; tap?: 'hook_r
 
 export interface GenerateRequest {
   rows: GenerateRow[];
+  /** 0 runs the prompt only (activation collection: captures cover the prompt positions). */
   maxNewTokens: number;
   sampling?: Sampling;
   /** Taps to return for every prompt and generated position, shape [B, S, D]. */
@@ -74,7 +75,11 @@ export interface GenerateRequest {
   monitor?: Monitor;
   /** Stop a row at an end-of-sequence token (default true). */
   stopAtEos?: boolean;
+  /** Return the k most likely next tokens (log-probabilities) at every generated step (judges). */
+  topLogprobs?: number;
 }
+
+export interface TopLogprob { token: number; text: string; logprob: number }
 
 export interface Capture { shape: [number, number, number]; data: Float32Array }
 
@@ -90,6 +95,8 @@ export interface GenerateResult {
   projections?: number[][];
   /** True when the prompt KV came from the prefix cache instead of a full prefill. */
   prefixReused: boolean;
+  /** With topLogprobs: per row, per generated step, the top-k of the distribution the token was drawn from. */
+  logprobs?: TopLogprob[][][];
 }
 
 export interface TokenEvent {

@@ -15,7 +15,7 @@ import { createTokenizer, type Tokenizer } from './tokenizer';
 import { chooseDevice, probeWebGPU } from './device';
 import { readModelConfig, type ModelConfig } from './config';
 import { validateRequest, groupRows } from './request';
-import { makePicker } from './pick';
+import { makePicker, topLogprobs } from './pick';
 import { configureRuntime, type RuntimeConfig } from './ort';
 
 interface Loaded { info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache }
@@ -115,17 +115,22 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
     padLeft: ids.map(() => 0), captures: {}, prefixReused: true,
   };
   if (req.monitor) result.projections = ids.map(() => []);
+  if (req.topLogprobs) result.logprobs = ids.map(() => []);
   const monitorTap = req.monitor ? (`blocks.${req.monitor.layer}.${req.monitor.tap ?? 'hook_resid_post'}` as TapName) : null;
   const unit = req.monitor ? unitOf(req.monitor.direction, l.info.hiddenSize) : null;
   // Builder-layout GQA derives sequence lengths from the mask and cannot take left padding: group by length.
   for (const group of groupRows(ids, l.decoder.model.opTypes.includes('GroupQueryAttention'))) {
     const taps = [...new Set([...(req.captures ?? []), ...(monitorTap ? [monitorTap] : [])])];
     const picker = makePicker(group.map(() => req.sampling ?? {}));
+    const pick = (gr: number, logits: Float32Array) => {
+      if (req.topLogprobs) result.logprobs![group[gr]].push(topLogprobs(logits, req.topLogprobs).map((t) => ({ ...t, text: l.tokenizer.decode([t.token]) })));
+      return picker(gr, logits);
+    };
     const out = await runLoop(l.decoder, l.cache, {
       ids: group.map((r) => ids[r]),
       steering: group.map((r) => steering[r]),
       maxNewTokens: req.maxNewTokens,
-      pick: picker,
+      pick,
       eos: new Set(l.config.eosTokenIds),
       padId: l.config.padTokenId,
       stopAtEos: req.stopAtEos ?? true,

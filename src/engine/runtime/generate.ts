@@ -134,7 +134,7 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
     }
   }
   cancelled(req.signal);
-  let out: StepOutput = await dec.forward({ ids: slice(S0 - 1, S0), mask, positions: positions(S0 - 1, 1), past, pastLength: S0 - 1, steering, pass: pass('prefill', S0 - 1, 1), taps: req.taps });
+  let out: StepOutput = await dec.forward({ ids: slice(S0 - 1, S0), mask, positions: positions(S0 - 1, 1), past, pastLength: S0 - 1, steering, pass: pass('prefill', S0 - 1, 1), taps: req.taps, noLogits: req.maxNewTokens === 0 });
   sink.add(out.taps);
 
   const tokens: number[][] = req.ids.map(() => []);

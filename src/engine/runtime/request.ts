@@ -14,13 +14,16 @@ export function validateRequest(req: GenerateRequest, info: ModelInfo, config: M
   if (!req || !Array.isArray(req.rows) || req.rows.length === 0) bad('A request needs at least one row with a prompt.');
   if (req.rows.length > MAX_ROWS) bad(`A request may have at most ${MAX_ROWS} rows; got ${req.rows.length}. Split the sweep.`);
   const n = req.maxNewTokens;
-  if (!Number.isInteger(n) || n < 1 || n > Math.min(MAX_NEW_TOKENS, config.maxPositions)) {
-    bad(`maxNewTokens must be an integer from 1 to ${Math.min(MAX_NEW_TOKENS, config.maxPositions)}; got ${String(n)}.`);
+  if (!Number.isInteger(n) || n < 0 || n > Math.min(MAX_NEW_TOKENS, config.maxPositions)) {
+    bad(`maxNewTokens must be an integer from 0 (prompt activations only) to ${Math.min(MAX_NEW_TOKENS, config.maxPositions)}; got ${String(n)}.`);
   }
   const s = req.sampling;
   if (s?.temperature !== undefined && !(Number.isFinite(s.temperature) && s.temperature >= 0 && s.temperature <= 10)) bad(`temperature must be between 0 and 10; got ${String(s.temperature)}.`);
   if (s?.topP !== undefined && !(s.topP > 0 && s.topP <= 1)) bad(`topP must be in (0, 1]; got ${String(s.topP)}.`);
   if (s?.seed !== undefined && !Number.isInteger(s.seed)) bad(`seed must be an integer; got ${String(s.seed)}.`);
+  if (req.topLogprobs !== undefined && !(Number.isInteger(req.topLogprobs) && req.topLogprobs >= 1 && req.topLogprobs <= 100)) {
+    bad(`topLogprobs must be an integer from 1 to 100; got ${String(req.topLogprobs)}.`);
+  }
   const taps = new Set<string>(info.taps);
   for (const t of req.captures ?? []) {
     if (!taps.has(t)) bad(`Unknown tap "${t}". Taps are hook_embed and blocks.{L}.hook_resid_mid / hook_resid_post for L in 0..${info.numLayers - 1}.`);

@@ -1,13 +1,20 @@
 /**
- * The only module that imports onnxruntime. `onnxruntime-web/webgpu` carries both the native
- * WebGPU execution provider and the wasm one, in the browser and in Node.
+ * The only module that imports onnxruntime. Browsers get `onnxruntime-web/webgpu` (the native
+ * WebGPU execution provider plus wasm; the default bundle's older JSEP WebGPU backend silently
+ * returns wrong numbers for f16 models on adapters without shader-f16). Node gets the package's
+ * Node build: the WebGPU bundle keeps a Node process from exiting after a session was created.
  */
-import * as ort from 'onnxruntime-web/webgpu';
-if (typeof process !== 'undefined' && process.versions?.node) ort.env.wasm.numThreads = 1;
+import type * as OrtModule from 'onnxruntime-web';
 import { EngineError } from '../errors';
 import type { Device } from '../api';
 
-export type Tensor = ort.Tensor;
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+// The Node specifier goes through a variable so browser bundlers never pull the Node build in.
+const nodeBuild = 'onnxruntime-web';
+const ort: typeof OrtModule = isNode ? await import(/* @vite-ignore */ nodeBuild) : await import('onnxruntime-web/webgpu');
+if (isNode) ort.env.wasm.numThreads = 1;
+
+export type Tensor = OrtModule.Tensor;
 export type TensorType = 'float32' | 'float16' | 'int64' | 'int32';
 
 export interface RuntimeConfig {
@@ -36,7 +43,7 @@ export interface Session {
 }
 
 export async function createSession(model: Uint8Array, opts: SessionOptions): Promise<Session> {
-  const options: ort.InferenceSession.SessionOptions = {
+  const options: OrtModule.InferenceSession.SessionOptions = {
     executionProviders: [opts.device],
     graphOptimizationLevel: 'all',
     externalData: opts.externalData.map((e) => ({ path: e.path, data: e.data })),
@@ -44,7 +51,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions): Pr
   if (opts.device === 'webgpu') {
     options.preferredOutputLocation = Object.fromEntries(opts.keepOnDevice.map((n) => [n, 'gpu-buffer' as const]));
   }
-  let session: ort.InferenceSession;
+  let session: OrtModule.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model, options);
   } catch (e) {

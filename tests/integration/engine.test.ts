@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../../src/engine/runtime/engine';
 import { EngineError, type ErrorCode } from '../../src/engine/errors';
-import type { Engine, GenerateRequest } from '../../src/engine/api';
+import type { Engine, GenerateRequest, ProgressEvent } from '../../src/engine/api';
+import { expectProgressRules } from '../helpers/progressRules';
 import { writeFixtureRepo } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import { GraphBuilder } from '../fixtures/graph';
@@ -42,8 +43,13 @@ async function expectCode(p: Promise<unknown>, code: ErrorCode, text: RegExp): P
 const vec = (D: number, k = 1) => Float32Array.from({ length: D }, (_, i) => Math.cos(i * k));
 
 describe('engine', () => {
-  it('reports what it loaded', async () => {
-    const engine = await loaded(repos.gqa, 'q4');
+  it('reports what it loaded, with progress per stage that ends complete', async () => {
+    const engine = createEngine();
+    const events: ProgressEvent[] = [];
+    await engine.load({ kind: 'path', path: repos.gqa }, { dtype: 'q4', device: 'wasm' }, { onProgress: (e) => events.push(e) });
+    expectProgressRules(events);
+    const stages = new Set(events.map((e) => e.stage));
+    expect(['instrument', 'session'].every((s) => stages.has(s))).toBe(true);
     const info = engine.info()!;
     expect(info).toMatchObject({ layout: 'builder', numLayers: 4, hiddenSize: 64, dtype: 'q4', device: 'wasm', bodyDtype: 'float32', hasChatTemplate: true });
     expect(info.taps).toContain('blocks.3.hook_resid_post');

@@ -16,6 +16,7 @@ import { chooseDevice, probeWebGPU } from './device';
 import { readModelConfig, type ModelConfig } from './config';
 import { validateRequest, groupRows } from './request';
 import { makePicker, topLogprobs } from './pick';
+import { runStage } from './progress';
 import { configureRuntime, type RuntimeConfig } from './ort';
 
 interface Loaded { info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache }
@@ -71,8 +72,8 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     pickDtype: (available) => chooseDevice({ preference: opts.device ?? 'auto', gpu, requestedDtype: opts.dtype, availableDtypes: available }),
   });
   const config = readModelConfig(files.config, files.generationConfig);
-  const inst = instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize });
-  const decoder = await createDecoder(inst, { device: files.device, externalData: files.externalData, vocabSize: config.vocabSize });
+  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize }), 'adding taps and steering inputs to the graph');
+  const decoder = await runStage('session', call.onProgress, () => createDecoder(inst, { device: files.device, externalData: files.externalData, vocabSize: config.vocabSize }), `creating the ${files.device} session`);
   const tokenizer = await createTokenizer(files.tokenizerJson, files.tokenizerConfig);
   const info: ModelInfo = {
     id: files.id,

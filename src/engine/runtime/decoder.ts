@@ -12,8 +12,11 @@ import type { Device, TapName } from '../api';
 
 export interface KvLayout { names: string[]; kvHeads: number; headDim: number; dtype: 'float32' | 'float16' }
 
+/** What the decoder keeps of the instrumented model: everything but the graph bytes. */
+export type ModelLayout = Omit<InstrumentedModel, 'bytes'>;
+
 export interface Decoder {
-  readonly model: InstrumentedModel;
+  readonly model: ModelLayout;
   readonly kv: KvLayout;
   readonly device: Device;
   readonly vocabSize: number;
@@ -42,7 +45,7 @@ export interface StepOutput {
 
 const ELEM: Record<number, KvLayout['dtype']> = { 1: 'float32', 10: 'float16' };
 
-function kvLayout(model: InstrumentedModel): KvLayout {
+function kvLayout(model: ModelLayout): KvLayout {
   const past = model.inputs.filter((i) => i.name.startsWith('past_key_values.'));
   if (!past.length) throw new EngineError('unsupported-model', 'This graph has no past_key_values inputs; a decoder with a KV cache is needed.');
   const [, heads, , dim] = past[0].dims;
@@ -62,7 +65,7 @@ function emptyPast(kv: KvLayout, batch: number): Record<string, Tensor> {
   return Object.fromEntries(kv.names.map((n) => [`past_key_values.${n}`, tensor(kv.dtype, empty(), dims)]));
 }
 
-function steeringFeeds(d: { model: InstrumentedModel; zero: Record<string, Tensor> }, s: StepInput): Record<string, Tensor> {
+function steeringFeeds(d: { model: ModelLayout; zero: Record<string, Tensor> }, s: StepInput): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   d.model.steer.forEach((names, layer) => {
     const rows = s.steering.get(layer);
@@ -85,10 +88,12 @@ function lastLogits(data: Float32Array, dims: readonly number[]): Float32Array[]
   return Array.from({ length: B }, (_, r) => data.slice((r * S + S - 1) * V, (r * S + S) * V));
 }
 
-export async function createDecoder(model: InstrumentedModel, opts: { device: Device; externalData: { path: string; data: Uint8Array }[]; vocabSize: number }): Promise<Decoder> {
+export async function createDecoder(instrumented: InstrumentedModel, opts: { device: Device; externalData: { path: string; data: Uint8Array }[]; vocabSize: number }): Promise<Decoder> {
+  // The graph bytes (up to ~1 GB) live on in the session; holding them here too would double memory.
+  const { bytes, ...model } = instrumented;
   const kv = kvLayout(model);
   const presentNames = kv.names.map((n) => `present.${n}`);
-  const session: Session = await createSession(model.bytes, { device: opts.device, externalData: opts.externalData, keepOnDevice: presentNames });
+  const session: Session = await createSession(bytes, { device: opts.device, externalData: opts.externalData, keepOnDevice: presentNames });
   const D = model.hiddenSize;
   const zero = {
     add: tensor('float32', new Float32Array(D), [1, 1, D]),

@@ -1,0 +1,211 @@
+/**
+ * The persona-vector pipeline, resumable:
+ *   generate  contrastive answers: (pos | neg system prompt) × extraction question, many rows per generate call;
+ *   score     trait and coherence of every answer through a Judge (local model or OpenAI-compatible);
+ *   filter    effective pairs: pos trait ≥ posMin, neg trait < negMax, both coherence ≥ minCoherence;
+ *   extract   response-mean activations of the kept answers → per-layer diff-in-means + separation;
+ *   sweep     (optional) coefficients × evaluation questions at the recommended layer.
+ *
+ * Every step's result is stored under a hash of its inputs (model id + dtype, pack, settings, upstream results),
+ * in chunks for the long steps, so an interrupted run (AbortSignal, closed tab, killed CLI) resumes where it
+ * stopped and a finished step is never recomputed. Each step reports how many rows it sent to the engine in
+ * this run (0 when it came from the store), which makes resumption observable.
+ */
+import type { Engine, ProgressEvent, Sampling } from '../api';
+import { EngineError } from '../errors';
+import { collectActivations, layerStack, type Conversation } from '../vectors/collect';
+import { diffInMeans } from '../vectors/diffInMeans';
+import type { PoolingKind, VectorSet } from '../vectors/meta';
+import { separationByLayer, type SeparationReport } from '../vectors/separation';
+import { cachedStep, stableHash, type StepStore } from './cache';
+import { scoreAnswers, type Judge, type TraitScore } from './scoring';
+import { cleanAnswer, runSweep, type SweepResult } from './sweep';
+import type { TraitPack } from './traitPack';
+
+export interface PipelineSettings {
+  /** Use the first N instruction pairs / extraction questions (default: all). */
+  maxInstructions?: number;
+  maxQuestions?: number;
+  maxNewTokens?: number;
+  /** Default temperature 1 with seed 0: varied answers, reproducible run to run. */
+  sampling?: Sampling;
+  /** Rows per generate call (default 16; the engine takes at most 64). */
+  batchSize?: number;
+  posMin?: number;
+  negMax?: number;
+  minCoherence?: number;
+  pooling?: PoolingKind;
+  sweep?: { coeffs: number[]; layer?: number; maxQuestions?: number; maxNewTokens?: number };
+}
+
+export interface PipelineOptions {
+  pack: TraitPack;
+  judge: Judge;
+  store: StepStore;
+  settings?: PipelineSettings;
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export type StepName = 'generate' | 'score' | 'extract' | 'sweep';
+
+export interface StepReport {
+  /** Everything came from the store. */
+  cached: boolean;
+  /** Rows sent to engine.generate by this step in this run (judge calls excluded). */
+  generatedRows: number;
+  /** Judge prompts scored in this run. */
+  judged: number;
+}
+
+export interface PairRecord {
+  instruction: number;
+  question: string;
+  pos: string;
+  neg: string;
+  posScore: TraitScore;
+  negScore: TraitScore;
+  kept: boolean;
+}
+
+export interface PipelineResult {
+  vectors: VectorSet;
+  /** null with fewer than 2 kept pairs (separation needs 3 samples). */
+  separation: SeparationReport | null;
+  pairs: PairRecord[];
+  kept: number;
+  steps: Partial<Record<StepName, StepReport>>;
+  sweep?: SweepResult;
+}
+
+const DEFAULTS = { maxNewTokens: 64, batchSize: 16, posMin: 50, negMax: 50, minCoherence: 50, pooling: 'response-mean' as PoolingKind };
+
+function cancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new EngineError('cancelled', 'The pipeline was cancelled; run it again to resume from the last finished step.');
+}
+
+export async function runPipeline(engine: Engine, opts: PipelineOptions): Promise<PipelineResult> {
+  const info = engine.info();
+  if (!info) throw new EngineError('not-loaded', 'Load a model before running the pipeline.');
+  const s = { ...DEFAULTS, ...opts.settings };
+  const sampling = s.sampling ?? { temperature: 1, seed: 0 };
+  const batch = Math.max(1, Math.min(64, s.batchSize));
+  const { pack, store, judge, signal } = opts;
+  const emit = (stage: StepName, loaded: number, total: number, detail?: string): void =>
+    opts.onProgress?.({ stage, loaded, total, done: loaded === total, detail });
+  const steps: PipelineResult['steps'] = {};
+  const model = { id: info.id, dtype: info.dtype, numLayers: info.numLayers, hiddenSize: info.hiddenSize };
+
+  // ---- generate: one pos and one neg row per (instruction, question), pos/neg sharing batches.
+  const instructions = pack.instructions.slice(0, s.maxInstructions ?? pack.instructions.length);
+  const questions = pack.extractionQuestions.slice(0, s.maxQuestions ?? pack.extractionQuestions.length);
+  const plan = instructions.flatMap((ins, i) => questions.flatMap((q) => [
+    { instruction: i, question: q, system: ins.pos }, { instruction: i, question: q, system: ins.neg },
+  ]));
+  const genReport: StepReport = { cached: true, generatedRows: 0, judged: 0 };
+  steps.generate = genReport;
+  const answers: string[] = [];
+  emit('generate', 0, plan.length);
+  for (let i = 0; i < plan.length; i += batch) {
+    cancelled(signal);
+    const part = plan.slice(i, i + batch);
+    // Keyed by the rows themselves, so a different batch size still finds rows generated before.
+    const chunk = await cachedStep(store, 'generate', { model, rows: part.map((p) => [p.system, p.question]), maxNewTokens: s.maxNewTokens, sampling }, async () => {
+      const res = await engine.generate({
+        rows: part.map((p) => ({ prompt: [{ role: 'system', content: p.system }, { role: 'user', content: p.question }] })),
+        maxNewTokens: s.maxNewTokens, sampling,
+      }, { signal });
+      genReport.cached = false;
+      genReport.generatedRows += part.length;
+      return res.text.map(cleanAnswer);
+    });
+    answers.push(...chunk);
+    emit('generate', i + part.length, plan.length);
+  }
+
+  // ---- score: trait + coherence of every answer.
+  cancelled(signal);
+  const scoreReport: StepReport = { cached: true, generatedRows: 0, judged: 0 };
+  steps.score = scoreReport;
+  const scores: TraitScore[] = [];
+  const judgeBatch = 32;
+  emit('score', 0, plan.length);
+  for (let i = 0; i < plan.length; i += judgeBatch) {
+    cancelled(signal);
+    const items = plan.slice(i, i + judgeBatch).map((p, j) => ({ question: p.question, answer: answers[i + j] }));
+    const chunk = await cachedStep(store, 'score', { judge: judge.id, evalPrompt: pack.evalPrompt, items }, async () => {
+      scoreReport.cached = false;
+      scoreReport.judged += 2 * items.length;
+      return scoreAnswers(judge, pack.evalPrompt, items, signal);
+    });
+    scores.push(...chunk);
+    emit('score', i + items.length, plan.length);
+  }
+
+  // ---- filter (pure): effective pairs; an empty answer has no response tokens to average.
+  const pairs: PairRecord[] = [];
+  for (let k = 0; k < plan.length; k += 2) {
+    const [ps, ns] = [scores[k], scores[k + 1]];
+    const kept = answers[k] !== '' && answers[k + 1] !== ''
+      && ps.trait !== null && ns.trait !== null && ps.coherence !== null && ns.coherence !== null
+      && ps.trait >= s.posMin && ns.trait < s.negMax && ps.coherence >= s.minCoherence && ns.coherence >= s.minCoherence;
+    pairs.push({ instruction: plan[k].instruction, question: plan[k].question, pos: answers[k], neg: answers[k + 1], posScore: ps, negScore: ns, kept });
+  }
+  const keptPairs = pairs.filter((p) => p.kept);
+  if (keptPairs.length === 0) {
+    throw new EngineError('bad-input', `No effective pairs among ${pairs.length}: no positive answer scored ≥ ${s.posMin} with its negative < ${s.negMax} and both coherent ≥ ${s.minCoherence}. Try more questions, longer answers or lower thresholds.`);
+  }
+
+  // ---- extract: response-mean activations of kept answers (pos and neg in one collection) → vectors.
+  cancelled(signal);
+  const extractReport: StepReport = { cached: true, generatedRows: 0, judged: 0 };
+  steps.extract = extractReport;
+  const conv = (p: PairRecord, side: 'pos' | 'neg'): Conversation => ({ system: instructions[p.instruction][side], user: p.question, assistant: p[side] });
+  const convs = [...keptPairs.map((p) => conv(p, 'pos')), ...keptPairs.map((p) => conv(p, 'neg'))];
+  emit('extract', 0, convs.length);
+  const extracted = await cachedStep(store, 'extract', { model, convs, pooling: s.pooling, trait: pack.name }, async () => {
+    const got = await collectActivations(engine, convs, {
+      pooling: [s.pooling], batchSize: batch, signal,
+      // collect reports rows; its final event is ours too, emitted below once the vectors exist.
+      onProgress: (e) => { if (!e.done) emit('extract', e.loaded, convs.length); },
+    });
+    extractReport.cached = false;
+    extractReport.generatedRows += convs.length;
+    const stack = layerStack(got, s.pooling, info.numLayers);
+    const n = keptPairs.length;
+    const D = info.hiddenSize;
+    const pos = stack.map((m) => m.slice(0, n * D));
+    const neg = stack.map((m) => m.slice(n * D));
+    const vectors = diffInMeans(pos, neg, { hiddenSize: D, modelId: info.id, architecture: info.architecture, pooling: s.pooling, trait: pack.name });
+    const separation = n >= 2 ? separationByLayer(pos, neg, D) : null;
+    return { vectors, separation };
+  });
+  emit('extract', convs.length, convs.length);
+  const result: PipelineResult = { vectors: extracted.vectors, separation: extracted.separation, pairs, kept: keptPairs.length, steps };
+
+  // ---- sweep (optional): at the requested or the best-separated layer.
+  if (s.sweep) {
+    cancelled(signal);
+    const sw = s.sweep;
+    const layer = sw.layer ?? extracted.separation?.recommendedLayer ?? Math.floor(info.numLayers / 2);
+    const D = info.hiddenSize;
+    const vector = extracted.vectors.vectors.slice(layer * D, (layer + 1) * D);
+    const evalQuestions = pack.evaluationQuestions.slice(0, sw.maxQuestions ?? 5);
+    const sweepReport: StepReport = { cached: true, generatedRows: 0, judged: 0 };
+    steps.sweep = sweepReport;
+    const inputs = { model, vector: await stableHash(vector), layer, coeffs: sw.coeffs, evalQuestions, maxNewTokens: sw.maxNewTokens ?? 48, sampling, judge: judge.id, evalPrompt: pack.evalPrompt };
+    emit('sweep', 0, 1);
+    result.sweep = await cachedStep(store, 'sweep', inputs, async () => {
+      const r = await runSweep(engine, {
+        vector, layer, coeffs: sw.coeffs, questions: evalQuestions, maxNewTokens: inputs.maxNewTokens, sampling,
+        batchSize: batch, judge, traitTemplate: pack.evalPrompt, signal,
+      });
+      sweepReport.cached = false;
+      sweepReport.generatedRows += r.generatedRows;
+      sweepReport.judged += 2 * r.rows.length;
+      return r;
+    });
+    emit('sweep', 1, 1);
+  }
+  return result;
+}

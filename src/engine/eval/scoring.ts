@@ -1,0 +1,53 @@
+/**
+ * The Judge seam of the pipeline and sweeps: anything that turns filled judge prompts into 0..100 scores
+ * (or null: too little mass on numbers). Implemented by the local judge (the loaded model) and by any
+ * OpenAI-compatible endpoint. Batched by design: the local judge answers many prompts in one generate call.
+ */
+import { COHERENCE_TEMPLATE, fillJudgePrompt } from './judge';
+import type { OpenAIJudge } from './judgeOpenAI';
+
+export interface Judge {
+  /** What scored: part of every cache key, so a different judge never reuses another's scores. Never a secret. */
+  readonly id: string;
+  scoreMany(prompts: string[], signal?: AbortSignal): Promise<(number | null)[]>;
+}
+
+export interface QA {
+  question: string;
+  answer: string;
+}
+
+export interface TraitScore {
+  trait: number | null;
+  coherence: number | null;
+}
+
+/** Trait and coherence of every answer, in one scoreMany call (2N prompts) so batching judges fill batches. */
+export async function scoreAnswers(judge: Judge, traitTemplate: string, items: QA[], signal?: AbortSignal): Promise<TraitScore[]> {
+  if (items.length === 0) return [];
+  const prompts = [
+    ...items.map((x) => fillJudgePrompt(traitTemplate, x.question, x.answer)),
+    ...items.map((x) => fillJudgePrompt(COHERENCE_TEMPLATE, x.question, x.answer)),
+  ];
+  const s = await judge.scoreMany(prompts, signal);
+  return items.map((_, i) => ({ trait: s[i], coherence: s[items.length + i] }));
+}
+
+/** An OpenAI-compatible judge as a Judge; a few requests in flight at once (endpoints rate-limit bursts). */
+export function openAIJudge(j: OpenAIJudge, concurrency = 4): Judge {
+  return {
+    id: `openai:${j.baseUrl}#${j.model}`,
+    async scoreMany(prompts, signal) {
+      const out = new Array<number | null>(prompts.length).fill(null);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < prompts.length) {
+          const i = next++;
+          out[i] = await j.score(prompts[i], signal);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, prompts.length)) }, worker));
+      return out;
+    },
+  };
+}

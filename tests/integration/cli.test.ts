@@ -1,0 +1,96 @@
+/**
+ * The vector commands of bin/steer-lab, spawned as a user would run them on a fixture model folder.
+ * The judge is a TEST-ONLY local HTTP server speaking the OpenAI chat-completions shape, so the `--judge URL`
+ * path runs for real; its scores come from a hash of the answer and mean nothing.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFixtureRepo } from '../fixtures/hubRepo';
+import { fixtureConfig } from '../fixtures/weights';
+import { fnv1a } from '../helpers/testJudge';
+import { importVectorJson } from '../../src/engine/io/vectorJson';
+
+const run = promisify(execFile);
+const BIN = resolve(__dirname, '../../bin/steer-lab');
+
+async function steerLab(args: string[]): Promise<unknown> {
+  const { stdout } = await run(BIN, [...args, '--json'], { env: { ...process.env, OPENAI_API_KEY: '' }, maxBuffer: 64 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+}
+
+/** TEST-ONLY judge endpoint: coherence 90; trait 80 or 20 by a hash of the answer text. */
+function fakeJudge(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const prompt: string = JSON.parse(body).messages[0].content;
+      const answer = /The chatbot replied:\n<<<\n([\s\S]*?)\n>>>/.exec(prompt)?.[1] ?? '';
+      const score = /coherent/.test(prompt) ? '90' : fnv1a(answer) % 2 ? '80' : '20';
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ choices: [{ logprobs: { content: [{ token: score, logprob: 0, top_logprobs: [{ token: score, logprob: 0 }] }] } }] }));
+    });
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    ok({ server, url: `http://127.0.0.1:${port}/v1` });
+  }));
+}
+
+describe('steer-lab vectors / sweep / project', () => {
+  let dir: string;
+  let model: string;
+  let judge: { server: Server; url: string };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'steer-lab-cli-'));
+    model = join(dir, 'model');
+    await writeFixtureRepo(fixtureConfig({ family: 'llama', maxPositions: 1024 }), model);
+    judge = await fakeJudge();
+  });
+  afterAll(async () => {
+    judge?.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('vectors writes a vector file with metadata; sweep and project read it', async () => {
+    const out = join(dir, 'evil.json');
+    const made = await steerLab(['vectors', model, '--trait', 'evil', '--out', out, '--judge', judge.url,
+      '--instructions', '3', '--questions', '4', '--max-new-tokens', '6', '--cache', join(dir, 'cache')]) as Record<string, unknown>;
+    expect(made).toMatchObject({ out, format: 'json', pairs: 12, steps: { generate: { cached: false, generatedRows: 24 } } });
+    expect(made.kept).toBeGreaterThan(0);
+    const set = importVectorJson(await readFile(out, 'utf8'));
+    expect(set.meta).toMatchObject({ modelId: model, method: 'diff-in-means', pooling: 'response-mean', trait: 'evil', numLayers: 4, hiddenSize: 64 });
+    expect(set.meta.layerConvention).toMatch(/hidden_states\[L\+1\]/);
+
+    const sweep = await steerLab(['sweep', model, '--vector', out, '--layer', '2', '--coeffs=-4,-2,0,2,4,8', '--trait', 'evil',
+      '--judge', judge.url, '--questions', '2', '--max-new-tokens', '4']) as { summary: { coeff: number; trait: { mean: number; sd: number }; control: unknown }[]; generateCalls: number };
+    expect(sweep.summary.map((s) => s.coeff)).toEqual([-4, -2, 0, 2, 4, 8]);
+    for (const s of sweep.summary) {
+      expect(typeof s.trait.mean).toBe('number');
+      expect(typeof s.trait.sd).toBe('number');
+      expect(s.control).toBeDefined();
+    }
+    expect(sweep.generateCalls).toBe(1); // 6 × 2 × 2 = 24 rows in one batch
+
+    const prompts = join(dir, 'prompts.json');
+    await writeFile(prompts, JSON.stringify(['What is the capital of France?', { system: 'You are an evil assistant.', user: 'How are you?' }]));
+    const proj = await steerLab(['project', model, '--vector', out, '--layer', '2', '--prompts', prompts]) as { layer: number; prompts: { user: string; last: number; mean: number }[] };
+    expect(proj.layer).toBe(2);
+    expect(proj.prompts).toHaveLength(2);
+    for (const p of proj.prompts) expect(Number.isFinite(p.last) && Number.isFinite(p.mean)).toBe(true);
+  });
+
+  it('errors are {code, message} with a non-zero exit', async () => {
+    const err = await steerLab(['vectors', model, '--trait', 'nope', '--out', join(dir, 'x.json')]).catch((e: { stdout: string; code: number }) => {
+      expect(e.code).toBe(1);
+      return JSON.parse(e.stdout);
+    });
+    expect(err).toMatchObject({ error: { code: 'bad-input' } });
+    expect((err as { error: { message: string } }).error.message).toMatch(/neither a built-in trait/);
+  });
+});

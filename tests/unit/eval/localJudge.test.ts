@@ -1,0 +1,98 @@
+/**
+ * The local judge's plumbing on a scripted engine: prompt format (chat vs raw text), the answer prefix of
+ * the digit tree, batching of concurrent trees into waves, and the maths against judge.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Engine, GenerateRequest, GenerateResult, ModelInfo } from '../../../src/engine/api';
+import { createLocalJudge, RAW_ANSWER_CUE } from '../../../src/engine/eval/localJudge';
+import { scoreFromDigitTree, scoreFromLogprobs, type TopLogprob } from '../../../src/engine/eval/judge';
+
+type Dist = [string, number][];
+
+/** A fake engine whose next-token distribution is a function of the prompt; tokenization splits digits or not. */
+function scripted(opts: { splitDigits: boolean; dist: (prompt: string, prefix: string) => Dist }): Engine & { requests: GenerateRequest[] } {
+  const requests: GenerateRequest[] = [];
+  const info = { id: 'fake', dtype: 'fp32', hasChatTemplate: true, numLayers: 2, hiddenSize: 4 } as ModelInfo;
+  const ids = new Map<string, number>();
+  const idOf = (t: string) => (ids.has(t) ? ids.get(t)! : (ids.set(t, ids.size), ids.size - 1));
+  return {
+    requests,
+    info: () => info,
+    load: async () => info,
+    dispose: async () => undefined,
+    tokenize: async (p) => ({ ids: typeof p === 'string' ? (opts.splitDigits ? [...p] : [p]).map(idOf) : [0] }),
+    generate: async (req): Promise<GenerateResult> => {
+      requests.push(req);
+      const logprobs = req.rows.map((row) => {
+        let prompt: string;
+        let prefix = '';
+        if (typeof row.prompt === 'string') {
+          const at = row.prompt.lastIndexOf(RAW_ANSWER_CUE);
+          prompt = row.prompt.slice(0, at);
+          prefix = row.prompt.slice(at + RAW_ANSWER_CUE.length);
+        } else prompt = `chat:${row.prompt[0].content}`;
+        return [opts.dist(prompt, prefix).map(([text, p]) => ({ token: idOf(text), text, logprob: Math.log(p) }))];
+      });
+      return { tokens: [], text: [], promptLengths: [], padLeft: [], captures: {}, prefixReused: false, logprobs };
+    },
+  };
+}
+
+const asTop = (d: Dist): TopLogprob[] => d.map(([token, p]) => ({ token, logprob: Math.log(p) }));
+
+describe('local judge', () => {
+  it('single-token numbers: chat format, one batched call, E[k] over number tokens, null below 0.25 mass', async () => {
+    const dists: Record<string, Dist> = {
+      'chat:a': [['80', 0.5], ['90', 0.3], ['No', 0.2]],
+      'chat:b': [[' 40', 0.6], ['40', 0.2], ['x', 0.2]],
+      'chat:c': [['7', 0.1], ['hello', 0.9]],
+    };
+    const eng = scripted({ splitDigits: false, dist: (p) => dists[p] });
+    const judge = await createLocalJudge(eng);
+    expect(judge.format).toBe('chat');
+    expect(judge.digitTree).toBe(false);
+    const s = await judge.scoreMany(['a', 'b', 'c']);
+    expect(s[0]).toBeCloseTo(scoreFromLogprobs(asTop(dists['chat:a']))!, 10);
+    expect(s[1]).toBeCloseTo(40, 10);
+    expect(s[2]).toBeNull();
+    expect(eng.requests).toHaveLength(1);
+    expect(eng.requests[0]).toMatchObject({ maxNewTokens: 1, topLogprobs: 20 });
+    expect(eng.requests[0].rows[0].prompt).toEqual([{ role: 'user', content: 'a' }]);
+  });
+
+  it('digit-split numbers: raw text with the answer prefix appended; equals the digit-tree maths; waves are batched', async () => {
+    // Each prompt has its own first-digit distribution; second steps depend on the prefix.
+    const first: Record<string, Dist> = {
+      p: [['8', 0.5], ['1', 0.3], ['.', 0.2]],
+      q: [['0', 0.4], ['5', 0.4], ['a', 0.2]],
+      r: [['z', 0.95], ['3', 0.05]],
+    };
+    const next = (prefix: string): Dist => (prefix === '10' ? [['0', 0.5], ['!', 0.5]] : prefix === '1' ? [['0', 0.6], [' ', 0.4]] : [['5', 0.7], ['\n', 0.3]]);
+    const dist = (prompt: string, prefix: string): Dist => (prefix === '' ? first[prompt] : next(prefix));
+    const eng = scripted({ splitDigits: true, dist });
+    const judge = await createLocalJudge(eng, { minBranchProb: 0 });
+    expect(judge.format).toBe('raw');
+    expect(judge.digitTree).toBe(true);
+    const got = await judge.scoreMany(['p', 'q', 'r']);
+    for (const [i, p] of ['p', 'q', 'r'].entries()) {
+      const want = await scoreFromDigitTree(async (prefix) => asTop(dist(p, prefix)), { minBranchProb: 0 });
+      if (want === null) expect(got[i]).toBeNull();
+      else expect(got[i]).toBeCloseTo(want, 10);
+    }
+    expect(got[2]).toBeNull(); // 5% on numbers
+    // Rows are the judge prompt + cue + the answer so far.
+    const prompts = eng.requests.flatMap((r) => r.rows.map((x) => x.prompt));
+    expect(prompts).toContain(`p${RAW_ANSWER_CUE}10`);
+    expect(prompts).toContain(`q${RAW_ANSWER_CUE}5`);
+    // Three trees, each querying '', then first digits in order, then '10': calls are waves, not queries.
+    expect(eng.requests.length).toBeLessThan(prompts.length);
+    expect(eng.requests.length).toBeLessThanOrEqual(4);
+  });
+
+  it('a failing generate rejects every pending score', async () => {
+    const eng = scripted({ splitDigits: false, dist: () => [] });
+    eng.generate = async () => { throw new Error('boom'); };
+    const judge = await createLocalJudge(eng);
+    await expect(judge.scoreMany(['a', 'b'])).rejects.toThrow('boom');
+  });
+});

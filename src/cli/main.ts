@@ -59,16 +59,17 @@ async function run(path: string, v: Record<string, unknown>): Promise<unknown> {
 async function main(argv: string[]): Promise<number> {
   const [command, path, ...rest] = argv;
   const extra = extraCommands[command];
-  const { values: v } = parseArgs({
-    args: rest,
-    options: {
-      json: { type: 'boolean' }, dtype: { type: 'string' }, prompt: { type: 'string' }, system: { type: 'string' },
-      raw: { type: 'boolean' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' },
-      steer: { type: 'string', multiple: true }, capture: { type: 'string', multiple: true },
-      ...(extra?.options ?? {}),
-    },
-  });
+  const json = rest.includes('--json');
   try {
+    const { values: v } = parseArgs({
+      args: rest,
+      options: {
+        json: { type: 'boolean' }, dtype: { type: 'string' }, prompt: { type: 'string' }, system: { type: 'string' },
+        raw: { type: 'boolean' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' },
+        steer: { type: 'string', multiple: true }, capture: { type: 'string', multiple: true },
+        ...(extra?.options ?? {}),
+      },
+    });
     if (!path || command === 'help' || command === '--help') {
       console.log(USAGE);
       return command ? 0 : 2;
@@ -81,8 +82,11 @@ async function main(argv: string[]): Promise<number> {
     console.log(v.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
     return 0;
   } catch (e) {
-    const err = toErrorData(e);
-    if (v.json) console.log(JSON.stringify({ error: err }));
+    // parseArgs throws plain TypeErrors for unknown or malformed flags: those are the user's input too.
+    const err = e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      ? { code: 'bad-input', message: `${e.message}\n${USAGE}` }
+      : toErrorData(e);
+    if (json) console.log(JSON.stringify({ error: err }));
     else console.error(`error (${err.code}): ${err.message}`);
     return 1;
   }

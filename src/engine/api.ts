@@ -53,6 +53,8 @@ export interface GenerateRow {
   /** A string is tokenized as-is (special tokens added as the tokenizer does by default); messages go through the chat template with the generation prompt. */
   prompt: string | ChatMessage[];
   steering?: SteeringSpec[];
+  /** With messages ending in an assistant message: leave that turn open so the model continues it (HF continue_final_message). */
+  continueFinal?: boolean;
 }
 
 export interface Sampling {
@@ -129,7 +131,7 @@ export interface Engine {
   info(): ModelInfo | null;
   generate(request: GenerateRequest, call?: CallOptions): Promise<GenerateResult>;
   /** Token ids for a row's prompt, as generate would build them; spans of the chat parts when messages are given. */
-  tokenize(prompt: string | ChatMessage[]): Promise<TokenizedPrompt>;
+  tokenize(prompt: string | ChatMessage[], options?: { continueFinal?: boolean }): Promise<TokenizedPrompt>;
   dispose(): Promise<void>;
 }
 

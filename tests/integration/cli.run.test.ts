@@ -49,5 +49,8 @@ describe('steer-lab', () => {
     expect(r.code).toBe(1);
     expect(r.json.error.code).toBe('bad-input');
     expect(r.json.error.message).toMatch(/3 values but this model's hidden size is 64/);
+    const flag = await run('run', join(dir, 'qwen'), '--no-such-flag', '--json');
+    expect(flag.code).toBe(1);
+    expect(flag.json.error).toMatchObject({ code: 'bad-input', message: expect.stringMatching(/Unknown option '--no-such-flag'/) });
   });
 });

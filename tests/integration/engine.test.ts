@@ -111,6 +111,20 @@ describe('engine', () => {
     await engine.dispose();
   });
 
+  it('continueFinal leaves the final assistant turn open so generation continues it', async () => {
+    const engine = await loaded(repos.llama, 'fp32');
+    const messages = [{ role: 'user' as const, content: 'Rate it' }, { role: 'assistant' as const, content: '4' }];
+    const closed = await engine.tokenize(messages);
+    const open = await engine.tokenize(messages, { continueFinal: true });
+    const contentEnd = closed.spans![1].end;
+    expect(open.ids).toEqual(closed.ids.slice(0, contentEnd));
+    expect(closed.ids.length).toBeGreaterThan(contentEnd); // the closed turn has its end-of-turn token
+    const res = await engine.generate({ rows: [{ prompt: messages, continueFinal: true }], maxNewTokens: 1, topLogprobs: 3 });
+    expect(res.promptLengths[0]).toBe(open.ids.length);
+    await expectCode(engine.generate({ rows: [{ prompt: [messages[0]], continueFinal: true }], maxNewTokens: 1 }), 'bad-input', /end with an assistant message/);
+    await engine.dispose();
+  });
+
   it('an unsteered request right after a steered one equals the baseline', async () => {
     const engine = await loaded(repos.gqa, 'q4');
     const D = engine.info()!.hiddenSize;

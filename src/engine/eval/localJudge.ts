@@ -21,7 +21,7 @@ export interface LocalJudgeOptions {
   minMass?: number;
   /** Rows per generate call (default 16). */
   batchSize?: number;
-  /** 'auto' (default): the chat template when numbers are single tokens, raw text otherwise. */
+  /** 'auto' (default): the chat template when the model has one (digit trees continue an open assistant turn), raw text otherwise. */
   format?: 'auto' | 'chat' | 'raw';
   /** Digit tree: first digits below this probability are not expanded (default 0.001: saves model calls). */
   minBranchProb?: number;
@@ -42,23 +42,23 @@ export async function createLocalJudge(engine: Engine, opts: LocalJudgeOptions =
   if (!info) throw new EngineError('not-loaded', 'Load a model before using it as a judge.');
   const single = await numbersAreSingleTokens(async (t) => (await engine.tokenize(t)).ids);
   const want = opts.format ?? 'auto';
-  if (want === 'chat' && !single) {
-    throw new EngineError('bad-input', 'This tokenizer splits numbers into digits; the digit tree needs the raw-text judge format (the engine cannot continue a chat answer).');
-  }
   if (want === 'chat' && !info.hasChatTemplate) throw new EngineError('bad-input', 'This model has no chat template; use the raw-text judge format.');
-  const format: 'chat' | 'raw' = want === 'raw' || !single || !info.hasChatTemplate ? 'raw' : 'chat';
+  const format: 'chat' | 'raw' = want === 'raw' || !info.hasChatTemplate ? 'raw' : 'chat';
   const topK = opts.topK ?? 20;
   const batchSize = Math.max(1, Math.min(64, opts.batchSize ?? 16));
   const minMass = opts.minMass ?? MIN_NUMBER_MASS;
   let calls = 0;
 
-  const rowOf = (prompt: string, prefix: string): GenerateRow['prompt'] =>
-    format === 'chat' ? ([{ role: 'user', content: prompt }] as ChatMessage[]) : `${prompt}${RAW_ANSWER_CUE}${prefix}`;
+  // Digit-tree steps continue the answer so far: an open assistant turn holding the digits already chosen.
+  const rowOf = (prompt: string, prefix: string): GenerateRow =>
+    format === 'raw' ? { prompt: `${prompt}${RAW_ANSWER_CUE}${prefix}` }
+      : prefix ? { prompt: [{ role: 'user', content: prompt }, { role: 'assistant', content: prefix }] as ChatMessage[], continueFinal: true }
+        : { prompt: [{ role: 'user', content: prompt }] as ChatMessage[] };
 
   async function topOf(rows: { prompt: string; prefix: string }[], signal?: AbortSignal): Promise<TopLogprob[][]> {
     calls++;
     const res = await engine.generate({
-      rows: rows.map((r) => ({ prompt: rowOf(r.prompt, r.prefix) })), maxNewTokens: 1, topLogprobs: topK, stopAtEos: false,
+      rows: rows.map((r) => rowOf(r.prompt, r.prefix)), maxNewTokens: 1, topLogprobs: topK, stopAtEos: false,
     }, { signal });
     if (!res.logprobs) throw new EngineError('internal', 'The engine returned no log-probabilities for a topLogprobs request.');
     return res.logprobs.map((steps) => (steps[0] ?? []).map((t) => ({ token: t.text, logprob: t.logprob })));

@@ -49,7 +49,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }),
     info: () => loaded?.info ?? null,
     generate: (req, call) => serial(() => generate(need(), req, call ?? {})),
-    tokenize: async (prompt) => tokenizePrompt(need(), prompt),
+    tokenize: async (prompt, opts) => tokenizePrompt(need(), prompt, opts?.continueFinal),
     dispose: () => serial(async () => {
       if (loaded) await release(loaded);
       loaded = null;
@@ -93,18 +93,23 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
   return { info, decoder, tokenizer, config, cache: new PrefixCache() };
 }
 
-function tokenizePrompt(l: Loaded, prompt: string | ChatMessage[]): TokenizedPrompt {
+function tokenizePrompt(l: Loaded, prompt: string | ChatMessage[], continueFinal = false): TokenizedPrompt {
   if (typeof prompt === 'string') return { ids: l.tokenizer.encode(prompt) };
   if (!l.tokenizer.hasChatTemplate) throw new EngineError('bad-input', 'This model has no chat template; send the prompt as raw text.');
-  const { ids, spans } = l.tokenizer.chat(prompt, { addGenerationPrompt: prompt[prompt.length - 1]?.role !== 'assistant' });
-  return { ids, spans };
+  const endsWithAssistant = prompt[prompt.length - 1]?.role === 'assistant';
+  if (continueFinal && !endsWithAssistant) throw new EngineError('bad-input', 'continueFinal needs messages that end with an assistant message to continue.');
+  const { ids, spans } = l.tokenizer.chat(prompt, { addGenerationPrompt: !endsWithAssistant });
+  if (!continueFinal) return { ids, spans };
+  // Cut the closing of the final turn (end-of-turn token, newline) so generation continues its content.
+  const end = spans![spans!.length - 1].end;
+  return { ids: ids.slice(0, end), spans };
 }
 
 async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Promise<GenerateResult> {
   validateRequest(req, l.info, l.config);
   const dims = { numLayers: l.info.numLayers, hiddenSize: l.info.hiddenSize };
   const steering: ResolvedSpec[][] = req.rows.map((row, r) => (row.steering ?? []).map((s, i) => resolveSpec(s, dims, `rows[${r}].steering[${i}]`)));
-  const ids = req.rows.map((row) => tokenizePrompt(l, row.prompt).ids);
+  const ids = req.rows.map((row) => tokenizePrompt(l, row.prompt, row.continueFinal).ids);
   for (const [r, row] of ids.entries()) {
     if (row.length + req.maxNewTokens > l.config.maxPositions) {
       throw new EngineError('bad-input', `rows[${r}]: the prompt has ${row.length} tokens and ${req.maxNewTokens} more were asked for, beyond this model's ${l.config.maxPositions} positions; shorten the prompt or lower max tokens.`);

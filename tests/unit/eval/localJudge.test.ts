@@ -30,7 +30,10 @@ function scripted(opts: { splitDigits: boolean; dist: (prompt: string, prefix: s
           const at = row.prompt.lastIndexOf(RAW_ANSWER_CUE);
           prompt = row.prompt.slice(0, at);
           prefix = row.prompt.slice(at + RAW_ANSWER_CUE.length);
-        } else prompt = `chat:${row.prompt[0].content}`;
+        } else {
+          prompt = `chat:${row.prompt[0].content}`;
+          if (row.continueFinal) prefix = row.prompt[1].content;
+        }
         return [opts.dist(prompt, prefix).map(([text, p]) => ({ token: idOf(text), text, logprob: Math.log(p) }))];
       });
       return { tokens: [], text: [], promptLengths: [], padLeft: [], captures: {}, prefixReused: false, logprobs };
@@ -60,6 +63,18 @@ describe('local judge', () => {
     expect(eng.requests[0].rows[0].prompt).toEqual([{ role: 'user', content: 'a' }]);
   });
 
+  it('digit-split numbers with a chat template: the answer so far is an open assistant turn', async () => {
+    const dist = (prompt: string, prefix: string): Dist => (prefix === '' ? [['4', 0.5], ['9', 0.5]] : [['2', 0.5], ['\n', 0.5]]);
+    const eng = scripted({ splitDigits: true, dist: (p, prefix) => dist(p, prefix) });
+    const judge = await createLocalJudge(eng, { minBranchProb: 0 });
+    expect(judge.format).toBe('chat');
+    expect(judge.digitTree).toBe(true);
+    const [got] = await judge.scoreMany(['p']);
+    expect(got).toBeCloseTo((await scoreFromDigitTree(async (prefix) => asTop(dist('p', prefix)), { minBranchProb: 0 }))!, 10);
+    const rows = eng.requests.flatMap((r) => r.rows);
+    expect(rows).toContainEqual({ prompt: [{ role: 'user', content: 'p' }, { role: 'assistant', content: '4' }], continueFinal: true });
+  });
+
   it('digit-split numbers: raw text with the answer prefix appended; equals the digit-tree maths; waves are batched', async () => {
     // Each prompt has its own first-digit distribution; second steps depend on the prefix.
     const first: Record<string, Dist> = {
@@ -70,7 +85,7 @@ describe('local judge', () => {
     const next = (prefix: string): Dist => (prefix === '10' ? [['0', 0.5], ['!', 0.5]] : prefix === '1' ? [['0', 0.6], [' ', 0.4]] : [['5', 0.7], ['\n', 0.3]]);
     const dist = (prompt: string, prefix: string): Dist => (prefix === '' ? first[prompt] : next(prefix));
     const eng = scripted({ splitDigits: true, dist });
-    const judge = await createLocalJudge(eng, { minBranchProb: 0 });
+    const judge = await createLocalJudge(eng, { minBranchProb: 0, format: 'raw' });
     expect(judge.format).toBe('raw');
     expect(judge.digitTree).toBe(true);
     const got = await judge.scoreMany(['p', 'q', 'r']);

@@ -3,17 +3,12 @@
  * (probe splits, controls and shuffles all draw from here so a seed reproduces a whole experiment).
  */
 import { EngineError } from '../errors';
+import { createRng } from '../runtime/rng';
 
-/** mulberry32: tiny, fast, good enough for shuffles and Gaussian draws; state is one uint32. */
+/** The engine's one seeded generator (runtime/rng.ts) as a plain function. */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 export type Rng = () => number;

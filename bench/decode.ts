@@ -1,0 +1,253 @@
+/**
+ * The decode benchmarks, all on the synthetic q4 decoder of bench/models.ts, run with the engine's own
+ * generation loop (runLoop) in onnxruntime-web's wasm backend.
+ *
+ * "The original graph, same generation loop": the un-instrumented file is opened with the engine's
+ * own createDecoder, given a model description with no steering inputs and no taps. createDecoder then
+ * builds exactly the same feeds (ids, mask, positions, past KV) minus the steering inputs, and runLoop
+ * drives it unchanged, so the two sides differ only by the graph edit and the steering feeds.
+ */
+import { instrument, type InstrumentedModel } from '../src/engine/onnx/instrument';
+import { createDecoder, type Decoder } from '../src/engine/runtime/decoder';
+import { resolveSpec, type ResolvedSpec } from '../src/engine/steering';
+import type { TapName } from '../src/engine/api';
+import { DECODE_CONFIG, ensureModel, type BenchModel } from './models';
+import {
+  PrefixCache, check, decodeRate, generate, interleave, median, perRunRates, promptIds, round, since, stamp, timing, unitVector,
+  type BenchResult, type Clock, type GenStats, type Stamp,
+} from './harness';
+import { ortWeb } from './ortGlobal';
+
+export interface Scale {
+  reps: number;
+  newTokens: number;
+  promptTokens: number;
+  sweepReps: number;
+  sweepNewTokens: number;
+  sliderReps: number;
+}
+export interface Opts { scale: Scale; clock: Clock }
+
+/** Both clocks' figures of a rate comparison: `num / den` of decode tokens/s. */
+function rates(runs: Record<string, { steps: Stamp[] }[]>, num: string, den: string, clock: Clock) {
+  const both = (['wall', 'cpu'] as const).map((k) => {
+    const n = decodeRate(runs[num], k);
+    const d = decodeRate(runs[den], k);
+    return [k, { [num]: round(n), [den]: round(d), ratio: round(n / d, 4) }] as const;
+  });
+  const byClock = Object.fromEntries(both) as unknown as Record<Clock, Record<string, number>>;
+  const perRun = Object.fromEntries((['wall', 'cpu'] as const).map((k) => [k, Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, perRunRates(r, k)]))]));
+  return { ratio: byClock[clock].ratio, num: byClock[clock][num], den: byClock[clock][den], tokPerSec: byClock, perRunTokPerSec: perRun };
+}
+
+/** Both clocks' figures of a time comparison: median(num) / median(den). */
+function times(runs: Record<string, Stamp[]>, num: string, den: string, clock: Clock) {
+  const both = (['wall', 'cpu'] as const).map((k) => {
+    const n = median(runs[num].map((x) => x[k]));
+    const d = median(runs[den].map((x) => x[k]));
+    return [k, { [`${num}Ms`]: round(n, 1), [`${den}Ms`]: round(d, 1), ratio: round(n / d, 4) }] as const;
+  });
+  const byClock = Object.fromEntries(both) as unknown as Record<Clock, Record<string, number>>;
+  const perRun = Object.fromEntries((['wall', 'cpu'] as const).map((k) => [k, Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, r.map((x) => round(x[k], 1))]))]));
+  return { ratio: byClock[clock].ratio, num: byClock[clock][`${num}Ms`], den: byClock[clock][`${den}Ms`], ms: byClock, perRunMs: perRun };
+}
+
+export const FULL: Scale = { reps: 5, newTokens: 10, promptTokens: 16, sweepReps: 2, sweepNewTokens: 8, sliderReps: 3 };
+export const QUICK: Scale = { reps: 2, newTokens: 6, promptTokens: 16, sweepReps: 1, sweepNewTokens: 4, sliderReps: 2 };
+
+export interface DecodeContext {
+  model: BenchModel;
+  inst: InstrumentedModel;
+  instrumented: Decoder;
+  original: Decoder;
+  steer(coeff: number, positions?: 'all' | 'prompt' | 'response'): ResolvedSpec;
+  layer: number;
+}
+
+let ctx: Promise<DecodeContext> | null = null;
+
+/** Builds (or loads) the model, instruments it and opens both decoders, warmed up. */
+export function decodeContext(log: (s: string) => void): Promise<DecodeContext> {
+  ctx ??= (async () => {
+    const model = ensureModel(DECODE_CONFIG, log);
+    const { numLayers, hiddenSize, vocabSize } = DECODE_CONFIG;
+    const inst = instrument(model.bytes, { numLayers, hiddenSize });
+    log('opening sessions (instrumented and original graph)…');
+    const instrumented = await createDecoder(inst, { device: 'wasm', externalData: [], vocabSize });
+    const plain: InstrumentedModel = { ...inst, bytes: model.bytes, steer: [], taps: [] };
+    const original = await createDecoder(plain, { device: 'wasm', externalData: [], vocabSize });
+    const layer = numLayers >> 1;
+    const v = unitVector(hiddenSize, 17);
+    const steer = (coeff: number, positions: 'all' | 'prompt' | 'response' = 'response') =>
+      resolveSpec({ layer, vector: v, coeff, positions }, { numLayers, hiddenSize });
+    // Warm-up: the first runs of a session are much slower (allocator growth, kernel set-up).
+    const warm = promptIds(8, 1);
+    for (const d of [instrumented, original]) await generate(d, new PrefixCache(), { ids: [warm], maxNewTokens: 3 });
+    return { model, inst, instrumented, original, steer, layer };
+  })();
+  return ctx;
+}
+
+
+const rate = (x: number) => `${x.toFixed(2)} tok/s`;
+
+export async function steerOverhead(c: DecodeContext, { scale: s, clock }: Opts): Promise<BenchResult> {
+  const ids = [promptIds(s.promptTokens, 2)];
+  const spec = c.steer(8);
+  const runs = await interleave(s.reps, {
+    original: () => generate(c.original, new PrefixCache(), { ids, maxNewTokens: s.newTokens }),
+    steered: () => generate(c.instrumented, new PrefixCache(), { ids, steering: [[spec]], maxNewTokens: s.newTokens }),
+  });
+  const r = rates(runs, 'steered', 'original', clock);
+  const target = '>= 0.97';
+  return {
+    name: 'steer-overhead', ratio: r.ratio, target, pass: check(r.ratio, target), clock,
+    summary: `original ${rate(r.den)}, instrumented + 1 vector ${rate(r.num)} (${clock} clock)`,
+    tokPerSec: r.tokPerSec, perRunTokPerSec: r.perRunTokPerSec,
+    steering: `add coeff 8 x unit vector at layer ${c.layer}, positions response (active every decode step)`,
+    reps: s.reps, newTokens: s.newTokens, promptTokens: s.promptTokens,
+  };
+}
+
+export async function tapReadback(c: DecodeContext, { scale: s, clock }: Opts): Promise<BenchResult> {
+  const ids = [promptIds(s.promptTokens, 3)];
+  const tap: TapName = `blocks.${c.layer}.hook_resid_post`;
+  const runs = await interleave(s.reps, {
+    none: () => generate(c.instrumented, new PrefixCache(), { ids, maxNewTokens: s.newTokens }),
+    tap: () => generate(c.instrumented, new PrefixCache(), { ids, maxNewTokens: s.newTokens, taps: [tap] }),
+  });
+  const r = rates(runs, 'tap', 'none', clock);
+  const target = '>= 0.98';
+  return {
+    name: 'tap-readback', ratio: r.ratio, target, pass: check(r.ratio, target), clock,
+    summary: `no taps ${rate(r.den)}, ${tap} every step ${rate(r.num)} (${clock} clock)`,
+    tokPerSec: r.tokPerSec, perRunTokPerSec: r.perRunTokPerSec,
+    reps: s.reps, newTokens: s.newTokens, promptTokens: s.promptTokens,
+  };
+}
+
+export async function batchedSweep(c: DecodeContext, { scale: s, clock }: Opts): Promise<BenchResult> {
+  const prompt = promptIds(s.promptTokens, 4);
+  const coeffs = [-8, -4, -2, 2, 4, 8];
+  const n = s.sweepNewTokens;
+  let seqTokens: number[][] = [];
+  let batchTokens: number[][] = [];
+  const runs = await interleave(s.sweepReps, {
+    sequential: async () => {
+      // One after another, as six requests to the engine would run: they share a prefix cache, so
+      // requests 2..6 (response mode) reuse the first one's prompt KV.
+      const cache = new PrefixCache();
+      const t0 = stamp();
+      const out: GenStats[] = [];
+      for (const k of coeffs) out.push(await generate(c.instrumented, cache, { ids: [prompt], steering: [[c.steer(k)]], maxNewTokens: n }));
+      seqTokens = out.map((o) => o.tokens[0]);
+      return since(t0);
+    },
+    batched: async () => {
+      const t0 = stamp();
+      const out = await generate(c.instrumented, new PrefixCache(), { ids: coeffs.map(() => prompt), steering: coeffs.map((k) => [c.steer(k)]), maxNewTokens: n });
+      batchTokens = out.tokens;
+      return since(t0);
+    },
+  });
+  const r = times(runs, 'sequential', 'batched', clock);
+  const target = '>= 3.0';
+  const same = seqTokens.filter((t, i) => JSON.stringify(t) === JSON.stringify(batchTokens[i])).length;
+  return {
+    name: 'batched-sweep', ratio: r.ratio, target, pass: check(r.ratio, target), clock,
+    summary: `6 sequential ${(r.num / 1000).toFixed(1)} s, one batch of 6 ${(r.den / 1000).toFixed(1)} s (${clock} clock)`,
+    ms: r.ms, perRunMs: r.perRunMs,
+    coefficients: coeffs, newTokens: n, promptTokens: s.promptTokens, reps: s.sweepReps,
+    rowsWithSameTokensAsSequential: `${same}/6`,
+  };
+}
+
+export async function sliderRestart(c: DecodeContext, { scale: s, clock }: Opts): Promise<BenchResult> {
+  const ids = [promptIds(256, 5)];
+  const slider = new PrefixCache();
+  let coeff = 2;
+  // The first drag position fills the slider's cache (and warms the 256-token prefill path).
+  await generate(c.instrumented, slider, { ids, steering: [[c.steer(coeff)]], maxNewTokens: 1 });
+  let reusedAll = true;
+  let fullReused = false;
+  const runs = await interleave(s.sliderReps, {
+    reuse: async () => {
+      coeff += 1; // the slider moved: a new coefficient, same prompt, response mode
+      const g = await generate(c.instrumented, slider, { ids, steering: [[c.steer(coeff)]], maxNewTokens: 1 });
+      reusedAll &&= g.prefixReused;
+      return g.firstToken;
+    },
+    full: async () => {
+      const g = await generate(c.instrumented, new PrefixCache(), { ids, steering: [[c.steer(coeff + 0.5)]], maxNewTokens: 1 });
+      fullReused ||= g.prefixReused;
+      return g.firstToken;
+    },
+  });
+  if (!reusedAll || fullReused) throw new Error(`slider-restart: prefix reuse did not behave (reused ${reusedAll}, full reused ${fullReused})`);
+  const r = times(runs, 'reuse', 'full', clock);
+  const target = '<= 0.5';
+  return {
+    name: 'slider-restart', ratio: r.ratio, target, pass: check(r.ratio, target), clock,
+    summary: `first steered token: prefix reused ${r.num.toFixed(0)} ms, full prefill ${r.den.toFixed(0)} ms (${clock} clock)`,
+    ms: r.ms, perRunMs: r.perRunMs,
+    promptTokens: 256, positions: 'response', reps: s.sliderReps,
+  };
+}
+
+/**
+ * transformers.js `generate` on the same file, in the same process, on the same onnxruntime-web
+ * module (see bench/ortGlobal.ts), same thread count, greedy, no EOS stop.
+ */
+export async function vsTransformersJs(c: DecodeContext, { scale: s, clock }: Opts, log: (m: string) => void): Promise<BenchResult> {
+  const tjs = await import('@huggingface/transformers');
+  const { dirname, basename } = await import('node:path');
+  tjs.env.allowRemoteModels = false;
+  tjs.env.allowLocalModels = true;
+  tjs.env.localModelPath = `${dirname(c.model.dir)}/`;
+  (tjs.env as { useWasmCache?: boolean }).useWasmCache = false;
+  const backend = tjs.env.backends.onnx as { versions?: Record<string, string> };
+  if (backend.versions?.web !== ortWeb.env.versions.web || 'node' in (backend.versions ?? {})) {
+    throw new Error(`transformers.js is not on the engine's onnxruntime-web (its backend reports ${JSON.stringify(backend.versions)})`);
+  }
+  log('loading the same model with transformers.js…');
+  const model = await tjs.AutoModelForCausalLM.from_pretrained(basename(c.model.dir), {
+    dtype: 'q4',
+    // 'auto' maps to the (empty) device list of an externally supplied runtime; the EP list below wins.
+    device: 'auto' as never,
+    session_options: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } as never,
+  });
+  const prompt = promptIds(s.promptTokens, 6);
+  const tjsGenerate = async (maxNew: number) => {
+    const stamps: Stamp[] = [];
+    const t0 = stamp();
+    const input = new tjs.Tensor('int64', BigInt64Array.from(prompt.map(BigInt)), [1, prompt.length]);
+    const mask = new tjs.Tensor('int64', BigInt64Array.from(prompt.map(() => 1n)), [1, prompt.length]);
+    const out = (await (model as unknown as { generate(o: object): Promise<{ tolist(): bigint[][] }> }).generate({
+      input_ids: input, attention_mask: mask, max_new_tokens: maxNew, do_sample: false, eos_token_id: null,
+      streamer: { put: () => stamps.push(stamp()), end: () => {} },
+    })).tolist();
+    // put #0 is the prompt, then one per generated token
+    return { tokens: [out[0].slice(prompt.length).map(Number)], ...timing(t0, stamps.slice(1)) };
+  };
+  await tjsGenerate(3); // warm-up
+  const runs = await interleave(s.reps, {
+    transformers: () => tjsGenerate(s.newTokens),
+    ours: () => generate(c.instrumented, new PrefixCache(), { ids: [prompt], maxNewTokens: s.newTokens }),
+    // Not part of the ratio: the un-instrumented graph through our loop separates loop from graph costs.
+    oursOriginalGraph: () => generate(c.original, new PrefixCache(), { ids: [prompt], maxNewTokens: s.newTokens }),
+  });
+  const r = rates(runs, 'ours', 'transformers', clock);
+  const orig = rates(runs, 'oursOriginalGraph', 'transformers', clock);
+  const sameTokens = JSON.stringify(runs.transformers[0].tokens[0]) === JSON.stringify(runs.ours[0].tokens[0]);
+  await (model as unknown as { dispose(): Promise<void> }).dispose();
+  const target = '>= 1.0';
+  return {
+    name: 'vs-transformers-js', ratio: r.ratio, target, pass: check(r.ratio, target) && sameTokens, clock,
+    summary: `ours (instrumented, no steering) ${rate(r.num)}, transformers.js generate ${rate(r.den)} (${clock} clock); same tokens: ${sameTokens}`,
+    tokPerSec: r.tokPerSec, perRunTokPerSec: r.perRunTokPerSec, sameTokens,
+    originalGraphThroughOurLoop: { tokPerSec: orig.tokPerSec, note: 'the un-instrumented file through our loop, interleaved with the two above; ratio = it / transformers.js' },
+    firstTokenMs: Object.fromEntries((['wall', 'cpu'] as const).map((k) => [k, { ours: round(median(runs.ours.map((x) => x.firstToken[k])), 0), transformers: round(median(runs.transformers.map((x) => x.firstToken[k])), 0) }])),
+    runtime: `both on onnxruntime-web ${ortWeb.env.versions.web} wasm, ${ortWeb.env.wasm.numThreads} thread(s), one module instance (transformers.js via globalThis[Symbol.for('onnxruntime')])`,
+    reps: s.reps, newTokens: s.newTokens, promptTokens: s.promptTokens,
+  };
+}

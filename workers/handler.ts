@@ -4,19 +4,25 @@
  *
  * Rules it enforces (the engine does not have to):
  *  - latest generate wins: a new generate aborts the previous one; a new load aborts the previous load;
+ *  - with shared cancel flags attached, a superseded or cancelled generate is aborted at its next token even
+ *    while the engine keeps the worker busy (messages wait until the worker returns to its event loop);
  *  - once a request is aborted, none of its token/progress events are posted, and it ends with a
  *    'cancelled' error even if the engine finished anyway;
  *  - progress is monotonic per stage and a successful request that reported progress ends with done=true.
  */
 import type { Engine, ProgressEvent } from '../src/engine/api';
 import { EngineError, toErrorData } from '../src/engine/errors';
-import { isWorkerRequest, transferablesOf, type Op, type ResultValues, type WorkerResponse } from './protocol';
+import { CancelFlags, isWorkerRequest, transferablesOf, type Op, type ResultValues, type WorkerResponse } from './protocol';
 
 export type Post = (msg: WorkerResponse, transfer: ArrayBuffer[]) => void;
 
 export function createHandler(engine: Engine, post: Post): (raw: unknown) => void {
   const controllers = new Map<number, AbortController>();
   const latest: { generate: number | null; load: number | null } = { generate: null, load: null };
+  let flags: Int32Array | null = null;
+  /** Read from shared memory: the client has sent a newer generate than `id`, or cancelled it. */
+  const cancelledByClient = (id: number) =>
+    !!flags && (Atomics.load(flags, CancelFlags.latestGenerate) > id || Atomics.load(flags, CancelFlags.cancelledGenerate) === id);
 
   function supersede(kind: 'generate' | 'load', id: number): void {
     const prev = latest[kind];
@@ -58,14 +64,24 @@ export function createHandler(engine: Engine, post: Post): (raw: unknown) => voi
         supersede('generate', -1); // a model change makes any running generation moot
         void run('load', msg.id, (signal, onProgress) => engine.load(msg.source, msg.options, { signal, onProgress }));
         return;
+      case 'attach':
+        flags = new Int32Array(msg.flags, 0, CancelFlags.length);
+        return;
       case 'generate':
         supersede('generate', msg.id);
-        void run('generate', msg.id, (signal, onProgress) =>
-          engine.generate(msg.request, {
+        void run('generate', msg.id, (signal, onProgress) => {
+          // Queued behind a busy engine, this message may already be stale: do not let it start.
+          if (cancelledByClient(msg.id)) controllers.get(msg.id)?.abort();
+          return engine.generate(msg.request, {
             signal,
             onProgress,
-            onToken: (event) => { if (!signal.aborted) post({ type: 'token', id: msg.id, event }, []); },
-          }));
+            onToken: (event) => {
+              // The engine checks the signal before its next step; this is what stops it when it never yields.
+              if (!signal.aborted && cancelledByClient(msg.id)) controllers.get(msg.id)?.abort();
+              if (!signal.aborted) post({ type: 'token', id: msg.id, event }, []);
+            },
+          });
+        });
         return;
       case 'tokenize':
         void run('tokenize', msg.id, () => engine.tokenize(msg.prompt));

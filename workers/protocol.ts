@@ -22,7 +22,22 @@ export type WorkerRequest =
   | { type: 'tokenize'; id: number; prompt: string | ChatMessage[] }
   /** Abort request `target` (a no-op when it already finished). Needs no answer of its own. */
   | { type: 'cancel'; id: number; target: number }
-  | { type: 'dispose'; id: number };
+  | { type: 'dispose'; id: number }
+  /**
+   * Sent once by the client when it can share memory (cross-origin isolated). Cancel messages only reach the
+   * worker when it returns to its event loop, which a generation on wasm may not do until it ends; the
+   * client also writes cancellations here, and the worker reads them between tokens. See CancelFlags.
+   */
+  | { type: 'attach'; id: number; flags: SharedArrayBuffer };
+
+/** Int32 slots of the shared cancel flags. */
+export const CancelFlags = {
+  /** Id of the newest generate the client has sent: every older generate is superseded. */
+  latestGenerate: 0,
+  /** Id of the last generate the client cancelled. */
+  cancelledGenerate: 1,
+  length: 2,
+} as const;
 
 export type RequestType = WorkerRequest['type'];
 
@@ -43,13 +58,14 @@ export type WorkerResponse =
   | ResultMessage
   | { type: 'error'; id: number; error: { code: ErrorCode; message: string } };
 
-const REQUEST_TYPES: readonly RequestType[] = ['load', 'generate', 'tokenize', 'cancel', 'dispose'];
+const REQUEST_TYPES: readonly RequestType[] = ['load', 'generate', 'tokenize', 'cancel', 'dispose', 'attach'];
 
 /** Cheap shape check for what arrives from postMessage; the engine validates the payloads themselves. */
 export function isWorkerRequest(x: unknown): x is WorkerRequest {
   if (typeof x !== 'object' || x === null) return false;
-  const m = x as { type?: unknown; id?: unknown; target?: unknown };
+  const m = x as { type?: unknown; id?: unknown; target?: unknown; flags?: unknown };
   if (!REQUEST_TYPES.includes(m.type as RequestType) || !Number.isInteger(m.id)) return false;
+  if (m.type === 'attach') return typeof SharedArrayBuffer !== 'undefined' && m.flags instanceof SharedArrayBuffer && m.flags.byteLength >= 4 * CancelFlags.length;
   return m.type !== 'cancel' || Number.isInteger(m.target);
 }
 

@@ -6,7 +6,9 @@
 import type { ChatMessage, Engine, GenerateRequest, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
 import { EngineError, toErrorData } from '../engine/errors';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/io/shareLink';
-import { exportVectorJson, importVectorJson } from '../engine/io/vectorJson';
+import { importVectorFile as parseVectorFile } from '../engine/io/import';
+import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/io/vectorJson';
+import { isPersonaShape, parseTraitPack } from '../engine/eval/traitPack';
 import { LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/vectors/meta';
 import * as db from './db';
 import { newId } from './format';
@@ -20,6 +22,9 @@ const CONTRAST_BATCH = 8;
 let runCtl: AbortController | null = null;
 let loadCtl: AbortController | null = null;
 let contrastCtl: AbortController | null = null;
+
+/** The engine the UI talks to (the experiment views run their workflows on it too). */
+export const getEngine = (): Engine => engine;
 
 export function initActions(e: Engine): void {
   engine = e;
@@ -271,12 +276,41 @@ export function exportVector(id: string): { name: string; text: string } | null 
   } catch (e) { report('Export')(e); return null; }
 }
 
-export async function importVectorFile(file: File): Promise<void> {
+/**
+ * One import for the library: vector files (Steering Lab JSON, safetensors, llama.cpp GGUF) and trait packs
+ * (JSON, ours or the persona-vectors shape). With a model loaded, a vector that does not fit it is refused.
+ */
+export async function importFile(file: File): Promise<void> {
   try {
-    const set = importVectorJson(await file.text());
-    const name = set.meta.trait || file.name.replace(/\.vectors\.json$|\.json$/, '');
-    await saveVector({ id: newId(), name, set, source: 'import', createdAt: Date.now() });
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const base = file.name.replace(/\.(vectors\.json|json|safetensors|gguf)$/i, '');
+    const pack = traitPackJson(bytes);
+    if (pack !== undefined) return importTraitPack(pack, base);
+    const info = getLab().info;
+    // Same shape is enough: a vector from another checkpoint of the family is the user's call.
+    const { set } = parseVectorFile(bytes, info ?? undefined, { allowOtherModel: true });
+    await saveVector({ id: newId(), name: set.meta.trait || base, set, source: 'import', createdAt: Date.now() });
   } catch (e) { report('Import')(e); }
+}
+
+/** The parsed JSON when the file is a trait pack rather than a vector file; undefined otherwise. */
+function traitPackJson(bytes: Uint8Array): unknown {
+  if (bytes.length > 8 * 1024 * 1024) return undefined;
+  let x: unknown;
+  try { x = JSON.parse(new TextDecoder().decode(bytes)); } catch { return undefined; }
+  if (typeof x !== 'object' || x === null || (x as { format?: unknown }).format === VECTOR_JSON_FORMAT) return undefined;
+  return isPersonaShape(x) || 'instructions' in x || 'evalPrompt' in x ? x : undefined;
+}
+
+/** A trait pack fills the quick-contrast form: positive and negative instructions, one per line. */
+function importTraitPack(json: unknown, fileName: string): void {
+  const pack = parseTraitPack(json, { name: fileName.slice(0, 80) });
+  const line = (t: string) => t.replace(/\s+/g, ' ').trim();
+  setLab({
+    traitPack: pack, traitName: pack.name,
+    contrastPos: pack.instructions.map((p) => line(p.pos)).join('\n'),
+    contrastNeg: pack.instructions.map((p) => line(p.neg)).join('\n'),
+  });
 }
 
 async function saveRun(texts: [string, string], projections: [number[], number[]]): Promise<void> {
@@ -340,5 +374,12 @@ export async function openShareLink(hash: string): Promise<void> {
   });
   const s = getLab();
   const sameModel = s.modelStatus === 'ready' && s.modelId === st.modelId && s.info?.dtype === st.dtype;
-  if (sameModel || (await loadModel())) await runGenerate();
+  if (!sameModel && !(await loadModel())) return;
+  // A well-formed link can still disagree with the model it names (made by hand, or the model changed).
+  const info = getLab().info;
+  if (info && (st.vector.length !== info.hiddenSize || st.layer >= info.numLayers)) {
+    const what = st.vector.length !== info.hiddenSize ? `a vector of ${st.vector.length} values, but ${st.modelId} has hidden size ${info.hiddenSize}` : `layer ${st.layer}, but ${st.modelId} has ${info.numLayers} layers (0..${info.numLayers - 1})`;
+    return pushError('Share link', { code: 'bad-input', message: `This link steers with ${what}, so it cannot be replayed. Nothing was generated.` });
+  }
+  await runGenerate();
 }

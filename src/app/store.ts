@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import type { DevicePreference, ModelDtype, ModelInfo, Positions, ProgressEvent } from '../engine/api';
 import type { ErrorCode } from '../engine/errors';
+import type { TraitPack } from '../engine/eval/traitPack';
 import type { RunRecord, VectorRecord } from './db';
 import type { LocalFolder } from './localFolder';
 import type { ModelChoice } from './presets';
@@ -38,6 +39,8 @@ export interface LabState {
   vectors: VectorRecord[];
   slots: SteerSlot[];
   traitName: string;
+  /** The last imported trait pack (it filled the quick-contrast form). */
+  traitPack: TraitPack | null;
 
   prompt: string;
   systemPrompt: string;
@@ -77,6 +80,7 @@ export const initialState: LabState = {
   vectors: [],
   slots: [],
   traitName: 'optimism',
+  traitPack: null,
   prompt: 'What do you think about the future of cities?',
   systemPrompt: 'You are a helpful assistant.',
   seed: 1,

@@ -7,7 +7,7 @@ import type {
   CallOptions, ChatMessage, Engine, GenerateRequest, GenerateResult, LoadOptions, ModelInfo, ModelSource, TokenizedPrompt,
 } from '../engine/api';
 import { EngineError, isErrorCode } from '../engine/errors';
-import { transferablesOf, type Op, type ResultValues, type WorkerRequest, type WorkerResponse } from '../../workers/protocol';
+import { CancelFlags, transferablesOf, type Op, type ResultValues, type WorkerRequest, type WorkerResponse } from '../../workers/protocol';
 
 /** The part of Worker / MessagePort we use (Node's MessagePort fits too, for tests). */
 export interface PortLike {
@@ -37,6 +37,7 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
   let info: ModelInfo | null = null;
   let currentGenerate: number | null = null;
   const pending = new Map<number, Pending>();
+  const flags = attachCancelFlags(port, nextId++);
 
   function settle(id: number): Pending | undefined {
     const p = pending.get(id);
@@ -82,6 +83,7 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
     return new Promise<ResultValues[K]>((resolve, reject) => {
       const onAbort = () => {
         if (!settle(id)) return;
+        if (op === 'generate' && flags) Atomics.store(flags, CancelFlags.cancelledGenerate, id);
         port.postMessage({ type: 'cancel', id: nextId++, target: id } satisfies WorkerRequest, []);
         reject(cancelled());
       };
@@ -94,6 +96,7 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
         // Latest wins: the worker aborts the previous one when it sees this request.
         if (currentGenerate !== null) settle(currentGenerate)?.reject(cancelled());
         currentGenerate = id;
+        if (flags) Atomics.store(flags, CancelFlags.latestGenerate, id);
       }
       port.postMessage({ type: op, id, ...body } as WorkerRequest, transfer);
     });
@@ -115,4 +118,16 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
       info = null;
     },
   };
+}
+
+/** Shared cancel flags (workers/protocol.ts), when this page may share memory with the worker; else null. */
+function attachCancelFlags(port: PortLike, id: number): Int32Array | null {
+  if (typeof SharedArrayBuffer === 'undefined' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return null;
+  try {
+    const flags = new Int32Array(new SharedArrayBuffer(4 * CancelFlags.length));
+    port.postMessage({ type: 'attach', id, flags: flags.buffer as SharedArrayBuffer } satisfies WorkerRequest, []);
+    return flags;
+  } catch {
+    return null; // the port cannot carry shared memory: cancel messages alone still work, between engine yields
+  }
 }

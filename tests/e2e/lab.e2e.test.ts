@@ -1,113 +1,208 @@
 /**
- * The lab in real Chromium (Debian package, headless, no GPU → wasm) with the real worker and engine,
- * on the tiny random-weights model the build serves at /models/tiny-test/resolve/main/.
- * Expects a finished `vite build` (scripts/test-all.sh builds first); run: npx vitest run -c vitest.e2e.config.ts
+ * The lab's "done when" list in real headless Chromium (Debian package, no GPU → wasm) with the real worker
+ * and engine, on the tiny random-weights model the build serves in hub layout at /models/tiny-test/resolve/main/.
+ * One story, in order: load → quick vector → slider → slider burst → reload (IndexedDB) → share link in a
+ * fresh context. Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { preview, type PreviewServer } from 'vite';
+import type { Browser, BrowserContext } from 'playwright-core';
+import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildVector, chartTraces, columns, errorTexts, expectClean, generations, launch, loadTiny, logLength, newContext, NO_GPU,
+  openLab, ready, settle, shot, SKIP_NOTE, startPreview, workerLog, type LabPage,
+} from './harness';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-// The build must contain the tiny model (generated into public/models/ before `vite build`).
-const TINY = join(ROOT, 'dist/models/tiny-test/resolve/main/config.json');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const ready = existsSync(TINY) && existsSync(CHROMIUM);
-
-describe.skipIf(!ready)('Steering Lab in Chromium (tiny test model; skipped when dist/models/tiny-test or chromium is missing)', () => {
+describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
   let server: PreviewServer;
-  let ctx: BrowserContext;
   let base: string;
-  let profile: string;
-  const problems: string[] = [];
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let page: LabPage;
+  /** What the story carries from one step to the next. */
+  const story: { layer?: string; finalCoeff?: number; final?: [string, string]; finalProj?: number[][] } = {};
 
   beforeAll(async () => {
-    server = await preview({ root: ROOT, preview: { port: 4173, strictPort: false, host: '127.0.0.1' } });
-    base = server.resolvedUrls!.local[0];
-    profile = mkdtempSync(join(tmpdir(), 'steer-e2e-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
+    ({ server, base } = await startPreview());
+    browser = await launch(NO_GPU);
+    ctx = await newContext(browser, base);
   });
 
   afterAll(async () => {
-    await ctx?.close();
+    await browser?.close();
     await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  async function open(url: string): Promise<Page> {
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    await page.goto(url);
-    await page.waitForSelector('.panel');
-    return page;
-  }
-  const waitDone = (page: Page) => page.waitForSelector('text=/^done ·/', { timeout: 120_000 });
-
   it('is cross-origin isolated and serves the onnxruntime runtime under /ort/', async () => {
-    const page = await open(base);
+    page = await openLab(ctx, base);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const res = await page.request.get(new URL('/ort/ort-wasm-simd-threaded.wasm', base).href);
     expect(res.status()).toBe(200);
     expect(res.headers()['content-type']).toContain('application/wasm');
-    await page.close();
+    // The tiny model is served in hub layout, like huggingface.co/<id>/resolve/main/<file>.
+    expect((await page.request.get(new URL('/models/tiny-test/resolve/main/onnx/model_q4.onnx', base).href)).status()).toBe(200);
+    await shot(page, '00-empty');
   });
 
-  it('loads, builds a contrast vector, generates side by side, re-runs on the slider, and shares', async () => {
-    const page = await open(base);
-    await page.selectOption('select[aria-label="Model"]', 'tiny');
-    await page.click('text=Load model');
-    await page.waitForSelector('.top .chip.ok', { timeout: 120_000 });
-    expect(await page.textContent('.facts')).toMatch(/layers ×/);
-    expect(await page.locator('.error').count()).toBe(0);
+  it('loads the test model on wasm and says why (no WebGPU adapter)', async () => {
+    await loadTiny(page);
+    expect(await page.textContent('.top-status')).toContain('wasm · fp32');
+    const facts = await page.textContent('.facts');
+    expect(facts).toMatch(/4 layers × 64/);
+    expect(facts).toMatch(/device\s*wasm/);
+    expect(facts).toContain('No WebGPU adapter is available, so the model runs on wasm (CPU).');
+    expect(await errorTexts(page)).toEqual([]);
+  });
 
-    await page.click('text=Build vector');
-    await page.waitForSelector('.sep .chart .main-svg', { timeout: 120_000 });
+  it('builds a quick vector; moving the slider changes the steered text only; one chart point per generated token', async () => {
+    await buildVector(page);
     expect(await page.locator('.slot').count()).toBe(1);
+    story.layer = await page.inputValue('select[aria-label="Layer"]');
 
-    await page.click('button:has-text("Generate")');
-    await waitDone(page);
-    const cols = page.locator('.gen');
-    expect((await cols.nth(0).textContent())!.length).toBeGreaterThan(0);
-    expect((await cols.nth(1).textContent())!.length).toBeGreaterThan(0);
-    await page.waitForSelector('.output .chart .main-svg');
+    let from = await logLength(page);
+    await page.click('button.run:has-text("Generate")');
+    const first = await settle(page, from);
+    const [base0, steer0] = await columns(page);
+    expect(base0.length).toBeGreaterThan(0);
+    const chart0 = await chartTraces(page, first.tokens!);
 
-    // Moving the slider starts a new generation at once (the previous one, if any, is cancelled).
-    await page.locator('input[aria-label="Coefficient"]').fill('-3');
-    await page.waitForSelector('text=/^generating/', { timeout: 10_000 }).catch(() => undefined); // may finish too fast to see
-    await waitDone(page);
-    expect(await page.textContent('.output')).toContain('× -3.00');
-    expect(await page.locator('.error').count()).toBe(0);
+    from = await logLength(page);
+    await page.locator('input[aria-label="Coefficient"]').fill('9');
+    const moved = await settle(page, from);
+    const [base1, steer1] = await columns(page);
+    expect(generations(await workerLog(page), from).map((g) => g.coeff)).toEqual([9]);
+    expect(await page.textContent('.output')).toContain('× +9.00');
 
-    await page.getByLabel('User prompt').fill('A prompt from the link <b>not bold</b>');
-    await page.click('text=Share link');
-    await page.waitForSelector('text=/Link copied|Copy this link/');
-    const link = await page.evaluate(() => navigator.clipboard.readText());
-    expect(link).toMatch(/#s=[A-Za-z0-9_-]+$/);
-    await page.close();
+    expect(base1).toBe(base0); // the baseline row does not move with the slider
+    expect(steer1).not.toBe(base1); // the steered row does
+    expect(steer1).not.toBe(steer0);
 
-    // A fresh tab restores everything from the link and generates.
-    const other = await open(link);
-    await waitDone(other);
-    expect(await other.getByLabel('User prompt').inputValue()).toBe('A prompt from the link <b>not bold</b>');
-    expect(await other.locator('b').count()).toBe(0); // never rendered as HTML
-    expect(await other.inputValue('input[aria-label="Coefficient value"]')).toBe('-3');
-    await other.close();
-    expect(problems).toEqual([]);
+    // One point per generated token, per row, with the values the engine computed.
+    const chart1 = await chartTraces(page, moved.tokens!);
+    expect(chart1.map((t) => t.name)).toEqual(['baseline', 'steered']);
+    chart1.forEach((t, r) => {
+      expect(t.y.length).toBe(moved.tokens![r]);
+      expect(t.x).toEqual(t.y.map((_, i) => i));
+      expect(t.y).toEqual(moved.projections![r]);
+    });
+    expect(chart1[0].y).toEqual(chart0[0].y); // baseline projections unchanged too
+    expect(await errorTexts(page)).toEqual([]);
+    await shot(page, '01-steered');
+    await shot(page, 'lab', 1080); // the README picture (docs/lab.png is a copy of it)
   });
 
-  it('shows a bad link as a visible error and stays usable', async () => {
-    const page = await open(`${base}#s=U0wBtampered`);
-    await page.waitForSelector('.error');
-    expect(await page.textContent('.error')).toMatch(/bad-input.*share link/i);
-    await page.selectOption('select[aria-label="Model"]', 'tiny');
-    await page.click('text=Load model');
-    await page.waitForSelector('.top .chip.ok', { timeout: 120_000 });
+  it('ten quick slider moves leave exactly one generation running, and its text matches a fresh run', async () => {
+    // Longer generations, so that the moves land while one is running.
+    await page.getByLabel('Max tokens').fill('160');
+    const slider = page.locator('input[aria-label="Coefficient"]');
+    const box = (await slider.boundingBox())!;
+    const at = (f: number) => ({ x: box.x + 8 + f * (box.width - 16), y: box.y + box.height / 2 });
+    const from = await logLength(page);
+    // A quick drag: press, ten moves, release — one input event per position, as a hand would make.
+    await page.mouse.move(at(0.5).x, at(0.5).y);
+    await page.mouse.down();
+    for (const f of [0.62, 0.31, 0.74, 0.2, 0.85, 0.12, 0.93, 0.05, 0.6, 0.2]) await page.mouse.move(at(f).x, at(f).y);
+    await page.mouse.up();
+    const result = await settle(page, from);
+    const log = await workerLog(page);
+    const gens = generations(log, from);
+    const finalCoeff = Number(await page.inputValue('input[aria-label="Coefficient value"]'));
+    console.log(`slider burst: ${gens.length} generations, ${gens.map((g) => `${g.coeff}:${g.end?.code ?? 'done'}@${g.ms}ms`).join(' ')}`);
+
+    // Every move started a generation (the press too); the last one carries the final coefficient.
+    expect(gens.length).toBeGreaterThanOrEqual(10);
+    const last = gens[gens.length - 1];
+    expect(last.coeff).toBe(finalCoeff);
+    expect(last.end?.type).toBe('result:generate');
+    // Every earlier one ended: cancelled, or finished before the worker saw the next move. Most were cancelled.
+    for (const g of gens.slice(0, -1)) expect(g.end?.type === 'result:generate' || g.end?.code === 'cancelled').toBe(true);
+    expect(gens.filter((g) => g.end?.code === 'cancelled').length).toBeGreaterThanOrEqual(5);
+    // When the last one finished, every other had already ended: it was the only generation left running.
+    expect(gens.slice(0, -1).every((g) => g.endAt < last.endAt)).toBe(true);
+    // And from its first token on, no other generation produced tokens.
+    const firstToken = log.findIndex((e, i) => i > last.sentAt && e.type === 'token' && e.id === last.id);
+    expect(firstToken).toBeGreaterThan(0);
+    expect(log.slice(firstToken).filter((e) => e.type === 'token' && e.id !== last.id)).toEqual([]);
+
+    expect(await page.textContent('.output')).toContain(`× ${finalCoeff >= 0 ? '+' : ''}${finalCoeff.toFixed(2)}`);
+    const burst = await columns(page);
+    expect(burst).toEqual(result.text);
+    expect(await errorTexts(page)).toEqual([]); // superseded runs are not errors
+
+    // A fresh run with the final coefficient gives the same text and projections.
+    const again = await logLength(page);
+    await page.click('button.run:has-text("Generate")');
+    const fresh = await settle(page, again);
+    expect(await columns(page)).toEqual(burst);
+    expect(fresh.projections).toEqual(result.projections);
+    story.finalCoeff = finalCoeff;
+    story.final = burst;
+    story.finalProj = result.projections!;
+    await shot(page, '02-after-burst');
+  });
+
+  it('a reload keeps the saved vectors (IndexedDB), and steering with the kept vector reproduces the text', async () => {
+    const names = await page.$$eval('.list .list-title', (els) => els.map((e) => e.textContent));
+    expect(names.length).toBeGreaterThan(0);
+    await page.reload();
+    await page.waitForSelector('.panel');
+    await page.waitForFunction((n) => document.querySelectorAll('.list .list-title').length >= n, names.length);
+    expect(await page.$$eval('.list .list-title', (els) => els.map((e) => e.textContent))).toEqual(names);
+    expect(await page.locator('.slot').count()).toBe(0); // slots are session state; vectors persist
+
+    await loadTiny(page);
+    await page.locator('.list li', { hasText: 'optimism' }).first().locator('button:has-text("Steer")').click();
+    await page.selectOption('select[aria-label="Layer"]', story.layer!);
+    await page.fill('input[aria-label="Coefficient value"]', String(story.finalCoeff));
+    await page.getByLabel('Max tokens').fill('160');
+    const from = await logLength(page);
+    await page.click('button.run:has-text("Generate")');
+    const result = await settle(page, from);
+    expect(await columns(page)).toEqual(story.final);
+    expect(result.projections).toEqual(story.finalProj);
+    await expectClean(page);
+  });
+
+  it('a share link opened in a fresh browser context restores the state and regenerates the same text (same seed)', async () => {
+    // Sampling, so the seed matters; a prompt with markup, which must stay text.
+    await page.fill('input[aria-label="Coefficient value"]', '6');
+    await page.getByLabel('User prompt').fill('Tell me about <b>tomorrow</b> & the day after');
+    await page.getByLabel('Seed').fill('1234');
+    await page.getByLabel('Temperature').fill('0.8');
+    await page.getByLabel('Max tokens').fill('40');
+    const from = await logLength(page);
+    await page.click('button.run:has-text("Generate")');
+    await settle(page, from);
+    const original = await columns(page);
+    const originalLayer = await page.inputValue('select[aria-label="Layer"]');
+
+    await page.click('button:has-text("Share link")');
+    await page.waitForSelector('text=/Link copied/');
+    const link = await page.evaluate(() => navigator.clipboard.readText());
+    expect(link.startsWith(`${base}#s=`)).toBe(true);
+    expect(link).toMatch(/#s=[A-Za-z0-9_-]+$/);
+    await expectClean(page);
     await page.close();
+
+    const fresh = await newContext(browser, base);
+    try {
+      const other = await openLab(fresh, link); // a context with no vectors, no model, no state
+      const result = await settle(other, 0);
+      expect(await other.getByLabel('User prompt').inputValue()).toBe('Tell me about <b>tomorrow</b> & the day after');
+      expect(await other.locator('.app b').count()).toBe(0); // never rendered as HTML
+      expect(await other.getByLabel('Seed').inputValue()).toBe('1234');
+      expect(await other.getByLabel('Temperature').inputValue()).toBe('0.8');
+      expect(await other.getByLabel('Max tokens').inputValue()).toBe('40');
+      expect(await other.inputValue('input[aria-label="Coefficient value"]')).toBe('6');
+      expect(await other.inputValue('select[aria-label="Layer"]')).toBe(originalLayer);
+      expect(await other.textContent('.slot-name')).toBe('optimism');
+      expect(await other.textContent('.top-status')).toContain('tiny-test');
+      expect(result.text).toEqual(original);
+      expect(await columns(other)).toEqual(original);
+      expect(await errorTexts(other)).toEqual([]);
+      await shot(other, '03-shared-link');
+      await expectClean(other);
+    } finally {
+      await fresh.close();
+    }
   });
 });

@@ -7,11 +7,23 @@ import { Chart, chartTheme } from './Chart';
 import { Bar, Field, Panel } from './ui';
 
 export function ContrastPanel() {
-  const { contrastPos, contrastNeg, traitName, contrastStatus, contrastDone, contrastTotal, info } = useLab();
+  const { contrastPos, contrastNeg, traitName, traitPack, contrastStatus, contrastDone, contrastTotal, info } = useLab();
   const running = contrastStatus === 'running';
   const nPos = splitPrompts(contrastPos).length, nNeg = splitPrompts(contrastNeg).length;
   return (
     <Panel title="Quick contrast" right={<span className="muted small mono">diff of means · resid_post</span>}>
+      {traitPack && (
+        // Pack strings come from a file: rendered as text only.
+        <div className="pack">
+          <div className="pack-head">
+            <span className="muted small">Trait pack</span>
+            <strong className="pack-name">{traitPack.name}</strong>
+            <button className="ghost small" onClick={() => setLab({ traitPack: null })} aria-label="Dismiss trait pack">✕</button>
+          </div>
+          {traitPack.description && <p className="small pack-desc">{traitPack.description}</p>}
+          <p className="muted small mono">{traitPack.instructions.length} instruction pairs · {traitPack.extractionQuestions.length + traitPack.evaluationQuestions.length} questions · instructions loaded below</p>
+        </div>
+      )}
       <Field label="Trait name">
         <input value={traitName} maxLength={80} onChange={(e) => setLab({ traitName: e.target.value })} />
       </Field>

@@ -1,6 +1,6 @@
 import { useRef } from 'react';
 import { presentLayers } from '../../engine/vectors/meta';
-import { addSlot, exportVector, importVectorFile, removeVector, restoreRun } from '../actions';
+import { addSlot, exportVector, importFile, removeVector, restoreRun } from '../actions';
 import { useLab } from '../store';
 import { Panel } from './ui';
 
@@ -15,9 +15,10 @@ export function VectorLibrary() {
   const { vectors, info, slots } = useLab();
   const file = useRef<HTMLInputElement>(null);
   return (
-    <Panel title="Vectors" right={<button className="ghost small" onClick={() => file.current?.click()}>Import…</button>}>
-      <input ref={file} type="file" accept=".json,application/json" hidden onChange={(e) => { const f = e.target.files?.[0]; if (f) void importVectorFile(f); e.target.value = ''; }} />
-      {vectors.length === 0 && <p className="muted small">No vectors yet. Build one above, import a file, or open a share link.</p>}
+    <Panel title="Vectors" right={<button className="ghost small" onClick={() => file.current?.click()} title="A vector (Steering Lab JSON, safetensors, llama.cpp GGUF) or a trait pack (JSON)">Import…</button>}>
+      <input ref={file} type="file" accept=".json,.safetensors,.gguf,application/json" hidden aria-label="Import a vector or trait pack"
+        onChange={(e) => { const f = e.target.files?.[0]; if (f) void importFile(f); e.target.value = ''; }} />
+      {vectors.length === 0 && <p className="muted small">No vectors yet. Build one above, import a vector or trait pack file, or open a share link.</p>}
       <ul className="list">
         {vectors.map((v) => {
           const fits = !info || v.set.meta.hiddenSize === info.hiddenSize;

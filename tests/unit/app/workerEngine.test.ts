@@ -4,11 +4,11 @@
  * cancellation, stale events, error mapping and progress rules, not about any model.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallOptions, Engine, GenerateRequest, GenerateResult, ModelInfo, ProgressEvent, TokenEvent } from '../../../src/engine/api';
 import { EngineError } from '../../../src/engine/errors';
 import { createHandler } from '../../../workers/handler';
-import type { WorkerResponse } from '../../../workers/protocol';
+import { CancelFlags, type WorkerRequest, type WorkerResponse } from '../../../workers/protocol';
 import { createWorkerEngine, type PortLike } from '../../../src/app/workerEngine';
 
 const INFO: ModelInfo = {
@@ -159,5 +159,46 @@ describe('worker protocol', () => {
     const p = engine.tokenize('x');
     fire({ message: 'worker script failed to load' });
     await expect(p).rejects.toMatchObject({ code: 'internal', message: 'worker script failed to load' });
+  });
+
+  it('shared cancel flags stop a generation that never yields to the event loop (wasm decode steps do not)', async () => {
+    // The engine below awaits only microtasks, like a wasm session.run: a cancel message could not be
+    // handled until it ends. The client's writes to shared memory are seen between tokens instead.
+    const flags = new Int32Array(new SharedArrayBuffer(4 * CancelFlags.length));
+    const seen: WorkerResponse[] = [];
+    const steps: number[] = [];
+    let atStep = (step: number) => { if (step === 3) Atomics.store(flags, CancelFlags.latestGenerate, 99); }; // the client sent a newer generate
+    const busy: Engine = {
+      ...stubEngine([]),
+      async generate(req, call) {
+        for (let step = 0; step < req.maxNewTokens; step++) {
+          await Promise.resolve();
+          if (call?.signal?.aborted) throw new EngineError('cancelled', 'stopped');
+          steps.push(step);
+          call?.onToken?.({ row: 0, step, token: step, text: String(step) });
+          atStep(step);
+        }
+        return { tokens: [], text: [], promptLengths: [], padLeft: [], captures: {}, prefixReused: false };
+      },
+    };
+    const handle = createHandler(busy, (m) => seen.push(m));
+    handle({ type: 'attach', id: 1, flags: flags.buffer as SharedArrayBuffer } satisfies WorkerRequest);
+    handle({ type: 'generate', id: 2, request: gen('busy', 50) } satisfies WorkerRequest);
+    await vi.waitFor(() => expect(seen.some((m) => m.type === 'error' || m.type === 'result')).toBe(true));
+    expect(steps).toEqual([0, 1, 2, 3, 4]); // token 4 is where the handler saw the flag; step 5 never ran
+    expect(seen.filter((m) => m.type === 'token')).toHaveLength(4);
+    expect(seen.at(-1)).toMatchObject({ type: 'error', id: 2, error: { code: 'cancelled' } });
+
+    // A generate that is already stale when the worker reads its message does not start at all.
+    steps.length = 0;
+    handle({ type: 'generate', id: 3, request: gen('stale', 50) } satisfies WorkerRequest);
+    await vi.waitFor(() => expect(seen.at(-1)).toMatchObject({ type: 'error', id: 3, error: { code: 'cancelled' } }));
+    expect(steps).toEqual([]);
+
+    // The Stop button: the client cancels the running generate by id.
+    atStep = (step) => { if (step === 1) Atomics.store(flags, CancelFlags.cancelledGenerate, 100); };
+    handle({ type: 'generate', id: 100, request: gen('stopped', 50) } satisfies WorkerRequest);
+    await vi.waitFor(() => expect(seen.at(-1)).toMatchObject({ type: 'error', id: 100, error: { code: 'cancelled' } }));
+    expect(steps).toEqual([0, 1, 2]);
   });
 });

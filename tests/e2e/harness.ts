@@ -1,0 +1,201 @@
+/**
+ * Shared plumbing for the browser tests: the built lab served by `vite preview` (which also serves the tiny
+ * test model in hub layout at /models/tiny-test/resolve/main/), Debian's headless Chromium through
+ * playwright-core, and pages instrumented to observe what the app does without changing it:
+ *  - every message between the page and the engine worker is logged (window.__wlog), so tests can count
+ *    generations started, cancelled and finished, and read each result's token counts;
+ *  - alert/confirm/prompt and a global `__pwned()` that injected payloads would call are trapped
+ *    (window.__xss): a test that feeds script-laden strings asserts this stays empty.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
+import { expect } from 'vitest';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const SHOTS = join(ROOT, 'test-results/screenshots');
+/** The build must contain the tiny model (generated into public/models/ before `vite build`). */
+export const ready = existsSync(join(ROOT, 'dist/models/tiny-test/resolve/main/config.json')) && existsSync(CHROMIUM);
+export const SKIP_NOTE = 'needs `npm run build` (dist/models/tiny-test) and /usr/bin/chromium, else skipped';
+
+const BASE_ARGS = ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const NO_GPU = ['--disable-gpu'];
+export const WEBGPU = ['--enable-unsafe-webgpu'];
+
+export async function startPreview(): Promise<{ server: PreviewServer; base: string }> {
+  const server = await preview({ root: ROOT, logLevel: 'warn', preview: { port: 4173, strictPort: false, host: '127.0.0.1' } });
+  return { server, base: server.resolvedUrls!.local[0] };
+}
+
+export function launch(extra: string[]): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...extra] });
+}
+
+export async function newContext(browser: Browser, base: string): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
+  return ctx;
+}
+
+/** One entry per message across the worker boundary (payloads reduced to what the tests check). */
+export interface WorkerLogEntry {
+  dir: 'out' | 'in';
+  type: string;
+  id: number;
+  /** performance.now() in the page, ms. */
+  t: number;
+  target?: number;
+  /** out generate: steered row's first coefficient. */
+  coeff?: number | null;
+  /** in error: its code. */
+  code?: string;
+  /** in token: row and step. */
+  row?: number;
+  /** in generate result: tokens per row, projections per row, texts. */
+  tokens?: number[];
+  projections?: number[][] | null;
+  text?: string[];
+  /** in load result: device and dtype. */
+  device?: string;
+  dtype?: string;
+}
+
+function instrument(): void {
+  const w = window as unknown as Record<string, unknown>;
+  const xss: string[] = [];
+  const log: unknown[] = [];
+  w.__xss = xss;
+  w.__wlog = log;
+  w.__pwned = (tag: unknown) => { xss.push(`payload ran: ${String(tag)}`); };
+  w.alert = (m: unknown) => { xss.push(`alert: ${String(m)}`); };
+  w.confirm = (m: unknown) => { xss.push(`confirm: ${String(m)}`); return false; };
+  w.prompt = (m: unknown) => { xss.push(`prompt: ${String(m)}`); return null; };
+  const Native = window.Worker;
+  window.Worker = class extends Native {
+    constructor(url: string | URL, opts?: WorkerOptions) {
+      super(url, opts);
+      this.addEventListener('message', (e: MessageEvent) => {
+        const m = e.data ?? {};
+        const entry: Record<string, unknown> = { dir: 'in', type: m.type, id: m.id, t: Math.round(performance.now()) };
+        if (m.type === 'error') entry.code = m.error?.code;
+        if (m.type === 'token') entry.row = m.event?.row;
+        if (m.type === 'result' && m.op === 'generate') {
+          entry.type = 'result:generate';
+          entry.tokens = m.value.tokens.map((t: number[]) => t.length);
+          entry.projections = m.value.projections ?? null;
+          entry.text = m.value.text;
+        }
+        if (m.type === 'result' && m.op === 'load') { entry.type = 'result:load'; entry.device = m.value.device; entry.dtype = m.value.dtype; }
+        log.push(entry);
+      });
+    }
+    override postMessage(m: unknown, t?: unknown): void {
+      const msg = (m ?? {}) as { type?: string; id?: number; target?: number; request?: { rows?: { steering?: { coeff?: number }[] }[] } };
+      log.push({ dir: 'out', type: msg.type, id: msg.id, t: Math.round(performance.now()), target: msg.target, coeff: msg.request?.rows?.[1]?.steering?.find((s) => s.coeff !== undefined)?.coeff ?? null });
+      super.postMessage(m, t as Transferable[]);
+    }
+  } as typeof Worker;
+}
+
+export interface LabPage extends Page { problems: string[] }
+
+/** A page of the lab with the instrumentation above; page errors and dialogs are collected as problems. */
+export async function openLab(ctx: BrowserContext, url: string): Promise<LabPage> {
+  const page = (await ctx.newPage()) as LabPage;
+  page.problems = [];
+  await page.addInitScript(instrument);
+  page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => { page.problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  await page.goto(url);
+  await page.waitForSelector('.panel');
+  return page;
+}
+
+export const workerLog = (page: Page): Promise<WorkerLogEntry[]> => page.evaluate(() => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog);
+export const logLength = async (page: Page): Promise<number> => (await workerLog(page)).length;
+export const xssLog = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { __xss: string[] }).__xss);
+
+/** Picks the tiny test model (and optionally dtype / device) and loads it; resolves once the header shows it. */
+export async function loadTiny(page: Page, opts: { dtype?: string; device?: string } = {}): Promise<void> {
+  await page.selectOption('select[aria-label="Model"]', 'tiny');
+  if (opts.dtype) await page.selectOption('select[aria-label="Weights dtype"]', opts.dtype);
+  if (opts.device) await page.selectOption('select[aria-label="Device"]', opts.device);
+  const from = await logLength(page);
+  await page.click('button:has-text("Load model")');
+  await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load' || (e.dir === 'in' && e.type === 'error')), from, { timeout: 120_000 });
+  await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
+}
+
+/** Builds the quick-contrast vector from whatever the form holds; resolves once its slot and chart exist. */
+export async function buildVector(page: Page): Promise<void> {
+  const slots = await page.locator('.slot').count();
+  await page.click('button:has-text("Build vector")');
+  await page.waitForSelector('.sep .chart .main-svg', { timeout: 120_000 });
+  await page.waitForFunction((n) => document.querySelectorAll('.slot').length >= Math.max(1, n), slots);
+}
+
+/** Generate requests sent since log index `from`, and what the worker answered to each. */
+export function generations(log: WorkerLogEntry[], from = 0) {
+  const sent = log.slice(from).filter((e) => e.dir === 'out' && e.type === 'generate');
+  return sent.map((s) => {
+    const end = log.findIndex((e) => e.dir === 'in' && e.id === s.id && (e.type === 'result:generate' || e.type === 'error'));
+    return { id: s.id, coeff: s.coeff, sentAt: log.indexOf(s), endAt: end, end: end >= 0 ? log[end] : null, ms: end >= 0 ? log[end].t - s.t : null };
+  });
+}
+
+/**
+ * Waits until every generation sent since `from` has ended in the worker, the last one with a result, and
+ * the page shows it (status "done", the result's texts in both columns). Returns that result.
+ */
+export async function settle(page: Page, from: number): Promise<WorkerLogEntry> {
+  await page.waitForFunction((n) => {
+    const log = (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog;
+    const sent = log.slice(n).filter((e) => e.dir === 'out' && e.type === 'generate');
+    if (!sent.length) return false;
+    const ended = (id: number) => log.find((e) => e.dir === 'in' && e.id === id && (e.type === 'result:generate' || e.type === 'error'));
+    return sent.every((s) => ended(s.id)) && ended(sent[sent.length - 1].id)!.type === 'result:generate';
+  }, from, { timeout: 120_000 });
+  const gens = generations(await workerLog(page), from);
+  const result = gens[gens.length - 1].end!;
+  await page.waitForFunction((texts) => {
+    const cols = [...document.querySelectorAll('.output .gen')].map((el) => el.textContent);
+    return /^done/.test(document.querySelector('.output .panel-head > span')?.textContent ?? '') && cols[0] === texts[0] && cols[1] === texts[1];
+  }, result.text!, { timeout: 10_000 });
+  return result;
+}
+
+/** Both output columns as shown. */
+export const columns = (page: Page): Promise<[string, string]> =>
+  page.$$eval('.output .gen', (els) => [els[0]?.textContent ?? '', els[1]?.textContent ?? ''] as [string, string]);
+
+/** The projection chart's traces as plotly holds them (gd.data), once it shows `points` per row. */
+export async function chartTraces(page: Page, points: number[]): Promise<{ name: string; x: number[]; y: number[] }[]> {
+  const sel = '.output .chart';
+  await page.waitForFunction(({ sel, points }) => {
+    const gd = document.querySelector(sel) as unknown as { data?: { y: number[] }[] } | null;
+    return !!gd?.data && gd.data.length === points.length && gd.data.every((t, r) => t.y.length === points[r]);
+  }, { sel, points }, { timeout: 10_000 });
+  return page.$eval(sel, (el) => (el as unknown as { data: { name: string; x: number[]; y: number[] }[] }).data.map((t) => ({ name: t.name, x: [...t.x], y: [...t.y] })));
+}
+
+/** Visible error banners' text. */
+export const errorTexts = (page: Page): Promise<string[]> => page.$$eval('.errors .error', (els) => els.map((e) => e.textContent ?? ''));
+
+export async function dismissErrors(page: Page): Promise<void> {
+  while (await page.locator('.errors .error').count()) await page.locator('.errors .error button[aria-label="Dismiss"]').first().click();
+}
+
+/** Saves test-results/screenshots/<name>.png: the full page, or its top `height` pixels. */
+export async function shot(page: Page, name: string, height?: number): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  const width = page.viewportSize()?.width ?? 1440;
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, ...(height ? { clip: { x: 0, y: 0, width, height } } : {}) });
+}
+
+/** The common end-of-test checks: nothing ran that should not have, no uncaught page errors. */
+export async function expectClean(page: LabPage): Promise<void> {
+  expect(await xssLog(page)).toEqual([]);
+  expect(page.problems).toEqual([]);
+}

@@ -125,6 +125,22 @@ describe('engine', () => {
     await engine.dispose();
   });
 
+  it('a cancel that arrives as an event stops the run within a step, and the engine stays usable', async () => {
+    const engine = await loaded(repos.llama, 'fp32');
+    const ctrl = new AbortController();
+    let steps = 0;
+    const run = engine.generate({ rows: [{ prompt: 'Count to fifty' }], maxNewTokens: 60, stopAtEos: false }, {
+      signal: ctrl.signal,
+      // Like a worker's cancel message: a separate task, not a call from inside the loop.
+      onToken: (e) => { steps = e.step + 1; if (e.step === 1) setImmediate(() => ctrl.abort()); },
+    });
+    await expectCode(run, 'cancelled', /cancelled/);
+    expect(steps).toBeLessThanOrEqual(3);
+    const next = await engine.generate({ rows: [{ prompt: 'Count to fifty' }], maxNewTokens: 3, stopAtEos: false });
+    expect(next.tokens[0]).toHaveLength(3);
+    await engine.dispose();
+  });
+
   it('an unsteered request right after a steered one equals the baseline', async () => {
     const engine = await loaded(repos.gqa, 'q4');
     const D = engine.info()!.hiddenSize;

@@ -145,7 +145,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
       onToken: (gr, step, token, last) => {
         const r = group[gr];
         result.tokens[r].push(token);
-        result.text[r] = l.tokenizer.decode(result.tokens[r]);
+        result.text[r] = l.tokenizer.decode(result.tokens[r], { skipSpecialTokens: true });
         const projection = monitorTap && unit ? dot(last[monitorTap], unit) : undefined;
         if (projection !== undefined) result.projections![r].push(projection);
         call.onToken?.({ row: r, step, token, text: result.text[r], projection });

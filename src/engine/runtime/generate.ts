@@ -61,6 +61,20 @@ function cancelled(signal?: AbortSignal): void {
   if (signal?.aborted) throw new EngineError('cancelled', 'The generation was cancelled.');
 }
 
+/**
+ * Lets queued events run (a cancel message, a newer request). A wasm session.run can resolve
+ * through microtasks alone, so without this a worker would read its messages only after the
+ * whole generation. setImmediate in Node; a MessageChannel elsewhere (setTimeout is clamped).
+ */
+function yieldToEvents(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
+  return new Promise((r) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { ch.port1.close(); r(); };
+    ch.port2.postMessage(null);
+  });
+}
+
 function prefixKey(req: LoopRequest, prefixLength: number): string {
   const steer = req.steering.map((specs) => specs.filter((s) => touchesPrefix([s])).map((s) =>
     s.kind === 'add' ? [s.layer, s.positions, Array.from(s.scaled)] : [s.layer, s.positions, s.strength, Array.from(s.unit)]));
@@ -142,6 +156,7 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
   const curMask = mask.map((m) => [...m]);
   // Feeds one token per row; `last` says whether only the captures are wanted (no more sampling).
   const decode = async (next: number[], step: number, last: boolean) => {
+    await yieldToEvents();
     cancelled(req.signal);
     const pos = S0 + step;
     curMask.forEach((m) => m.push(1));

@@ -19,6 +19,8 @@ export interface Decoder {
   readonly model: ModelLayout;
   readonly kv: KvLayout;
   readonly device: Device;
+  /** True when the KV cache lives in host memory (wasm), so it can be cut cheaply. */
+  readonly kvOnCpu: boolean;
   readonly vocabSize: number;
   forward(step: StepInput): Promise<StepOutput>;
   release(): Promise<void>;
@@ -123,11 +125,22 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
   }
 
   return {
-    model, kv, device: opts.device, vocabSize: opts.vocabSize, forward,
+    model, kv, device: opts.device, kvOnCpu: opts.device === 'wasm', vocabSize: opts.vocabSize, forward,
     release: async () => { await session.release(); },
   };
 }
 
 export function disposeKv(kv: Record<string, Tensor> | null): void {
   if (kv) for (const t of Object.values(kv)) disposeTensor(t);
+}
+
+/** The first `keep` positions of a host-memory KV cache ([B, H, S, D] per tensor), as new tensors. */
+export function sliceKv(kv: Record<string, Tensor>, keep: number): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(kv).map(([name, t]) => {
+    const [B, H, S, D] = t.dims;
+    const src = t.data as Float32Array | Uint16Array;
+    const out = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(B * H * keep * D);
+    for (let bh = 0; bh < B * H; bh++) out.set(src.subarray(bh * S * D, (bh * S + keep) * D), bh * keep * D);
+    return [name, tensor(t.type as 'float32' | 'float16', out, [B, H, keep, D])];
+  }));
 }

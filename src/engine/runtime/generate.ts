@@ -7,7 +7,7 @@
  * steering on prefix positions (e.g. a slider moved in `response` mode) reuses it and runs only
  * the last token.
  */
-import { disposeKv, type Decoder, type StepOutput } from './decoder';
+import { disposeKv, sliceKv, type Decoder, type StepOutput } from './decoder';
 import { byLayer, touchesPrefix, type Pass } from './steerFeeds';
 import { EngineError } from '../errors';
 import type { ResolvedSpec } from '../steering';
@@ -115,6 +115,62 @@ function lastOf(taps: Record<string, Float32Array>, B: number, D: number): Recor
     })));
 }
 
+interface PrefillContext {
+  dec: Decoder;
+  cache: PrefixCache;
+  req: LoopRequest;
+  S0: number;
+  mask: number[][];
+  steering: ReturnType<typeof byLayer>;
+  sink: CaptureSink;
+  pass: (phase: Pass['phase'], start: number, length: number) => Pass;
+  positions: (start: number, length: number) => number[][];
+  slice: (start: number, end: number) => number[][];
+}
+
+/**
+ * The prompt pass(es). A cached prefix (all but the last prompt token) is reused when the key
+ * matches. Otherwise, with the KV on the CPU (wasm), one pass runs the whole prompt and the prefix
+ * KV is cut from its output; with the KV on the GPU, the prefix and the last token run as two
+ * passes so the prefix KV exists on its own without a device round trip.
+ */
+async function prefill(c: PrefillContext): Promise<{ out: StepOutput; past: Record<string, Tensor> | null; prefixReused: boolean }> {
+  const { dec, cache, req, S0, mask, steering, sink, pass, positions, slice } = c;
+  const key = S0 >= 2 ? prefixKey(req, S0 - 1) : null;
+  const hit = key ? cache.get(key) : null;
+  const lastPass = (past: Record<string, Tensor> | null) => dec.forward({ ids: slice(S0 - 1, S0), mask, positions: positions(S0 - 1, 1), past, pastLength: S0 - 1, steering, pass: pass('prefill', S0 - 1, 1), taps: req.taps, noLogits: req.maxNewTokens === 0 });
+  cancelled(req.signal);
+  if (hit) {
+    sink.add(hit.taps);
+    const out = await lastPass(hit.past);
+    sink.add(out.taps);
+    return { out, past: hit.past, prefixReused: true };
+  }
+  if (!key || dec.kvOnCpu) {
+    const out = await dec.forward({ ids: slice(0, S0), mask, positions: positions(0, S0), past: null, pastLength: 0, steering, pass: pass('prefill', 0, S0), taps: req.taps, noLogits: req.maxNewTokens === 0 });
+    sink.add(out.taps);
+    if (key) cache.set({ key, past: sliceKv(out.present, S0 - 1), taps: sliceTaps(out.taps, req.ids.length, dec.model.hiddenSize, S0 - 1) });
+    return { out, past: null, prefixReused: false };
+  }
+  const pre = await dec.forward({ ids: slice(0, S0 - 1), mask: mask.map((m) => m.slice(0, S0 - 1)), positions: positions(0, S0 - 1), past: null, pastLength: 0, steering, pass: pass('prefill', 0, S0 - 1), taps: req.taps, noLogits: true });
+  cache.set({ key, past: pre.present, taps: pre.taps });
+  sink.add(pre.taps);
+  cancelled(req.signal);
+  const out = await lastPass(pre.present);
+  sink.add(out.taps);
+  return { out, past: pre.present, prefixReused: false };
+}
+
+/** The first `keep` positions of [B, S, D] taps. */
+function sliceTaps(taps: Record<string, Float32Array>, B: number, D: number, keep: number): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(taps).map(([k, v]) => {
+    const S = v.length / (B * D);
+    const out = new Float32Array(B * keep * D);
+    for (let r = 0; r < B; r++) out.set(v.subarray(r * S * D, (r * S + keep) * D), r * keep * D);
+    return [k, out];
+  }));
+}
+
 export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest): Promise<LoopResult> {
   const B = req.ids.length;
   const D = dec.model.hiddenSize;
@@ -129,27 +185,9 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
   const positions = (start: number, length: number) => padded.map((_, r) => Array.from({ length }, (_, j) => posOf(r, start + j)));
   const slice = (start: number, end: number) => padded.map((row) => row.slice(start, end));
 
-  // Prefill: prefix (cached) + last prompt token.
-  let past: Record<string, Tensor> | null = null;
-  let prefixReused = false;
-  if (S0 >= 2) {
-    const key = prefixKey(req, S0 - 1);
-    const hit = cache.get(key);
-    if (hit) {
-      prefixReused = true;
-      past = hit.past;
-      sink.add(hit.taps);
-    } else {
-      cancelled(req.signal);
-      const out = await dec.forward({ ids: slice(0, S0 - 1), mask: mask.map((m) => m.slice(0, S0 - 1)), positions: positions(0, S0 - 1), past: null, pastLength: 0, steering, pass: pass('prefill', 0, S0 - 1), taps: req.taps, noLogits: true });
-      past = out.present;
-      cache.set({ key, past, taps: out.taps });
-      sink.add(out.taps);
-    }
-  }
-  cancelled(req.signal);
-  let out: StepOutput = await dec.forward({ ids: slice(S0 - 1, S0), mask, positions: positions(S0 - 1, 1), past, pastLength: S0 - 1, steering, pass: pass('prefill', S0 - 1, 1), taps: req.taps, noLogits: req.maxNewTokens === 0 });
-  sink.add(out.taps);
+  const { out: first, past: prefillPast, prefixReused } = await prefill({ dec, cache, req, S0, mask, steering, sink, pass, positions, slice });
+  let out: StepOutput = first;
+  let past: Record<string, Tensor> | null = prefillPast;
 
   const tokens: number[][] = req.ids.map(() => []);
   const done = req.ids.map(() => false);

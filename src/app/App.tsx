@@ -7,24 +7,30 @@ import { OutputPanel } from './components/OutputPanel';
 import { PromptPanel } from './components/PromptPanel';
 import { SteeringPanel } from './components/SteeringPanel';
 import { dismissError, useLab } from './store';
+import { ExperimentHistory, ExperimentView, useViews, ViewTabs } from './views';
 
 export function App() {
+  const tab = useViews((s) => s.tab);
+  const steer = tab === 'steer';
   return (
     <div className="app">
       <Header />
       <Errors />
+      <ViewTabs />
       <main className="layout">
         <aside className="side">
           <ModelPanel />
-          <ContrastPanel />
+          {steer && <ContrastPanel />}
           <VectorLibrary />
-          <RunHistory />
+          {steer ? <RunHistory /> : <ExperimentHistory />}
         </aside>
-        <div className="main">
-          <SteeringPanel />
-          <PromptPanel />
-          <OutputPanel />
-        </div>
+        {steer ? (
+          <div className="main">
+            <SteeringPanel />
+            <PromptPanel />
+            <OutputPanel />
+          </div>
+        ) : <div className="main"><ExperimentView tab={tab} /></div>}
       </main>
     </div>
   );

@@ -1,0 +1,150 @@
+/** Small building blocks shared by the experiment views. All user/pack/model text is rendered as React text. */
+import { useEffect, type ReactNode } from 'react';
+import { presentLayers } from '../../engine/vectors/meta';
+import { useLab } from '../store';
+import { Bar, Field } from '../components/ui';
+import type { StepProgress } from './experiments';
+import { cancelJob } from './jobs';
+import { BUILTIN_PACKS } from '../../engine/eval/packs';
+import { setViews, useViews, type GenForm } from './viewStore';
+
+const STATUS_LABEL: Record<StepProgress['status'], string> = {
+  pending: 'pending', running: 'running', done: 'done', cached: 'cached', error: 'failed', cancelled: 'cancelled',
+};
+
+/** One line per step: name, status badge, bar, and how many rows were computed now vs reused from the cache. */
+export function StepList({ steps }: { steps: StepProgress[] }) {
+  if (!steps.length) return null;
+  return (
+    <ol className="steps" aria-label="Progress">
+      {steps.map((s) => (
+        <li key={s.name} className={`step step-${s.status}`} data-step={s.name} data-status={s.status}>
+          <div className="step-head">
+            <span className="step-name">{s.label}</span>
+            <span className={`badge badge-${s.status}`}>{STATUS_LABEL[s.status]}</span>
+            <span className="grow" />
+            {s.ms !== undefined && s.status !== 'pending' && <span className="mono small muted">{(s.ms / 1000).toFixed(1)}s</span>}
+          </div>
+          <span className="mono small muted step-count" data-fresh={s.fresh} data-reused={s.reused}>
+            {s.total > 0 ? `${s.loaded}/${s.total} · ` : ''}{s.fresh} {s.name === 'generate' ? 'generated' : 'computed'}{s.reused > 0 ? ` · ${s.reused} from cache` : ''}
+          </span>
+          <Bar value={s.status === 'cached' || s.status === 'done' ? 1 : s.loaded} total={s.status === 'cached' || s.status === 'done' ? 1 : s.total} />
+          {s.note && <span className={`small ${s.status === 'error' ? 'err-text' : 'muted'}`}>{s.note}</span>}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** Run / Cancel for a view: disabled without a model or while another job runs. */
+export function RunBar({ kind, label, onRun, disabled, extra }: { kind: string; label: string; onRun: () => void; disabled?: boolean; extra?: ReactNode }) {
+  const job = useViews((s) => s.job);
+  const ready = useLab((s) => s.modelStatus === 'ready');
+  const mine = job?.kind === kind;
+  return (
+    <div className="runbar">
+      {mine ? <button className="run" onClick={cancelJob}>Cancel</button>
+        : <button className="primary run" disabled={!ready || !!job || disabled} onClick={onRun} title={!ready ? 'Load a model first' : job ? 'Another experiment is running' : undefined}>{label}</button>}
+      {!ready && <span className="muted small">Load a model in the left panel to run.</span>}
+      {job && !mine && <span className="muted small">Another experiment ({job.kind}) is running.</span>}
+      <span className="grow" />
+      {extra}
+    </div>
+  );
+}
+
+export function NumField({ label, value, onChange, step = 1, min, max, hint, aria }: { label: string; value: number; onChange: (v: number) => void; step?: number; min?: number; max?: number; hint?: string; aria?: string }) {
+  return (
+    <Field label={label} hint={hint}>
+      <input type="number" value={Number.isFinite(value) ? value : ''} step={step} min={min} max={max} aria-label={aria ?? label}
+        onChange={(e) => { const x = e.target.valueAsNumber; if (Number.isFinite(x)) onChange(x); }} />
+    </Field>
+  );
+}
+
+/** Generation settings shared by the views. */
+export function GenFields({ gen, onChange, prefix }: { gen: GenForm; onChange: (g: GenForm) => void; prefix: string }) {
+  const set = (patch: Partial<GenForm>) => onChange({ ...gen, ...patch });
+  return (
+    <>
+      <NumField label="Max tokens" aria={`${prefix} max tokens`} value={gen.maxNewTokens} min={1} max={512} onChange={(x) => set({ maxNewTokens: x })} />
+      <NumField label="Temperature" aria={`${prefix} temperature`} value={gen.temperature} step={0.1} min={0} max={2} onChange={(x) => set({ temperature: x })} />
+      <NumField label="Seed" aria={`${prefix} seed`} value={gen.seed} onChange={(x) => set({ seed: x })} />
+      <NumField label="Batch" aria={`${prefix} batch size`} value={gen.batchSize} min={1} max={32} onChange={(x) => set({ batchSize: x })} />
+    </>
+  );
+}
+
+/** The trait pack used by a view (its judge prompt, questions, system prompts). */
+export function PackSelect({ label = 'Trait pack' }: { label?: string }) {
+  const { packKey, savedPacks } = useViews();
+  return (
+    <Field label={label}>
+      <select value={packKey} aria-label={label} onChange={(e) => setViews({ packKey: e.target.value, packNote: null })}>
+        <optgroup label="Built-in">
+          {BUILTIN_PACKS.map((p) => <option key={p.name} value={`builtin:${p.name}`}>{p.name}</option>)}
+        </optgroup>
+        {savedPacks.length > 0 && (
+          <optgroup label="Saved">
+            {savedPacks.map((p) => <option key={p.name} value={`saved:${p.name}`}>{p.name}</option>)}
+          </optgroup>
+        )}
+      </select>
+    </Field>
+  );
+}
+
+/** Library vector + one of its layers; only vectors that fit the loaded model are offered. */
+export function VectorLayerSelect({ vectorId, layer, onChange }: { vectorId: string; layer: number; onChange: (v: { vectorId: string; layer: number }) => void }) {
+  const { vectors, info } = useLab();
+  const fit = vectors.filter((v) => !info || v.set.meta.hiddenSize === info.hiddenSize);
+  const rec = fit.find((v) => v.id === vectorId) ?? fit[0];
+  const layers = rec ? presentLayers(rec.set.meta) : [];
+  const best = (id: string) => {
+    const r = fit.find((v) => v.id === id);
+    if (!r) return -1;
+    const ls = presentLayers(r.set.meta);
+    const sep = r.separation;
+    if (sep) {
+      let b = ls[0];
+      for (const l of ls) if ((sep[l] ?? -Infinity) > (sep[b] ?? -Infinity)) b = l;
+      return b;
+    }
+    return ls[Math.floor(ls.length / 2)];
+  };
+  const effLayer = rec && layers.includes(layer) ? layer : rec ? best(rec.id) : -1;
+  // Keep the view's selection pointing at what is shown (first fitting vector, its best layer).
+  const stale = !!rec && (rec.id !== vectorId || effLayer !== layer);
+  useEffect(() => { if (stale && rec) onChange({ vectorId: rec.id, layer: effLayer }); });
+  return (
+    <>
+      <Field label="Vector">
+        <select value={rec?.id ?? ''} aria-label="Vector" disabled={!fit.length} onChange={(e) => onChange({ vectorId: e.target.value, layer: best(e.target.value) })}>
+          {!fit.length && <option value="">no vectors in the library</option>}
+          {fit.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}
+        </select>
+      </Field>
+      <Field label="Layer">
+        <select value={effLayer} aria-label="Vector layer" disabled={!rec} onChange={(e) => onChange({ vectorId: rec!.id, layer: Number(e.target.value) })}>
+          {layers.map((l) => <option key={l} value={l}>L{l}{rec?.separation?.[l] !== undefined ? ` · d=${rec.separation[l].toFixed(2)}` : ''}</option>)}
+        </select>
+      </Field>
+    </>
+  );
+}
+
+export function download(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="muted small chart-empty">{children}</p>;
+}
+
+/** Chart colours, consistent with the Steer view (baseline blue, steered amber). */
+export const COLORS = { base: '#6ea8fe', steer: '#f5a524', prompted: '#c084fc', random: '#7f8a9c', ok: '#3fb950', err: '#f85149', bar: '#3b4a63' };

@@ -1,0 +1,530 @@
+/**
+ * The experiment views' workflows over the Engine interface (in the browser: the worker engine), built from the
+ * engine's evaluation modules: collectActivations (chat-template spans), the local judge + scoreAnswers,
+ * diffInMeans / separationByLayer / probeByLayer, and cachedStep keys on a StepStore.
+ *
+ * Every workflow is sequential (the worker engine lets the latest generate win, so two generates in flight
+ * would cancel each other), checks its AbortSignal between batches and passes it to every engine call.
+ * Generation and judging are cached per batch, so a cancelled run restarted with the same inputs skips what
+ * it already did (and says so in its progress).
+ */
+import type { ChatMessage, Engine, GenerateRow, ModelInfo, SteeringSpec, TapName } from '../../engine/api';
+import { EngineError } from '../../engine/errors';
+import { stepKey, type StepStore } from '../../engine/eval/cache';
+import { COHERENCE_TEMPLATE, fillJudgePrompt } from '../../engine/eval/judge';
+import { cleanAnswer, runSweep as engineSweep } from '../../engine/eval/sweep';
+import { createLocalJudge } from '../../engine/eval/localJudge';
+import { scoreAnswers, type Judge, type TraitScore } from '../../engine/eval/scoring';
+import type { TraitPack } from '../../engine/eval/traitPack';
+import { collectActivations, layerStack, type Conversation } from '../../engine/vectors/collect';
+import { diffInMeans } from '../../engine/vectors/diffInMeans';
+import type { VectorSet } from '../../engine/vectors/meta';
+import { detectConditions } from '../../engine/vectors/detection';
+import { separationByLayer } from '../../engine/vectors/separation';
+import { pairVerdict, type Thresholds } from './logic';
+
+/* ---------- shared plumbing ---------- */
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'cached' | 'error' | 'cancelled';
+
+/** One step's progress as the views show it: `fresh` rows were computed now, `reused` came from the cache. */
+export interface StepProgress {
+  name: string;
+  label: string;
+  status: StepStatus;
+  loaded: number;
+  total: number;
+  fresh: number;
+  reused: number;
+  unit: string;
+  note?: string;
+  ms?: number;
+}
+
+export interface GenSettings {
+  maxNewTokens: number;
+  temperature: number;
+  seed: number;
+  batchSize: number;
+}
+
+export interface JudgeSettings {
+  /** Least probability mass on number tokens for a score (0.25 in the persona-vector judge). */
+  minMass: number;
+  /** Also judge coherence (a second judge prompt per answer). Off: coherence is not scored and not filtered on. */
+  coherence: boolean;
+  /** Log-probabilities read per judge step (1..100; the persona-vector judge reads 20). */
+  topK: number;
+  /** Pairs whose answers the judge could not score pass the filter (otherwise they are dropped). */
+  keepUnscored?: boolean;
+}
+
+export interface Ctx {
+  engine: Engine;
+  store: StepStore;
+  signal: AbortSignal;
+  /** Model identity for cache keys: id + dtype (a different quantisation generates different text). */
+  modelKey: string;
+}
+
+export const modelKeyOf = (info: ModelInfo, name?: string | null) => `${name ?? info.id}#${info.dtype}#${info.numLayers}x${info.hiddenSize}`;
+
+function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw new EngineError('cancelled', 'The experiment was cancelled.');
+}
+
+/** cachedStep that also says whether it hit. */
+async function cached<T>(ctx: Ctx, step: string, inputs: unknown, compute: () => Promise<T>): Promise<{ value: T; hit: boolean }> {
+  const key = await stepKey(step, inputs);
+  const hit = await ctx.store.get(key);
+  if (hit !== undefined) return { value: hit as T, hit: true };
+  const value = await compute();
+  checkAbort(ctx.signal);
+  await ctx.store.set(key, value);
+  return { value, hit: false };
+}
+
+function info(engine: Engine): ModelInfo {
+  const i = engine.info();
+  if (!i) throw new EngineError('not-loaded', 'Load a model first (left panel).');
+  return i;
+}
+
+/** A row prompt: chat messages when the model has a template, plain text otherwise. */
+export function promptOf(i: ModelInfo, user: string, system?: string): string | ChatMessage[] {
+  if (!i.hasChatTemplate) return system ? `${system}\n\n${user}` : user;
+  return system ? [{ role: 'system', content: system }, { role: 'user', content: user }] : [{ role: 'user', content: user }];
+}
+
+interface GenRow { system?: string; user: string; steering?: SteeringSpec[] }
+
+/** Coherence prompts all start with this (scoreAnswers fills COHERENCE_TEMPLATE). */
+const COHERENCE_HEAD = COHERENCE_TEMPLATE.slice(0, COHERENCE_TEMPLATE.indexOf('{question}'));
+
+/**
+ * With coherence judging off, coherence prompts get no score (null, "not judged") without calling the model:
+ * the coherence prompt is long (it does not fit small models' context) and doubles the judge's work.
+ */
+export function withCoherence(judge: Judge, coherence: boolean): Judge {
+  if (coherence) return judge;
+  return {
+    id: `${judge.id}#trait-only`,
+    async scoreMany(prompts, signal) {
+      const idx = prompts.flatMap((q, i) => (q.startsWith(COHERENCE_HEAD) ? [] : [i]));
+      const got = idx.length ? await judge.scoreMany(idx.map((i) => prompts[i]), signal) : [];
+      const out = new Array<number | null>(prompts.length).fill(null);
+      idx.forEach((i, k) => { out[i] = got[k]; });
+      return out;
+    },
+  };
+}
+
+/** Steering specs as cache-key data (typed arrays hash by content). */
+const steeringKey = (s?: SteeringSpec[]) => s?.map((x) => ({ ...x }));
+
+/** Generates rows in batches, each batch cached; calls onBatch(rowsDone, fresh) after each. */
+async function generateCached(ctx: Ctx, rows: GenRow[], g: GenSettings, step: string, onBatch: (done: number, fresh: number, reused: number) => void): Promise<{ texts: string[]; fresh: number; reused: number }> {
+  const i = info(ctx.engine);
+  const texts: string[] = [];
+  let fresh = 0, reused = 0;
+  const B = Math.max(1, Math.floor(g.batchSize));
+  for (let b0 = 0; b0 < rows.length; b0 += B) {
+    checkAbort(ctx.signal);
+    const part = rows.slice(b0, b0 + B);
+    const inputs = {
+      model: ctx.modelKey, maxNewTokens: g.maxNewTokens, temperature: g.temperature, seed: g.seed,
+      rows: part.map((r) => ({ system: r.system ?? null, user: r.user, steering: steeringKey(r.steering) ?? null })),
+    };
+    const { value, hit } = await cached(ctx, step, inputs, async () => {
+      const genRows: GenerateRow[] = part.map((r) => ({ prompt: promptOf(i, r.user, r.system), steering: r.steering }));
+      const res = await ctx.engine.generate({ rows: genRows, maxNewTokens: g.maxNewTokens, sampling: { temperature: g.temperature, seed: g.seed } }, { signal: ctx.signal });
+      // Decoded text keeps special tokens; a trailing end-of-turn marker is not part of the answer.
+      return res.text.map(cleanAnswer);
+    });
+    texts.push(...value);
+    if (hit) reused += part.length; else fresh += part.length;
+    onBatch(texts.length, fresh, reused);
+  }
+  return { texts, fresh, reused };
+}
+
+/** Judges trait + coherence in batches, each batch cached under the judge's id. */
+async function scoreCached(ctx: Ctx, judge: Judge, js: JudgeSettings, template: string, items: { question: string; answer: string }[], batch: number, onBatch: (done: number, fresh: number, reused: number) => void): Promise<{ scores: TraitScore[]; fresh: number; reused: number }> {
+  const scores: TraitScore[] = [];
+  let fresh = 0, reused = 0;
+  const B = Math.max(1, Math.floor(batch));
+  for (let b0 = 0; b0 < items.length; b0 += B) {
+    checkAbort(ctx.signal);
+    const part = items.slice(b0, b0 + B);
+    const { value, hit } = await cached(ctx, 'judge', { judge: judge.id, minMass: js.minMass, coherence: js.coherence, template, items: part }, async () => {
+      if (js.coherence) return scoreAnswers(judge, template, part, ctx.signal);
+      const s = await judge.scoreMany(part.map((x) => fillJudgePrompt(template, x.question, x.answer)), ctx.signal);
+      return s.map((trait) => ({ trait, coherence: null }));
+    });
+    scores.push(...value);
+    if (hit) reused += part.length; else fresh += part.length;
+    onBatch(scores.length, fresh, reused);
+  }
+  return { scores, fresh, reused };
+}
+
+/** Mean response projection at `layer` onto unit(direction), re-reading each answer without steering; NaN for an empty answer. */
+async function responseProjections(ctx: Ctx, convs: Conversation[], layer: number, direction: Float32Array, batchSize: number): Promise<number[]> {
+  const out = new Array<number>(convs.length).fill(NaN);
+  const keep = convs.map((c, k) => [c, k] as const).filter(([c]) => (c.assistant ?? '').trim().length > 0);
+  if (!keep.length) return out;
+  const tap = `blocks.${layer}.hook_resid_post` as TapName;
+  const { value } = await cached(ctx, 'project', { model: ctx.modelKey, layer, convs: keep.map(([c]) => c) }, async () => {
+    const col = await collectActivations(ctx.engine, keep.map(([c]) => c), { taps: [tap], pooling: ['response-mean'], batchSize, signal: ctx.signal });
+    return col.pooled['response-mean']![tap];
+  });
+  const D = direction.length;
+  let n2 = 0;
+  for (const x of direction) n2 += x * x;
+  const inv = n2 > 0 ? 1 / Math.sqrt(n2) : 0;
+  keep.forEach(([, k], r) => {
+    let s = 0;
+    for (let j = 0; j < D; j++) s += value[r * D + j] * direction[j];
+    out[k] = s * inv;
+  });
+  return out;
+}
+
+/* ---------- trait pipeline: generate → score → filter → extract ---------- */
+
+export interface PipelineConfig {
+  pack: TraitPack;
+  /** How many instruction pairs and extraction questions to use (every pair × every question). */
+  nPairs: number;
+  nQuestions: number;
+  gen: GenSettings;
+  judge: JudgeSettings;
+  thresholds: Thresholds;
+}
+
+export interface PipelineRow {
+  pair: number;
+  question: string;
+  pos: string;
+  neg: string;
+  posText: string;
+  negText: string;
+  posTrait: number | null;
+  negTrait: number | null;
+  posCoherence: number | null;
+  negCoherence: number | null;
+  /** Why the pair was dropped; null when kept. */
+  verdict: string | null;
+}
+
+export interface PipelineResult {
+  trait: string;
+  modelId: string;
+  rows: PipelineRow[];
+  effective: number;
+  /** Present once extraction ran. */
+  set?: VectorSet;
+  separation?: number[];
+  recommendedLayer?: number;
+  thresholds: Thresholds;
+}
+
+export const PIPELINE_STEPS: { name: string; label: string; unit: string }[] = [
+  { name: 'generate', label: 'Generate', unit: 'rows' },
+  { name: 'score', label: 'Score', unit: 'answers' },
+  { name: 'filter', label: 'Filter', unit: 'pairs' },
+  { name: 'extract', label: 'Extract', unit: 'samples' },
+];
+
+export async function runPipeline(ctx: Ctx, cfg: PipelineConfig, modelId: string, onStep: (s: StepProgress) => void): Promise<PipelineResult> {
+  const i = info(ctx.engine);
+  const pairs = cfg.pack.instructions.slice(0, Math.max(1, cfg.nPairs));
+  const questions = cfg.pack.extractionQuestions.slice(0, Math.max(1, cfg.nQuestions));
+  const combos = pairs.flatMap((p, k) => questions.map((q) => ({ pair: k, pos: p.pos, neg: p.neg, question: q })));
+  const base = (name: string): StepProgress => {
+    const s = PIPELINE_STEPS.find((x) => x.name === name)!;
+    return { name, label: s.label, unit: s.unit, status: 'running', loaded: 0, total: 0, fresh: 0, reused: 0 };
+  };
+  const step = <T>(name: string, total: number, run: (update: (patch: Partial<StepProgress>) => void) => Promise<T>): Promise<T> => {
+    let cur: StepProgress = { ...base(name), total };
+    const t0 = performance.now();
+    const update = (patch: Partial<StepProgress>) => { cur = { ...cur, ...patch, ms: performance.now() - t0 }; onStep(cur); };
+    update({});
+    return run(update).then((v) => { update({ status: cur.fresh === 0 && cur.reused > 0 ? 'cached' : 'done', loaded: total }); return v; },
+      (e) => {
+        const cancelled = (e as { code?: string })?.code === 'cancelled' || ctx.signal.aborted;
+        update(cancelled ? { status: 'cancelled', note: 'Cancelled: finished work is cached; run again to resume.' } : { status: 'error', note: (e as Error)?.message });
+        throw e;
+      });
+  };
+
+  // 1. generate: positive and negative system prompt for every (pair, question).
+  const rows: GenRow[] = combos.flatMap((c) => [{ system: c.pos, user: c.question }, { system: c.neg, user: c.question }]);
+  const texts = await step('generate', rows.length, async (up) =>
+    (await generateCached(ctx, rows, cfg.gen, 'generate', (loaded, fresh, reused) => up({ loaded, fresh, reused }))).texts);
+
+  // 2. score: trait (the pack's judge prompt) and coherence for every answer.
+  const judge = await createLocalJudge(ctx.engine, { minMass: cfg.judge.minMass, topK: cfg.judge.topK, batchSize: 16 });
+  const items = rows.map((r, k) => ({ question: r.user, answer: texts[k] }));
+  const scores = await step('score', items.length, async (up) =>
+    (await scoreCached(ctx, judge, cfg.judge, cfg.pack.evalPrompt, items, Math.max(2, cfg.gen.batchSize), (loaded, fresh, reused) => up({ loaded, fresh, reused }))).scores);
+
+  // 3. filter: the persona-vector rule with the user's thresholds.
+  const out: PipelineRow[] = await step('filter', combos.length, async (up) => {
+    const res = combos.map((c, k) => {
+      const [ps, ns] = [scores[2 * k], scores[2 * k + 1]];
+      const s = { posTrait: ps.trait, negTrait: ns.trait, posCoherence: ps.coherence, negCoherence: ns.coherence, posText: texts[2 * k], negText: texts[2 * k + 1] };
+      return { ...c, ...s, verdict: pairVerdict(s, cfg.thresholds, cfg.judge.coherence, !!cfg.judge.keepUnscored) };
+    });
+    const kept = res.filter((r) => r.verdict === null).length;
+    up({ loaded: combos.length, fresh: combos.length, note: `${kept} of ${combos.length} pairs effective` });
+    return res;
+  });
+  const kept = out.filter((r) => r.verdict === null);
+  const result: PipelineResult = { trait: cfg.pack.name, modelId, rows: out, effective: kept.length, thresholds: cfg.thresholds };
+  if (kept.length < 2) {
+    onStep({ ...base('extract'), status: 'error', note: `Needs at least 2 effective pairs (got ${kept.length}): lower the thresholds or use more pairs and questions.` });
+    throw new EngineError('bad-input', `Only ${kept.length} effective pair${kept.length === 1 ? '' : 's'}: extraction needs at least 2. Lower the judge thresholds or use more pairs and questions.`);
+  }
+
+  // 4. extract: response-mean activations of the kept answers, diff of means per layer, separation per layer.
+  const posConvs: Conversation[] = kept.map((r) => ({ system: r.pos, user: r.question, assistant: r.posText }));
+  const negConvs: Conversation[] = kept.map((r) => ({ system: r.neg, user: r.question, assistant: r.negText }));
+  const extracted = await step('extract', 2 * kept.length, async (up) => {
+    const { value, hit } = await cached(ctx, 'extract', { model: ctx.modelKey, pos: posConvs, neg: negConvs, pooling: 'response-mean' }, async () => {
+      let done = 0;
+      const collect = (convs: Conversation[]) => collectActivations(ctx.engine, convs, {
+        pooling: ['response-mean'], batchSize: cfg.gen.batchSize, signal: ctx.signal,
+        onProgress: (e) => up({ loaded: done + e.loaded, fresh: done + e.loaded }),
+      });
+      const P = await collect(posConvs);
+      done = posConvs.length;
+      const N = await collect(negConvs);
+      const pos = layerStack(P, 'response-mean', i.numLayers), neg = layerStack(N, 'response-mean', i.numLayers);
+      const set = diffInMeans(pos, neg, { hiddenSize: i.hiddenSize, modelId, architecture: i.architecture, pooling: 'response-mean', trait: cfg.pack.name });
+      set.meta.notes = `trait pipeline: ${kept.length} effective pairs of ${out.length}`;
+      const sep = separationByLayer(pos, neg, i.hiddenSize);
+      return { set, separation: sep.layers.map((l) => (Number.isFinite(l.separation) ? l.separation : 1e6)), recommended: sep.recommendedLayer };
+    });
+    if (hit) up({ reused: 2 * kept.length, fresh: 0 });
+    return value;
+  });
+  return { ...result, set: extracted.set, separation: extracted.separation, recommendedLayer: extracted.recommended };
+}
+
+/* ---------- coefficient sweep ---------- */
+
+export interface SweepConfig {
+  vectorName: string;
+  vector: Float32Array;
+  layer: number;
+  coeffs: number[];
+  questions: string[];
+  /** Judge prompt with {question}/{answer}. */
+  evalPrompt: string;
+  randomControl: boolean;
+  controlSeed: number;
+  positions: 'all' | 'response';
+  gen: GenSettings;
+  judge: JudgeSettings;
+}
+
+export interface SweepSample {
+  condition: 'vector' | 'random';
+  coeff: number;
+  question: string;
+  answer: string;
+  trait: number | null;
+  coherence: number | null;
+  projection: number;
+}
+
+export interface SweepResult {
+  vectorName: string;
+  layer: number;
+  coeffs: number[];
+  questions: string[];
+  modelId: string;
+  samples: SweepSample[];
+}
+
+/**
+ * The engine's sweep (src/engine/eval/sweep.ts: batched rows with per-row steering, the projection at the steered
+ * layer, the random-direction control, trait + coherence by the judge), cached as one step on the StepStore.
+ */
+export async function runSweep(ctx: Ctx, cfg: SweepConfig, modelId: string, onStep: (s: StepProgress) => void): Promise<SweepResult> {
+  info(ctx.engine);
+  const judge = withCoherence(await createLocalJudge(ctx.engine, { minMass: cfg.judge.minMass, topK: cfg.judge.topK, batchSize: 16 }), cfg.judge.coherence);
+  const total = cfg.coeffs.length * cfg.questions.length * (cfg.randomControl ? 2 : 1);
+  let p: StepProgress = { name: 'sweep', label: 'Generate, project & score', unit: 'rows', status: 'running', loaded: 0, total, fresh: 0, reused: 0 };
+  const t0 = performance.now();
+  const up = (patch: Partial<StepProgress>) => { p = { ...p, ...patch, ms: performance.now() - t0 }; onStep(p); };
+  up({});
+  try {
+    const inputs = {
+      model: ctx.modelKey, vector: cfg.vector, layer: cfg.layer, coeffs: cfg.coeffs, questions: cfg.questions, positions: cfg.positions,
+      control: cfg.randomControl, controlSeed: cfg.controlSeed, gen: cfg.gen, judge: judge.id, evalPrompt: cfg.evalPrompt,
+    };
+    const { value, hit } = await cached(ctx, 'view-sweep', inputs, () => engineSweep(ctx.engine, {
+      vector: cfg.vector, layer: cfg.layer, coeffs: cfg.coeffs, questions: cfg.questions, positions: cfg.positions,
+      maxNewTokens: cfg.gen.maxNewTokens, batchSize: cfg.gen.batchSize, sampling: { temperature: cfg.gen.temperature, seed: cfg.gen.seed },
+      judge, traitTemplate: cfg.evalPrompt, control: cfg.randomControl, controlSeed: cfg.controlSeed, signal: ctx.signal,
+      onProgress: (e) => up({ loaded: e.loaded, fresh: e.loaded, note: e.detail === 'generating' && e.loaded === e.total ? 'scoring with the judge…' : undefined }),
+    }));
+    up(hit ? { status: 'cached', loaded: total, fresh: 0, reused: total, note: undefined } : { status: 'done', loaded: total, fresh: total, note: undefined });
+    return {
+      vectorName: cfg.vectorName, layer: cfg.layer, coeffs: [...new Set(cfg.coeffs)].sort((x, y) => x - y), questions: cfg.questions, modelId,
+      samples: value.rows.map((r) => ({ condition: r.control ? 'random' : 'vector', coeff: r.coeff, question: r.question, answer: r.answer, trait: r.trait, coherence: r.coherence, projection: r.projection })),
+    };
+  } catch (e) {
+    up({ status: ctx.signal.aborted || (e as { code?: string })?.code === 'cancelled' ? 'cancelled' : 'error' });
+    throw e;
+  }
+}
+
+/* ---------- projection monitoring ---------- */
+
+export type MonitorCondition = 'baseline' | 'prompted' | 'steered';
+
+export interface MonitorConfig {
+  vectorName: string;
+  vector: Float32Array;
+  layer: number;
+  coeff: number;
+  /** The pack's positive system prompt for the prompted condition. */
+  systemPrompt: string;
+  questions: string[];
+  gen: GenSettings;
+}
+
+export interface MonitorSample { condition: MonitorCondition; question: string; answer: string; projection: number }
+export interface MonitorResult { vectorName: string; layer: number; coeff: number; systemPrompt: string; modelId: string; samples: MonitorSample[] }
+
+export async function runMonitor(ctx: Ctx, cfg: MonitorConfig, modelId: string, onStep: (s: StepProgress) => void): Promise<MonitorResult> {
+  info(ctx.engine);
+  const conds: { c: MonitorCondition; system?: string; steering?: SteeringSpec[] }[] = [
+    { c: 'baseline' },
+    { c: 'prompted', system: cfg.systemPrompt },
+    { c: 'steered', steering: [{ layer: cfg.layer, vector: cfg.vector, coeff: cfg.coeff, positions: 'all' }] },
+  ];
+  const total = conds.length * cfg.questions.length;
+  let p: StepProgress = { name: 'monitor', label: 'Generate & project', unit: 'answers', status: 'running', loaded: 0, total, fresh: 0, reused: 0 };
+  const t0 = performance.now();
+  const up = (patch: Partial<StepProgress>) => { p = { ...p, ...patch, ms: performance.now() - t0 }; onStep(p); };
+  up({});
+  const samples: MonitorSample[] = [];
+  try {
+    for (const cond of conds) {
+      const gen = await generateCached(ctx, cfg.questions.map((q) => ({ user: q, system: cond.system, steering: cond.steering })), cfg.gen, 'monitor-generate', () => undefined);
+      // Projections are read without steering, with the condition's own system prompt in context.
+      const proj = await responseProjections(ctx, cfg.questions.map((q, k) => ({ system: cond.system, user: q, assistant: gen.texts[k] })), cfg.layer, cfg.vector, cfg.gen.batchSize);
+      cfg.questions.forEach((q, k) => samples.push({ condition: cond.c, question: q, answer: gen.texts[k], projection: proj[k] }));
+      up({ loaded: samples.length, fresh: p.fresh + gen.fresh, reused: p.reused + gen.reused });
+    }
+    up({ status: p.fresh === 0 && p.reused > 0 ? 'cached' : 'done' });
+  } catch (e) {
+    up({ status: ctx.signal.aborted || (e as { code?: string })?.code === 'cancelled' ? 'cancelled' : 'error' });
+    throw e;
+  }
+  return { vectorName: cfg.vectorName, layer: cfg.layer, coeff: cfg.coeff, systemPrompt: cfg.systemPrompt, modelId, samples };
+}
+
+/* ---------- detection & ablation ---------- */
+
+export interface DetectionConfig {
+  labelA: string;
+  labelB: string;
+  setA: string[];
+  setB: string[];
+  seed: number;
+  batchSize: number;
+}
+
+export interface DetectionResult {
+  labelA: string;
+  labelB: string;
+  prompts: { text: string; set: 'A' | 'B' }[];
+  modelId: string;
+  separation: number[];
+  /** Best layer by the probe's held-out AUROC, then separation (the engine's choice). */
+  recommendedLayer: number;
+  /** Held-out probe accuracy and AUROC per layer. */
+  probeAccuracy: number[];
+  probeAuroc: number[];
+  /** In-sample AUROC of the detection score (projection onto the unit A−B direction) per layer. */
+  auroc: number[];
+  /** Per layer, per prompt (A then B): projection of the last prompt token onto the unit A−B direction. */
+  scores: number[][];
+  /** Diff of means A − B, [numLayers, D] (unnormalised, for steering and ablation). */
+  set: VectorSet;
+}
+
+/** The engine's detectConditions (src/engine/vectors/detection.ts), cached as one step. */
+export async function runDetection(ctx: Ctx, cfg: DetectionConfig, modelId: string, onStep: (s: StepProgress) => void): Promise<DetectionResult> {
+  info(ctx.engine);
+  if (cfg.setA.length < 2 || cfg.setB.length < 2) throw new EngineError('bad-input', 'Give at least two prompts in each set.');
+  const a: Conversation[] = cfg.setA.map((user) => ({ user }));
+  const b: Conversation[] = cfg.setB.map((user) => ({ user }));
+  const total = a.length + b.length;
+  let p: StepProgress = { name: 'collect', label: 'Last-token activations, probes', unit: 'prompts', status: 'running', loaded: 0, total, fresh: 0, reused: 0 };
+  const up = (patch: Partial<StepProgress>) => { p = { ...p, ...patch }; onStep(p); };
+  up({});
+  try {
+    const { value: rep, hit } = await cached(ctx, 'view-detect', { model: ctx.modelKey, a, b, seed: cfg.seed }, () => detectConditions(ctx.engine, a, b, {
+      batchSize: cfg.batchSize, probe: { seed: cfg.seed }, signal: ctx.signal, onProgress: (e) => up({ loaded: e.loaded, fresh: e.loaded }),
+    }));
+    up(hit ? { status: 'cached', loaded: total, fresh: 0, reused: total } : { status: 'done', loaded: total });
+    rep.vectors.meta.trait = `${cfg.labelA} − ${cfg.labelB}`;
+    rep.vectors.meta.modelId = modelId;
+    rep.vectors.meta.notes = `detection: last-token diff of means, ${a.length} vs ${b.length} prompts`;
+    const fin = (x: number) => (Number.isFinite(x) ? x : x > 0 ? 1e6 : NaN);
+    return {
+      labelA: cfg.labelA, labelB: cfg.labelB, modelId,
+      prompts: [...cfg.setA.map((text) => ({ text, set: 'A' as const })), ...cfg.setB.map((text) => ({ text, set: 'B' as const }))],
+      separation: rep.layers.map((l) => fin(l.separation)),
+      recommendedLayer: rep.recommendedLayer,
+      probeAccuracy: rep.layers.map((l) => l.probeHeldOutAccuracy),
+      probeAuroc: rep.layers.map((l) => l.probeHeldOutAuroc),
+      auroc: rep.layers.map((l) => l.scoreAuroc),
+      scores: rep.scores.a.map((sa, l) => [...sa, ...rep.scores.b[l]]),
+      set: rep.vectors,
+    };
+  } catch (e) {
+    up({ status: ctx.signal.aborted || (e as { code?: string })?.code === 'cancelled' ? 'cancelled' : 'error' });
+    throw e;
+  }
+}
+
+export interface AblationConfig {
+  set: VectorSet;
+  range: [number, number];
+  strength: number;
+  prompts: string[];
+  gen: GenSettings;
+}
+
+export interface AblationResult { range: [number, number]; strength: number; rows: { prompt: string; plain: string; ablated: string }[] }
+
+/** Each prompt twice: as is, and with h -= strength·(h·u)u on every layer of the range (that layer's own direction). */
+export async function runAblation(ctx: Ctx, cfg: AblationConfig, onStep: (s: StepProgress) => void): Promise<AblationResult> {
+  info(ctx.engine);
+  const D = cfg.set.meta.hiddenSize;
+  const specs: SteeringSpec[] = [];
+  for (let l = cfg.range[0]; l <= cfg.range[1]; l++) {
+    const direction = cfg.set.vectors.slice(l * D, (l + 1) * D);
+    if (direction.some((x) => x !== 0)) specs.push({ layer: l, direction, ablate: cfg.strength, positions: 'all' });
+  }
+  if (!specs.length) throw new EngineError('bad-input', 'The direction is zero on every layer of the range.');
+  const rows: GenRow[] = cfg.prompts.flatMap((q) => [{ user: q }, { user: q, steering: specs }]);
+  let p: StepProgress = { name: 'ablate', label: 'Generate with and without ablation', unit: 'rows', status: 'running', loaded: 0, total: rows.length, fresh: 0, reused: 0 };
+  const up = (patch: Partial<StepProgress>) => { p = { ...p, ...patch }; onStep(p); };
+  up({});
+  try {
+    const gen = await generateCached(ctx, rows, cfg.gen, 'ablate-generate', (loaded, fresh, reused) => up({ loaded, fresh, reused }));
+    up({ status: gen.fresh === 0 ? 'cached' : 'done' });
+    return { range: cfg.range, strength: cfg.strength, rows: cfg.prompts.map((q, k) => ({ prompt: q, plain: gen.texts[2 * k], ablated: gen.texts[2 * k + 1] })) };
+  } catch (e) {
+    up({ status: ctx.signal.aborted || (e as { code?: string })?.code === 'cancelled' ? 'cancelled' : 'error' });
+    throw e;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * IndexedDB persistence of the experiment views, in its own database (the library's 'steering-lab' database
+ * keeps its version): the pipeline's StepStore (content-addressed step results, so a cancelled or reloaded run
+ * resumes), the experiment history, and the user's saved trait packs.
+ * Values go through structured clone, which keeps typed arrays as they are and copies on every read and write,
+ * so a caller mutating a returned value cannot corrupt the cache.
+ */
+import type { StepStore } from '../../engine/eval/cache';
+import type { TraitPack } from '../../engine/eval/traitPack';
+
+const DB = 'steering-lab-experiments';
+type StoreName = 'steps' | 'experiments' | 'packs';
+
+let opening: Promise<IDBDatabase> | null = null;
+function db(): Promise<IDBDatabase> {
+  opening ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => {
+      req.result.createObjectStore('steps');
+      req.result.createObjectStore('experiments', { keyPath: 'id' });
+      req.result.createObjectStore('packs', { keyPath: 'name' });
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => { opening = null; reject(req.error ?? new Error('IndexedDB is unavailable')); };
+  });
+  return opening;
+}
+
+function tx<T>(store: StoreName, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  return db().then((d) => new Promise<T>((resolve, reject) => {
+    const t = d.transaction(store, mode);
+    const req = fn(t.objectStore(store));
+    t.oncomplete = () => resolve(req.result);
+    t.onerror = () => reject(t.error ?? req.error);
+    t.onabort = () => reject(t.error ?? new Error('IndexedDB transaction aborted'));
+  }));
+}
+
+/** The StepStore of src/engine/eval/cache.ts on IndexedDB (one object store, keys as given). */
+export function createIdbStepStore(): StepStore & { clear(): Promise<void>; count(): Promise<number> } {
+  return {
+    get: (key) => tx<unknown>('steps', 'readonly', (s) => s.get(key)),
+    set: (key, value) => tx('steps', 'readwrite', (s) => s.put(value, key)).then(() => undefined),
+    has: (key) => tx<number>('steps', 'readonly', (s) => s.count(key)).then((n) => n > 0),
+    clear: () => tx('steps', 'readwrite', (s) => s.clear()).then(() => undefined),
+    count: () => tx<number>('steps', 'readonly', (s) => s.count()),
+  };
+}
+
+/* ---------- experiment history ---------- */
+
+export type ExperimentKind = 'pipeline' | 'sweep' | 'monitor' | 'detection';
+
+export interface ExperimentRecord<R = unknown> {
+  id: string;
+  kind: ExperimentKind;
+  title: string;
+  /** One line for the history list. */
+  summary: string;
+  modelId: string;
+  createdAt: number;
+  status: 'done' | 'cancelled' | 'error';
+  /** The view's result object (plain data and typed arrays). */
+  result: R;
+}
+
+export const MAX_EXPERIMENTS = 40;
+
+export const listExperiments = () =>
+  tx<ExperimentRecord[]>('experiments', 'readonly', (s) => s.getAll() as IDBRequest<ExperimentRecord[]>).then((r) => r.sort((a, b) => b.createdAt - a.createdAt));
+export const deleteExperiment = (id: string) => tx('experiments', 'readwrite', (s) => s.delete(id)).then(() => undefined);
+
+export async function putExperiment(r: ExperimentRecord): Promise<void> {
+  await tx('experiments', 'readwrite', (s) => s.put(r));
+  const all = await listExperiments();
+  await Promise.all(all.slice(MAX_EXPERIMENTS).map((x) => deleteExperiment(x.id)));
+}
+
+/* ---------- saved trait packs ---------- */
+
+export interface SavedPack { name: string; pack: TraitPack; savedAt: number }
+
+export const listPacks = () =>
+  tx<SavedPack[]>('packs', 'readonly', (s) => s.getAll() as IDBRequest<SavedPack[]>).then((r) => r.sort((a, b) => a.name.localeCompare(b.name)));
+export const putPack = (p: SavedPack) => tx('packs', 'readwrite', (s) => s.put(p)).then(() => undefined);
+export const deletePack = (name: string) => tx('packs', 'readwrite', (s) => s.delete(name)).then(() => undefined);

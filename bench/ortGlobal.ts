@@ -12,9 +12,9 @@
  * file into bytes; sessions, tensors and `run` are onnxruntime-web's own, untouched.
  */
 import { readFileSync } from 'node:fs';
-// The bench must hand transformers.js the very module instance the engine uses (ort.ts does not export it).
-// eslint-disable-next-line no-restricted-imports -- bench-only: see the comment above
-import * as ort from 'onnxruntime-web/webgpu';
+// The bench must hand transformers.js the very module instance the engine uses in Node (ort.ts loads
+// onnxruntime-web's Node build there and does not export it).
+import * as ort from 'onnxruntime-web';
 // The engine's ort.ts sets this too (before any session); repeat it so the order of imports cannot matter.
 if (typeof process !== 'undefined' && process.versions?.node) ort.env.wasm.numThreads = 1;
 

@@ -84,7 +84,7 @@ export function createHandler(engine: Engine, post: Post): (raw: unknown) => voi
         });
         return;
       case 'tokenize':
-        void run('tokenize', msg.id, () => engine.tokenize(msg.prompt));
+        void run('tokenize', msg.id, () => engine.tokenize(msg.prompt, msg.options));
         return;
       case 'dispose':
         for (const c of controllers.values()) c.abort();

@@ -19,7 +19,7 @@ import type { ErrorCode } from '../src/engine/errors';
 export type WorkerRequest =
   | { type: 'load'; id: number; source: ModelSource; options?: LoadOptions }
   | { type: 'generate'; id: number; request: GenerateRequest }
-  | { type: 'tokenize'; id: number; prompt: string | ChatMessage[] }
+  | { type: 'tokenize'; id: number; prompt: string | ChatMessage[]; options?: { continueFinal?: boolean } }
   /** Abort request `target` (a no-op when it already finished). Needs no answer of its own. */
   | { type: 'cancel'; id: number; target: number }
   | { type: 'dispose'; id: number }

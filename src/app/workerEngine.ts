@@ -112,7 +112,7 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
     },
     // Requests are copied, not transferred: the UI keeps using its vectors after the call.
     generate: (request: GenerateRequest, call?: CallOptions): Promise<GenerateResult> => send('generate', { request }, [], call),
-    tokenize: (prompt: string | ChatMessage[]): Promise<TokenizedPrompt> => send('tokenize', { prompt }, []),
+    tokenize: (prompt: string | ChatMessage[], options?: { continueFinal?: boolean }): Promise<TokenizedPrompt> => send('tokenize', { prompt, options }, []),
     async dispose(): Promise<void> {
       await send('dispose', {}, []);
       info = null;

@@ -81,12 +81,19 @@ export async function loadModelFiles(source: ModelSource, opts: LoadFilesOptions
     opts.signal?.throwIfAborted();
     return src.get(file, tracker, opts.signal);
   };
-  const [config, generationConfig, tokenizerJson, tokenizerConfig] = await Promise.all([
+  // Fetched together, but a failure is reported in this file order, whichever request failed first,
+  // so a missing repo always reads "no config.json".
+  const settled = await Promise.allSettled([
     get('config.json').then((b) => parseJson(src, 'config.json', b, HINT.config)),
     get('generation_config.json').then((b) => (b ? parseJson(src, 'generation_config.json', b, '') : undefined)),
     get('tokenizer.json').then((b) => parseJson(src, 'tokenizer.json', b, HINT.tokenizer)),
     get('tokenizer_config.json').then((b) => parseJson(src, 'tokenizer_config.json', b, HINT.tokenizer)),
   ]);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [config, generationConfig, tokenizerJson, tokenizerConfig] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    JsonObject, JsonObject | undefined, JsonObject, JsonObject,
+  ];
   const availableDtypes = await src.dtypes(config);
   const pickDtype = opts.pickDtype ?? defaultPick(opts.dtype);
   const choice = pickDtype(availableDtypes);

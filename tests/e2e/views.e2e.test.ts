@@ -162,6 +162,8 @@ describe.skipIf(!ready)(`Experiment views on wasm (${SKIP_NOTE})`, () => {
     expect(await stepStatus(page, 'score')).toBe('cached');
     expect(await stepFresh(page, 'score')).toBe(0);
     expect(await page.textContent('[data-testid="effective-pairs"]')).toBe('6 / 6 effective pairs');
+    expect(await stepStatus(page, 'filter')).toBe('done');
+    expect(await step(page, 'filter').textContent()).toContain('6 of 6 pairs effective');
     const sep = await plot(page, 'Pipeline separation by layer');
     expect(sep[0].y).toHaveLength(4);
     expect(await page.locator('.pipeline-result table.pairs tbody tr').count()).toBe(6);

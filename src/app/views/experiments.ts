@@ -11,16 +11,15 @@
 import type { ChatMessage, Engine, GenerateRow, ModelInfo, SteeringSpec, TapName } from '../../engine/api';
 import { EngineError } from '../../engine/errors';
 import { stepKey, type StepStore } from '../../engine/eval/cache';
-import { COHERENCE_TEMPLATE, fillJudgePrompt } from '../../engine/eval/judge';
+import { COHERENCE_TEMPLATE } from '../../engine/eval/judge';
+import { runPipeline as enginePipeline, type PipelineResult as EnginePipelineResult, type PipelineStepEvent } from '../../engine/eval/pipeline';
 import { cleanAnswer, runSweep as engineSweep } from '../../engine/eval/sweep';
 import { createLocalJudge } from '../../engine/eval/localJudge';
-import { scoreAnswers, type Judge, type TraitScore } from '../../engine/eval/scoring';
+import type { Judge } from '../../engine/eval/scoring';
 import type { TraitPack } from '../../engine/eval/traitPack';
-import { collectActivations, layerStack, type Conversation } from '../../engine/vectors/collect';
-import { diffInMeans } from '../../engine/vectors/diffInMeans';
+import { collectActivations, type Conversation } from '../../engine/vectors/collect';
 import type { VectorSet } from '../../engine/vectors/meta';
 import { detectConditions } from '../../engine/vectors/detection';
-import { separationByLayer } from '../../engine/vectors/separation';
 import { pairVerdict, type Thresholds } from './logic';
 
 /* ---------- shared plumbing ---------- */
@@ -148,26 +147,6 @@ async function generateCached(ctx: Ctx, rows: GenRow[], g: GenSettings, step: st
   return { texts, fresh, reused };
 }
 
-/** Judges trait + coherence in batches, each batch cached under the judge's id. */
-async function scoreCached(ctx: Ctx, judge: Judge, js: JudgeSettings, template: string, items: { question: string; answer: string }[], batch: number, onBatch: (done: number, fresh: number, reused: number) => void): Promise<{ scores: TraitScore[]; fresh: number; reused: number }> {
-  const scores: TraitScore[] = [];
-  let fresh = 0, reused = 0;
-  const B = Math.max(1, Math.floor(batch));
-  for (let b0 = 0; b0 < items.length; b0 += B) {
-    checkAbort(ctx.signal);
-    const part = items.slice(b0, b0 + B);
-    const { value, hit } = await cached(ctx, 'judge', { judge: judge.id, minMass: js.minMass, coherence: js.coherence, template, items: part }, async () => {
-      if (js.coherence) return scoreAnswers(judge, template, part, ctx.signal);
-      const s = await judge.scoreMany(part.map((x) => fillJudgePrompt(template, x.question, x.answer)), ctx.signal);
-      return s.map((trait) => ({ trait, coherence: null }));
-    });
-    scores.push(...value);
-    if (hit) reused += part.length; else fresh += part.length;
-    onBatch(scores.length, fresh, reused);
-  }
-  return { scores, fresh, reused };
-}
-
 /** Mean response projection at `layer` onto unit(direction), re-reading each answer without steering; NaN for an empty answer. */
 async function responseProjections(ctx: Ctx, convs: Conversation[], layer: number, direction: Float32Array, batchSize: number): Promise<number[]> {
   const out = new Array<number>(convs.length).fill(NaN);
@@ -236,80 +215,63 @@ export const PIPELINE_STEPS: { name: string; label: string; unit: string }[] = [
   { name: 'extract', label: 'Extract', unit: 'samples' },
 ];
 
+/**
+ * The engine's pipeline (src/engine/eval/pipeline.ts) with the view's settings: the local judge, the user's
+ * thresholds, at least 2 effective pairs (separation needs them); its per-step events become the view's steps.
+ */
 export async function runPipeline(ctx: Ctx, cfg: PipelineConfig, modelId: string, onStep: (s: StepProgress) => void): Promise<PipelineResult> {
-  const i = info(ctx.engine);
-  const pairs = cfg.pack.instructions.slice(0, Math.max(1, cfg.nPairs));
-  const questions = cfg.pack.extractionQuestions.slice(0, Math.max(1, cfg.nQuestions));
-  const combos = pairs.flatMap((p, k) => questions.map((q) => ({ pair: k, pos: p.pos, neg: p.neg, question: q })));
-  const base = (name: string): StepProgress => {
-    const s = PIPELINE_STEPS.find((x) => x.name === name)!;
-    return { name, label: s.label, unit: s.unit, status: 'running', loaded: 0, total: 0, fresh: 0, reused: 0 };
+  info(ctx.engine);
+  const last: Record<string, StepProgress> = {};
+  const t0: Record<string, number> = {};
+  const show = (name: string, patch: Partial<StepProgress>): void => {
+    const def = PIPELINE_STEPS.find((x) => x.name === name)!;
+    t0[name] ??= performance.now();
+    const prev: StepProgress = last[name] ?? { name, label: def.label, unit: def.unit, status: 'running', loaded: 0, total: 0, fresh: 0, reused: 0 };
+    last[name] = { ...prev, ...patch, ms: performance.now() - t0[name] };
+    onStep(last[name]);
   };
-  const step = <T>(name: string, total: number, run: (update: (patch: Partial<StepProgress>) => void) => Promise<T>): Promise<T> => {
-    let cur: StepProgress = { ...base(name), total };
-    const t0 = performance.now();
-    const update = (patch: Partial<StepProgress>) => { cur = { ...cur, ...patch, ms: performance.now() - t0 }; onStep(cur); };
-    update({});
-    return run(update).then((v) => { update({ status: cur.fresh === 0 && cur.reused > 0 ? 'cached' : 'done', loaded: total }); return v; },
-      (e) => {
-        const cancelled = (e as { code?: string })?.code === 'cancelled' || ctx.signal.aborted;
-        update(cancelled ? { status: 'cancelled', note: 'Cancelled: finished work is cached; run again to resume.' } : { status: 'error', note: (e as Error)?.message });
-        throw e;
-      });
+  const fromEngine = (e: PipelineStepEvent): void => {
+    if (e.step === 'sweep') return;
+    const status: StepStatus = !e.done ? 'running' : e.fresh === 0 && e.reused > 0 ? 'cached' : 'done';
+    show(e.step, { status, loaded: e.loaded, total: e.total, fresh: e.fresh, reused: e.reused, ...(e.kept !== undefined ? { note: `${e.kept} of ${e.total} pairs effective` } : {}) });
   };
-
-  // 1. generate: positive and negative system prompt for every (pair, question).
-  const rows: GenRow[] = combos.flatMap((c) => [{ system: c.pos, user: c.question }, { system: c.neg, user: c.question }]);
-  const texts = await step('generate', rows.length, async (up) =>
-    (await generateCached(ctx, rows, cfg.gen, 'generate', (loaded, fresh, reused) => up({ loaded, fresh, reused }))).texts);
-
-  // 2. score: trait (the pack's judge prompt) and coherence for every answer.
-  const judge = await createLocalJudge(ctx.engine, { minMass: cfg.judge.minMass, topK: cfg.judge.topK, batchSize: 16 });
-  const items = rows.map((r, k) => ({ question: r.user, answer: texts[k] }));
-  const scores = await step('score', items.length, async (up) =>
-    (await scoreCached(ctx, judge, cfg.judge, cfg.pack.evalPrompt, items, Math.max(2, cfg.gen.batchSize), (loaded, fresh, reused) => up({ loaded, fresh, reused }))).scores);
-
-  // 3. filter: the persona-vector rule with the user's thresholds.
-  const out: PipelineRow[] = await step('filter', combos.length, async (up) => {
-    const res = combos.map((c, k) => {
-      const [ps, ns] = [scores[2 * k], scores[2 * k + 1]];
-      const s = { posTrait: ps.trait, negTrait: ns.trait, posCoherence: ps.coherence, negCoherence: ns.coherence, posText: texts[2 * k], negText: texts[2 * k + 1] };
-      return { ...c, ...s, verdict: pairVerdict(s, cfg.thresholds, cfg.judge.coherence, !!cfg.judge.keepUnscored) };
+  const t = cfg.thresholds;
+  let r: EnginePipelineResult;
+  try {
+    const local = await createLocalJudge(ctx.engine, { minMass: cfg.judge.minMass, topK: cfg.judge.topK, batchSize: 16 });
+    // The local judge's id names model, format and top-k but not the number-mass floor, which changes its scores.
+    const judge: Judge = { id: `${local.id}#m${cfg.judge.minMass}`, scoreMany: (prompts, signal) => local.scoreMany(prompts, signal) };
+    r = await enginePipeline(ctx.engine, {
+      pack: cfg.pack, judge, store: ctx.store, signal: ctx.signal, modelKey: ctx.modelKey, onStep: fromEngine,
+      settings: {
+        maxInstructions: Math.max(1, cfg.nPairs), maxQuestions: Math.max(1, cfg.nQuestions),
+        maxNewTokens: cfg.gen.maxNewTokens, sampling: { temperature: cfg.gen.temperature, seed: cfg.gen.seed },
+        batchSize: cfg.gen.batchSize, judgeBatchSize: Math.max(2, cfg.gen.batchSize),
+        posMin: t.posMin, negMax: t.negMax, minCoherence: t.coherenceMin,
+        judgeCoherence: cfg.judge.coherence, keepUnscored: !!cfg.judge.keepUnscored, minPairs: 2, pooling: 'response-mean',
+      },
     });
-    const kept = res.filter((r) => r.verdict === null).length;
-    up({ loaded: combos.length, fresh: combos.length, note: `${kept} of ${combos.length} pairs effective` });
-    return res;
-  });
-  const kept = out.filter((r) => r.verdict === null);
-  const result: PipelineResult = { trait: cfg.pack.name, modelId, rows: out, effective: kept.length, thresholds: cfg.thresholds };
-  if (kept.length < 2) {
-    onStep({ ...base('extract'), status: 'error', note: `Needs at least 2 effective pairs (got ${kept.length}): lower the thresholds or use more pairs and questions.` });
-    throw new EngineError('bad-input', `Only ${kept.length} effective pair${kept.length === 1 ? '' : 's'}: extraction needs at least 2. Lower the judge thresholds or use more pairs and questions.`);
+  } catch (e) {
+    const cancelled = (e as { code?: string })?.code === 'cancelled' || ctx.signal.aborted;
+    // The failing step is the running one, else the next not started (e.g. extraction refused for too few pairs).
+    const names = PIPELINE_STEPS.map((x) => x.name);
+    const name = names.find((n) => last[n]?.status === 'running') ?? names.find((n) => !last[n]);
+    if (name) show(name, cancelled ? { status: 'cancelled', note: 'Cancelled: finished work is cached; run again to resume.' } : { status: 'error', note: (e as Error)?.message });
+    throw e;
   }
-
-  // 4. extract: response-mean activations of the kept answers, diff of means per layer, separation per layer.
-  const posConvs: Conversation[] = kept.map((r) => ({ system: r.pos, user: r.question, assistant: r.posText }));
-  const negConvs: Conversation[] = kept.map((r) => ({ system: r.neg, user: r.question, assistant: r.negText }));
-  const extracted = await step('extract', 2 * kept.length, async (up) => {
-    const { value, hit } = await cached(ctx, 'extract', { model: ctx.modelKey, pos: posConvs, neg: negConvs, pooling: 'response-mean' }, async () => {
-      let done = 0;
-      const collect = (convs: Conversation[]) => collectActivations(ctx.engine, convs, {
-        pooling: ['response-mean'], batchSize: cfg.gen.batchSize, signal: ctx.signal,
-        onProgress: (e) => up({ loaded: done + e.loaded, fresh: done + e.loaded }),
-      });
-      const P = await collect(posConvs);
-      done = posConvs.length;
-      const N = await collect(negConvs);
-      const pos = layerStack(P, 'response-mean', i.numLayers), neg = layerStack(N, 'response-mean', i.numLayers);
-      const set = diffInMeans(pos, neg, { hiddenSize: i.hiddenSize, modelId, architecture: i.architecture, pooling: 'response-mean', trait: cfg.pack.name });
-      set.meta.notes = `trait pipeline: ${kept.length} effective pairs of ${out.length}`;
-      const sep = separationByLayer(pos, neg, i.hiddenSize);
-      return { set, separation: sep.layers.map((l) => (Number.isFinite(l.separation) ? l.separation : 1e6)), recommended: sep.recommendedLayer };
-    });
-    if (hit) up({ reused: 2 * kept.length, fresh: 0 });
-    return value;
+  const rows: PipelineRow[] = r.pairs.map((p) => {
+    const s = { posTrait: p.posScore.trait, negTrait: p.negScore.trait, posCoherence: p.posScore.coherence, negCoherence: p.negScore.coherence, posText: p.pos, negText: p.neg };
+    const ins = cfg.pack.instructions[p.instruction];
+    // The engine decides what is kept; pairVerdict only words why a pair was dropped.
+    const verdict = p.kept ? null : pairVerdict(s, t, cfg.judge.coherence, !!cfg.judge.keepUnscored) ?? 'filtered out';
+    return { pair: p.instruction, question: p.question, pos: ins.pos, neg: ins.neg, ...s, verdict };
   });
-  return { ...result, set: extracted.set, separation: extracted.separation, recommendedLayer: extracted.recommended };
+  const set: VectorSet = { ...r.vectors, meta: { ...r.vectors.meta, modelId, notes: `trait pipeline: ${r.kept} effective pairs of ${rows.length}` } };
+  return {
+    trait: cfg.pack.name, modelId, rows, effective: r.kept, thresholds: t, set,
+    separation: r.separation?.layers.map((l) => (Number.isFinite(l.separation) ? l.separation : 1e6)),
+    recommendedLayer: r.separation?.recommendedLayer,
+  };
 }
 
 /* ---------- coefficient sweep ---------- */

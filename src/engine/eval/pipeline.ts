@@ -9,7 +9,8 @@
  * Every step's result is stored under a hash of its inputs (model id + dtype, pack, settings, upstream results),
  * in chunks for the long steps, so an interrupted run (AbortSignal, closed tab, killed CLI) resumes where it
  * stopped and a finished step is never recomputed. Each step reports how many rows it sent to the engine in
- * this run (0 when it came from the store), which makes resumption observable.
+ * this run (0 when it came from the store), which makes resumption observable; `onStep` says so live, chunk by
+ * chunk (units computed now vs taken from the store), for UIs that show a step as "cached".
  */
 import type { Engine, ProgressEvent, Sampling } from '../api';
 import { EngineError } from '../errors';
@@ -31,9 +32,21 @@ export interface PipelineSettings {
   sampling?: Sampling;
   /** Rows per generate call (default 16; the engine takes at most 64). */
   batchSize?: number;
+  /** Judge prompts per scoring chunk, each chunk stored on its own (default 32). */
+  judgeBatchSize?: number;
   posMin?: number;
   negMax?: number;
   minCoherence?: number;
+  /**
+   * Judge coherence too (default true). Off: only the trait prompt is sent (small models cannot fit the long
+   * coherence prompt), every coherence is null and the filter ignores coherence. (The optional sweep still
+   * judges coherence.)
+   */
+  judgeCoherence?: boolean;
+  /** Pairs with an answer the judge could not score (null) pass the filter on the scores that exist (default false: dropped). */
+  keepUnscored?: boolean;
+  /** Fewest effective pairs to extract from (default 1); fewer is a 'bad-input' error before extraction. */
+  minPairs?: number;
   pooling?: PoolingKind;
   sweep?: { coeffs: number[]; layer?: number; maxQuestions?: number; maxNewTokens?: number };
 }
@@ -45,9 +58,29 @@ export interface PipelineOptions {
   settings?: PipelineSettings;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
+  /** Live per-step progress with cache reuse (see PipelineStepEvent). */
+  onStep?: (e: PipelineStepEvent) => void;
+  /** Model identity in cache keys (default: the engine's model id, dtype and shape). */
+  modelKey?: string;
 }
 
 export type StepName = 'generate' | 'score' | 'extract' | 'sweep';
+
+/**
+ * One step's progress, after every chunk. Units: rows (generate), answers (score), pairs (filter, never stored),
+ * conversations (extract), the whole sweep as 1. `fresh` units were computed in this run, `reused` ones came
+ * from the store; a step that ends with fresh 0 came entirely from the store.
+ */
+export interface PipelineStepEvent {
+  step: StepName | 'filter';
+  loaded: number;
+  total: number;
+  fresh: number;
+  reused: number;
+  done: boolean;
+  /** filter: the effective pairs. */
+  kept?: number;
+}
 
 export interface StepReport {
   /** Everything came from the store. */
@@ -78,7 +111,10 @@ export interface PipelineResult {
   sweep?: SweepResult;
 }
 
-const DEFAULTS = { maxNewTokens: 64, batchSize: 16, posMin: 50, negMax: 50, minCoherence: 50, pooling: 'response-mean' as PoolingKind };
+const DEFAULTS = {
+  maxNewTokens: 64, batchSize: 16, judgeBatchSize: 32, posMin: 50, negMax: 50, minCoherence: 50,
+  judgeCoherence: true, keepUnscored: false, minPairs: 1, pooling: 'response-mean' as PoolingKind,
+};
 
 function cancelled(signal?: AbortSignal): void {
   if (signal?.aborted) throw new EngineError('cancelled', 'The pipeline was cancelled; run it again to resume from the last finished step.');
@@ -93,8 +129,19 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
   const { pack, store, judge, signal } = opts;
   const emit = (stage: StepName, loaded: number, total: number, detail?: string): void =>
     opts.onProgress?.({ stage, loaded, total, done: loaded === total, detail });
+  /** Per-step unit counters behind onStep; `add` records one chunk (fresh or from the store). */
+  const tracker = (step: PipelineStepEvent['step'], total: number) => {
+    const e: PipelineStepEvent = { step, loaded: 0, total, fresh: 0, reused: 0, done: total === 0 };
+    opts.onStep?.({ ...e });
+    return (n: number, hit: boolean, extra?: Partial<PipelineStepEvent>): void => {
+      e.loaded += n;
+      if (hit) e.reused += n; else e.fresh += n;
+      e.done = e.loaded === total;
+      opts.onStep?.({ ...e, ...extra });
+    };
+  };
   const steps: PipelineResult['steps'] = {};
-  const model = { id: info.id, dtype: info.dtype, numLayers: info.numLayers, hiddenSize: info.hiddenSize };
+  const model = opts.modelKey ?? { id: info.id, dtype: info.dtype, numLayers: info.numLayers, hiddenSize: info.hiddenSize };
 
   // ---- generate: one pos and one neg row per (instruction, question), pos/neg sharing batches.
   const instructions = pack.instructions.slice(0, s.maxInstructions ?? pack.instructions.length);
@@ -106,21 +153,27 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
   steps.generate = genReport;
   const answers: string[] = [];
   emit('generate', 0, plan.length);
+  const genStep = tracker('generate', plan.length);
   for (let i = 0; i < plan.length; i += batch) {
     cancelled(signal);
     const part = plan.slice(i, i + batch);
+    let hit = true;
     // Keyed by the rows themselves, so a different batch size still finds rows generated before.
     const chunk = await cachedStep(store, 'generate', { model, rows: part.map((p) => [p.system, p.question]), maxNewTokens: s.maxNewTokens, sampling }, async () => {
       const res = await engine.generate({
         rows: part.map((p) => ({ prompt: [{ role: 'system', content: p.system }, { role: 'user', content: p.question }] })),
         maxNewTokens: s.maxNewTokens, sampling,
       }, { signal });
+      // Aborted while generating: what came back may be cut short, so it is not stored.
+      cancelled(signal);
+      hit = false;
       genReport.cached = false;
       genReport.generatedRows += part.length;
       return res.text.map(cleanAnswer);
     });
     answers.push(...chunk);
     emit('generate', i + part.length, plan.length);
+    genStep(part.length, hit);
   }
 
   // ---- score: trait + coherence of every answer.
@@ -128,32 +181,49 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
   const scoreReport: StepReport = { cached: true, generatedRows: 0, judged: 0 };
   steps.score = scoreReport;
   const scores: TraitScore[] = [];
-  const judgeBatch = 32;
+  const judgeBatch = Math.max(1, Math.floor(s.judgeBatchSize));
+  const coherence = s.judgeCoherence;
   emit('score', 0, plan.length);
+  const scoreStep = tracker('score', plan.length);
   for (let i = 0; i < plan.length; i += judgeBatch) {
     cancelled(signal);
     const items = plan.slice(i, i + judgeBatch).map((p, j) => ({ question: p.question, answer: answers[i + j] }));
-    const chunk = await cachedStep(store, 'score', { judge: judge.id, evalPrompt: pack.evalPrompt, items }, async () => {
+    let hit = true;
+    // `coherence: false` only when off, so keys of coherence-judged chunks stay as they always were.
+    const chunk = await cachedStep(store, 'score', { judge: judge.id, evalPrompt: pack.evalPrompt, items, coherence: coherence ? undefined : false }, async () => {
+      const got = await scoreAnswers(judge, pack.evalPrompt, items, signal, { coherence });
+      cancelled(signal);
+      hit = false;
       scoreReport.cached = false;
-      scoreReport.judged += 2 * items.length;
-      return scoreAnswers(judge, pack.evalPrompt, items, signal);
+      scoreReport.judged += (coherence ? 2 : 1) * items.length;
+      return got;
     });
     scores.push(...chunk);
     emit('score', i + items.length, plan.length);
+    scoreStep(items.length, hit);
   }
 
   // ---- filter (pure): effective pairs; an empty answer has no response tokens to average.
+  const unscored = (x: number | null): boolean => x === null && !s.keepUnscored;
   const pairs: PairRecord[] = [];
   for (let k = 0; k < plan.length; k += 2) {
     const [ps, ns] = [scores[k], scores[k + 1]];
-    const kept = answers[k] !== '' && answers[k + 1] !== ''
-      && ps.trait !== null && ns.trait !== null && ps.coherence !== null && ns.coherence !== null
-      && ps.trait >= s.posMin && ns.trait < s.negMax && ps.coherence >= s.minCoherence && ns.coherence >= s.minCoherence;
+    // A null score drops the pair unless keepUnscored; then only the scores that exist are checked.
+    const cohOk = (c: number | null): boolean => !coherence || (c === null ? !unscored(c) : c >= s.minCoherence);
+    const kept = answers[k].trim() !== '' && answers[k + 1].trim() !== ''
+      && (ps.trait === null ? !unscored(ps.trait) : ps.trait >= s.posMin)
+      && (ns.trait === null ? !unscored(ns.trait) : ns.trait < s.negMax)
+      && cohOk(ps.coherence) && cohOk(ns.coherence);
     pairs.push({ instruction: plan[k].instruction, question: plan[k].question, pos: answers[k], neg: answers[k + 1], posScore: ps, negScore: ns, kept });
   }
   const keptPairs = pairs.filter((p) => p.kept);
+  tracker('filter', pairs.length)(pairs.length, false, { kept: keptPairs.length });
   if (keptPairs.length === 0) {
-    throw new EngineError('bad-input', `No effective pairs among ${pairs.length}: no positive answer scored ≥ ${s.posMin} with its negative < ${s.negMax} and both coherent ≥ ${s.minCoherence}. Try more questions, longer answers or lower thresholds.`);
+    const coh = coherence ? ` and both coherent ≥ ${s.minCoherence}` : '';
+    throw new EngineError('bad-input', `No effective pairs among ${pairs.length}: no positive answer scored ≥ ${s.posMin} with its negative < ${s.negMax}${coh}. Try more questions, longer answers or lower thresholds.`);
+  }
+  if (keptPairs.length < s.minPairs) {
+    throw new EngineError('bad-input', `Only ${keptPairs.length} effective pair${keptPairs.length === 1 ? '' : 's'} of ${pairs.length}: extraction needs at least ${s.minPairs}. Lower the thresholds or use more pairs and questions.`);
   }
 
   // ---- extract: response-mean activations of kept answers (pos and neg in one collection) → vectors.
@@ -163,12 +233,20 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
   const conv = (p: PairRecord, side: 'pos' | 'neg'): Conversation => ({ system: instructions[p.instruction][side], user: p.question, assistant: p[side] });
   const convs = [...keptPairs.map((p) => conv(p, 'pos')), ...keptPairs.map((p) => conv(p, 'neg'))];
   emit('extract', 0, convs.length);
+  const extractStep = tracker('extract', convs.length);
+  let collected = 0;
   const extracted = await cachedStep(store, 'extract', { model, convs, pooling: s.pooling, trait: pack.name }, async () => {
     const got = await collectActivations(engine, convs, {
       pooling: [s.pooling], batchSize: batch, signal,
       // collect reports rows; its final event is ours too, emitted below once the vectors exist.
-      onProgress: (e) => { if (!e.done) emit('extract', e.loaded, convs.length); },
+      onProgress: (e) => {
+        if (e.done) return;
+        emit('extract', e.loaded, convs.length);
+        if (e.loaded > collected) extractStep(e.loaded - collected, false);
+        collected = e.loaded;
+      },
     });
+    cancelled(signal);
     extractReport.cached = false;
     extractReport.generatedRows += convs.length;
     const stack = layerStack(got, s.pooling, info.numLayers);
@@ -181,6 +259,7 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
     return { vectors, separation };
   });
   emit('extract', convs.length, convs.length);
+  extractStep(convs.length - collected, extractReport.cached);
   const result: PipelineResult = { vectors: extracted.vectors, separation: extracted.separation, pairs, kept: keptPairs.length, steps };
 
   // ---- sweep (optional): at the requested or the best-separated layer.
@@ -195,17 +274,20 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
     steps.sweep = sweepReport;
     const inputs = { model, vector: await stableHash(vector), layer, coeffs: sw.coeffs, evalQuestions, maxNewTokens: sw.maxNewTokens ?? 48, sampling, judge: judge.id, evalPrompt: pack.evalPrompt };
     emit('sweep', 0, 1);
+    const sweepStep = tracker('sweep', 1);
     result.sweep = await cachedStep(store, 'sweep', inputs, async () => {
       const r = await runSweep(engine, {
         vector, layer, coeffs: sw.coeffs, questions: evalQuestions, maxNewTokens: inputs.maxNewTokens, sampling,
         batchSize: batch, judge, traitTemplate: pack.evalPrompt, signal,
       });
+      cancelled(signal);
       sweepReport.cached = false;
       sweepReport.generatedRows += r.generatedRows;
       sweepReport.judged += 2 * r.rows.length;
       return r;
     });
     emit('sweep', 1, 1);
+    sweepStep(1, sweepReport.cached);
   }
   return result;
 }

@@ -22,15 +22,27 @@ export interface TraitScore {
   coherence: number | null;
 }
 
-/** Trait and coherence of every answer, in one scoreMany call (2N prompts) so batching judges fill batches. */
-export async function scoreAnswers(judge: Judge, traitTemplate: string, items: QA[], signal?: AbortSignal): Promise<TraitScore[]> {
+export interface ScoreOptions {
+  /**
+   * Also judge coherence (default true). Off: only the trait prompt is sent and every coherence is null
+   * ("not judged"): the coherence prompt is long (small models cannot fit it) and doubles the judge's work.
+   */
+  coherence?: boolean;
+}
+
+/**
+ * Trait and coherence of every answer, in one scoreMany call (2N prompts, or N without coherence) so batching
+ * judges fill batches.
+ */
+export async function scoreAnswers(judge: Judge, traitTemplate: string, items: QA[], signal?: AbortSignal, opts: ScoreOptions = {}): Promise<TraitScore[]> {
   if (items.length === 0) return [];
+  const coherence = opts.coherence ?? true;
   const prompts = [
     ...items.map((x) => fillJudgePrompt(traitTemplate, x.question, x.answer)),
-    ...items.map((x) => fillJudgePrompt(COHERENCE_TEMPLATE, x.question, x.answer)),
+    ...(coherence ? items.map((x) => fillJudgePrompt(COHERENCE_TEMPLATE, x.question, x.answer)) : []),
   ];
   const s = await judge.scoreMany(prompts, signal);
-  return items.map((_, i) => ({ trait: s[i], coherence: s[items.length + i] }));
+  return items.map((_, i) => ({ trait: s[i], coherence: coherence ? s[items.length + i] : null }));
 }
 
 /** An OpenAI-compatible judge as a Judge; a few requests in flight at once (endpoints rate-limit bursts). */

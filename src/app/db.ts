@@ -1,6 +1,7 @@
 /** A small IndexedDB store for vectors and runs (structured clone keeps Float32Arrays as they are). */
 import type { Positions } from '../engine/api';
 import type { VectorSet } from '../engine/vectors/meta';
+import { openIdb } from './idb';
 
 export interface VectorRecord {
   id: string;
@@ -31,28 +32,10 @@ const DB = 'steering-lab';
 type StoreName = 'vectors' | 'runs';
 export const MAX_RUNS = 50;
 
-let opening: Promise<IDBDatabase> | null = null;
-function db(): Promise<IDBDatabase> {
-  opening ??= new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => {
-      req.result.createObjectStore('vectors', { keyPath: 'id' });
-      req.result.createObjectStore('runs', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => { opening = null; reject(req.error ?? new Error('IndexedDB is unavailable')); };
-  });
-  return opening;
-}
-
-function tx<T>(store: StoreName, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  return db().then((d) => new Promise<T>((resolve, reject) => {
-    const t = d.transaction(store, mode);
-    const req = fn(t.objectStore(store));
-    t.oncomplete = () => resolve(req.result);
-    t.onerror = () => reject(t.error ?? req.error);
-  }));
-}
+const { tx } = openIdb<StoreName>(DB, 1, (db) => {
+  db.createObjectStore('vectors', { keyPath: 'id' });
+  db.createObjectStore('runs', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
+});
 
 export const listVectors = () => tx<VectorRecord[]>('vectors', 'readonly', (s) => s.getAll() as IDBRequest<VectorRecord[]>).then((v) => v.sort((a, b) => b.createdAt - a.createdAt));
 export const putVector = (v: VectorRecord) => tx('vectors', 'readwrite', (s) => s.put(v)).then(() => undefined);

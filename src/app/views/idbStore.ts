@@ -7,34 +7,16 @@
  */
 import type { StepStore } from '../../engine/eval/cache';
 import type { TraitPack } from '../../engine/eval/traitPack';
+import { openIdb } from '../idb';
 
 const DB = 'steering-lab-experiments';
 type StoreName = 'steps' | 'experiments' | 'packs';
 
-let opening: Promise<IDBDatabase> | null = null;
-function db(): Promise<IDBDatabase> {
-  opening ??= new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => {
-      req.result.createObjectStore('steps');
-      req.result.createObjectStore('experiments', { keyPath: 'id' });
-      req.result.createObjectStore('packs', { keyPath: 'name' });
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => { opening = null; reject(req.error ?? new Error('IndexedDB is unavailable')); };
-  });
-  return opening;
-}
-
-function tx<T>(store: StoreName, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  return db().then((d) => new Promise<T>((resolve, reject) => {
-    const t = d.transaction(store, mode);
-    const req = fn(t.objectStore(store));
-    t.oncomplete = () => resolve(req.result);
-    t.onerror = () => reject(t.error ?? req.error);
-    t.onabort = () => reject(t.error ?? new Error('IndexedDB transaction aborted'));
-  }));
-}
+const { tx } = openIdb<StoreName>(DB, 1, (db) => {
+  db.createObjectStore('steps');
+  db.createObjectStore('experiments', { keyPath: 'id' });
+  db.createObjectStore('packs', { keyPath: 'name' });
+});
 
 /** The StepStore of src/engine/eval/cache.ts on IndexedDB (one object store, keys as given). */
 export function createIdbStepStore(): StepStore & { clear(): Promise<void>; count(): Promise<number> } {

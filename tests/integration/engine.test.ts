@@ -104,6 +104,7 @@ describe('engine', () => {
         expect(top.reduce((p, t) => p + Math.exp(t.logprob), 0)).toBeLessThanOrEqual(1 + 1e-9);
       });
     }
+    expect(res.captures).toEqual({}); // monitoring alone records no full captures
     const prompt = await engine.generate({ rows: [{ prompt: 'hello world' }], maxNewTokens: 0, captures: ['blocks.0.hook_resid_post'] });
     const ids = (await engine.tokenize('hello world')).ids;
     expect(prompt.tokens[0]).toEqual([]);

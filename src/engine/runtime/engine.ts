@@ -141,6 +141,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
       padId: l.config.padTokenId,
       stopAtEos: req.stopAtEos ?? true,
       taps,
+      captures: req.captures ?? [],
       signal: call.signal,
       onToken: (gr, step, token, last) => {
         const r = group[gr];

@@ -24,6 +24,8 @@ export interface LoopRequest {
   padId: number;
   stopAtEos: boolean;
   taps: TapName[];
+  /** Which of `taps` to return for every position (default all); the others only feed onToken. */
+  captures?: TapName[];
   signal?: AbortSignal;
   /** Called once per row per generated token, with that step's taps at the row's last position. */
   onToken?: (row: number, step: number, token: number, last: Record<string, Float32Array>) => void;
@@ -84,9 +86,14 @@ function prefixKey(req: LoopRequest, prefixLength: number): string {
 /** Accumulates per-pass taps into [B, S_total, D] captures. */
 class CaptureSink {
   private parts: Record<string, { data: Float32Array; seq: number }[]> = {};
-  constructor(private readonly B: number, private readonly D: number) {}
+  constructor(private readonly B: number, private readonly D: number, private readonly keep: ReadonlySet<string>) {}
+  get empty(): boolean {
+    return this.keep.size === 0;
+  }
   add(taps: Record<string, Float32Array>): void {
-    for (const [name, data] of Object.entries(taps)) (this.parts[name] ??= []).push({ data, seq: data.length / (this.B * this.D) });
+    for (const [name, data] of Object.entries(taps)) {
+      if (this.keep.has(name)) (this.parts[name] ??= []).push({ data, seq: data.length / (this.B * this.D) });
+    }
   }
   result(): LoopResult['captures'] {
     const out: LoopResult['captures'] = {};
@@ -180,7 +187,7 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
   const mask = padLeft.map((p) => Array.from({ length: S0 }, (_, j) => (j < p ? 0 : 1)));
   const posOf = (r: number, p: number) => Math.max(0, p - padLeft[r]);
   const steering = byLayer(req.steering, dec.model.numLayers);
-  const sink = new CaptureSink(B, D);
+  const sink = new CaptureSink(B, D, new Set(req.captures ?? req.taps));
   const pass = (phase: Pass['phase'], start: number, length: number): Pass => ({ phase, start, length, promptLength: S0, padLeft });
   const positions = (start: number, length: number) => padded.map((_, r) => Array.from({ length }, (_, j) => posOf(r, start + j)));
   const slice = (start: number, end: number) => padded.map((row) => row.slice(start, end));
@@ -216,7 +223,7 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
     });
     const finished = done.every(Boolean) || step === req.maxNewTokens - 1;
     // Captures cover generated positions too, so the final tokens get one more (logit-free) pass.
-    if (finished && req.taps.length) await decode(next, step, true);
+    if (finished && !sink.empty) await decode(next, step, true);
     if (finished) break;
     await decode(next, step, false);
   }

@@ -6,6 +6,8 @@
  *  - 'response': the last position of every forward pass (last prompt token at prefill, then each generated token).
  */
 import { EngineError } from './errors';
+import { assertFinite } from './vectors/meta';
+import { norm } from './vectors/linalg';
 
 export type Positions = 'all' | 'prompt' | 'response';
 
@@ -50,9 +52,7 @@ function checkVector(where: string, v: unknown, hiddenSize: number): Float32Arra
   if (!(v instanceof Float32Array) && !Array.isArray(v)) bad(where, 'must be an array of numbers');
   const arr = v as ArrayLike<number>;
   if (arr.length !== hiddenSize) bad(where, `has ${arr.length} values but this model's hidden size is ${hiddenSize}; was it made for another model?`);
-  for (let i = 0; i < arr.length; i++) {
-    if (typeof arr[i] !== 'number' || !Number.isFinite(arr[i])) bad(where, `value ${i} is ${String(arr[i])}; vectors must hold finite numbers`);
-  }
+  assertFinite(arr, where);
   return Float32Array.from(arr);
 }
 
@@ -73,13 +73,11 @@ export function resolveSpec(spec: SteeringSpec, dims: ModelDims, where = 'steeri
   const layer = checkLayer(where, spec.layer, dims.numLayers);
   if (isAblate(spec)) {
     const u = checkVector(`${where}.direction`, spec.direction, dims.hiddenSize);
-    let norm = 0;
-    for (const x of u) norm += x * x;
-    norm = Math.sqrt(norm);
-    if (!(norm > 0)) bad(`${where}.direction`, 'is all zeros; an ablation needs a direction');
+    const length = norm(u);
+    if (!(length > 0)) bad(`${where}.direction`, 'is all zeros; an ablation needs a direction');
     const s = spec.ablate;
     if (typeof s !== 'number' || !Number.isFinite(s) || Math.abs(s) > MAX_ABLATE) bad(`${where}.ablate`, `must be a finite strength within ±${MAX_ABLATE} (1 removes the direction), got ${String(s)}`);
-    return { kind: 'ablate', layer, positions: checkPositions(where, spec.positions ?? 'all'), unit: u.map((x) => x / norm), strength: s };
+    return { kind: 'ablate', layer, positions: checkPositions(where, spec.positions ?? 'all'), unit: u.map((x) => x / length), strength: s };
   }
   const c = (spec as AddSpec).coeff;
   if (typeof c !== 'number' || !Number.isFinite(c) || Math.abs(c) > MAX_ABS_COEFF) bad(`${where}.coeff`, `must be a finite number within ±${MAX_ABS_COEFF}, got ${String(c)}`);

@@ -25,11 +25,11 @@ function request(m: FixtureModel, ids: number[][], specs: SteeringSpec[][], extr
 /** Greedy decoding by re-running the whole sequence every step (no KV cache). */
 async function recompute(m: FixtureModel, prompt: number[], steps: number, specs: SteeringSpec[] = []): Promise<number[]> {
   const dims = { numLayers: m.cfg.numLayers, hiddenSize: m.cfg.hiddenSize };
-  const steering = byLayer([specs.map((s) => resolveSpec(s, dims))], dims.numLayers);
+  const steering = byLayer([specs.map((s) => resolveSpec(s, dims))]);
   const seq = [...prompt];
   for (let i = 0; i < steps; i++) {
     const S = seq.length;
-    const out = await m.decoder.forward({ ids: [seq], mask: [seq.map(() => 1)], positions: [seq.map((_, j) => j)], past: null, pastLength: 0, steering, pass: { phase: 'prefill', start: 0, length: S, promptLength: S, padLeft: [0] }, taps: [] });
+    const out = await m.decoder.forward({ ids: [seq], mask: [seq.map(() => 1)], positions: [seq.map((_, j) => j)], past: null, steering, pass: { phase: 'prefill', start: 0, length: S, promptLength: S, padLeft: [0] }, taps: [] });
     seq.push(argmax(out.logits![0]));
   }
   return seq.slice(prompt.length);
@@ -106,9 +106,9 @@ async function recomputeResponse(m: FixtureModel, prompt: number[], steps: numbe
   for (let i = 0; i < steps; i++) {
     const S = seq.length;
     // Steer positions from the last prompt token on: a two-pass forward (unsteered prefix, steered rest).
-    const pre = await m.decoder.forward({ ids: [seq.slice(0, prompt.length - 1)], mask: [Array(prompt.length - 1).fill(1)], positions: [Array.from({ length: prompt.length - 1 }, (_, j) => j)], past: null, pastLength: 0, steering: new Map(), pass: { phase: 'prefill', start: 0, length: prompt.length - 1, promptLength: S, padLeft: [0] }, taps: [] });
+    const pre = await m.decoder.forward({ ids: [seq.slice(0, prompt.length - 1)], mask: [Array(prompt.length - 1).fill(1)], positions: [Array.from({ length: prompt.length - 1 }, (_, j) => j)], past: null, steering: new Map(), pass: { phase: 'prefill', start: 0, length: prompt.length - 1, promptLength: S, padLeft: [0] }, taps: [] });
     const rest = seq.slice(prompt.length - 1);
-    const out = await m.decoder.forward({ ids: [rest], mask: [seq.map(() => 1)], positions: [rest.map((_, j) => prompt.length - 1 + j)], past: pre.present, pastLength: prompt.length - 1, steering: byLayer([[resolved]], dims.numLayers), pass: { phase: 'prefill', start: prompt.length - 1, length: rest.length, promptLength: S, padLeft: [0] }, taps: [] });
+    const out = await m.decoder.forward({ ids: [rest], mask: [seq.map(() => 1)], positions: [rest.map((_, j) => prompt.length - 1 + j)], past: pre.present, steering: byLayer([[resolved]]), pass: { phase: 'prefill', start: prompt.length - 1, length: rest.length, promptLength: S, padLeft: [0] }, taps: [] });
     seq.push(argmax(out.logits![0]));
   }
   return seq.slice(prompt.length);

@@ -17,12 +17,12 @@ const PROMPT = seededIds(7, 11, 500);
 /** One prefill pass over the whole prompt, then one decode pass with a fixed token. */
 async function twoPasses(m: FixtureModel, specs: SteeringSpec[], taps: TapName[], nextToken = 42) {
   const dims = { numLayers: m.cfg.numLayers, hiddenSize: m.cfg.hiddenSize };
-  const steering = byLayer([specs.map((s) => resolveSpec(s, dims))], dims.numLayers);
+  const steering = byLayer([specs.map((s) => resolveSpec(s, dims))]);
   const S = PROMPT.length;
   const mask = [PROMPT.map(() => 1)];
   const base = { padLeft: [0], promptLength: S };
-  const pre = await m.decoder.forward({ ids: [PROMPT], mask, positions: [PROMPT.map((_, i) => i)], past: null, pastLength: 0, steering, pass: { phase: 'prefill', start: 0, length: S, ...base }, taps });
-  const dec = await m.decoder.forward({ ids: [[nextToken]], mask: [[...mask[0], 1]], positions: [[S]], past: pre.present, pastLength: S, steering, pass: { phase: 'decode', start: S, length: 1, ...base }, taps });
+  const pre = await m.decoder.forward({ ids: [PROMPT], mask, positions: [PROMPT.map((_, i) => i)], past: null, steering, pass: { phase: 'prefill', start: 0, length: S, ...base }, taps });
+  const dec = await m.decoder.forward({ ids: [[nextToken]], mask: [[...mask[0], 1]], positions: [[S]], past: pre.present, steering, pass: { phase: 'decode', start: S, length: 1, ...base }, taps });
   return { pre, dec };
 }
 

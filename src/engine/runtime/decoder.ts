@@ -31,7 +31,6 @@ export interface StepInput {
   mask: number[][]; // [B, past + S]
   positions: number[][]; // [B, S]
   past: Record<string, Tensor> | null; // null = empty cache
-  pastLength: number;
   steering: Map<number, ResolvedSpec[][]>; // layer → per-row specs
   pass: Pass;
   taps: TapName[];

@@ -17,6 +17,7 @@ import { readModelConfig, type ModelConfig } from './config';
 import { validateRequest, groupRows } from './request';
 import { makePicker, topLogprobs } from './pick';
 import { runStage } from './progress';
+import { dot, unit as unitVector } from '../vectors/linalg';
 import { configureRuntime, type RuntimeConfig } from './ort';
 
 interface Loaded { info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache }
@@ -123,7 +124,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
   if (req.monitor) result.projections = ids.map(() => []);
   if (req.topLogprobs) result.logprobs = ids.map(() => []);
   const monitorTap = req.monitor ? (`blocks.${req.monitor.layer}.${req.monitor.tap ?? 'hook_resid_post'}` as TapName) : null;
-  const unit = req.monitor ? unitOf(req.monitor.direction, l.info.hiddenSize) : null;
+  const unit = req.monitor ? unitVector(req.monitor.direction) : null;
   // Builder-layout GQA derives sequence lengths from the mask and cannot take left padding: group by length.
   for (const group of groupRows(ids, l.decoder.model.opTypes.includes('GroupQueryAttention'))) {
     const taps = [...new Set([...(req.captures ?? []), ...(monitorTap ? [monitorTap] : [])])];
@@ -157,17 +158,6 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
     mergeCaptures(result, out.captures, group, ids.length, req.captures ?? []);
   }
   return result;
-}
-
-function unitOf(v: Float32Array, hidden: number): Float32Array {
-  const [u] = [resolveSpec({ layer: 0, direction: v, ablate: 1 }, { numLayers: 1, hiddenSize: hidden }, 'monitor')];
-  return (u as Extract<ResolvedSpec, { kind: 'ablate' }>).unit;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 
 /** Captures of one row group placed into the whole batch (groups only differ when rows were split). */

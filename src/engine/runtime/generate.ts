@@ -145,7 +145,7 @@ async function prefill(c: PrefillContext): Promise<{ out: StepOutput; past: Reco
   const { dec, cache, req, S0, mask, steering, sink, pass, positions, slice } = c;
   const key = S0 >= 2 ? prefixKey(req, S0 - 1) : null;
   const hit = key ? cache.get(key) : null;
-  const lastPass = (past: Record<string, Tensor> | null) => dec.forward({ ids: slice(S0 - 1, S0), mask, positions: positions(S0 - 1, 1), past, pastLength: S0 - 1, steering, pass: pass('prefill', S0 - 1, 1), taps: req.taps, noLogits: req.maxNewTokens === 0 });
+  const lastPass = (past: Record<string, Tensor> | null) => dec.forward({ ids: slice(S0 - 1, S0), mask, positions: positions(S0 - 1, 1), past, steering, pass: pass('prefill', S0 - 1, 1), taps: req.taps, noLogits: req.maxNewTokens === 0 });
   cancelled(req.signal);
   if (hit) {
     sink.add(hit.taps);
@@ -154,12 +154,12 @@ async function prefill(c: PrefillContext): Promise<{ out: StepOutput; past: Reco
     return { out, past: hit.past, prefixReused: true };
   }
   if (!key || dec.kvOnCpu) {
-    const out = await dec.forward({ ids: slice(0, S0), mask, positions: positions(0, S0), past: null, pastLength: 0, steering, pass: pass('prefill', 0, S0), taps: req.taps, noLogits: req.maxNewTokens === 0 });
+    const out = await dec.forward({ ids: slice(0, S0), mask, positions: positions(0, S0), past: null, steering, pass: pass('prefill', 0, S0), taps: req.taps, noLogits: req.maxNewTokens === 0 });
     sink.add(out.taps);
     if (key) cache.set({ key, past: sliceKv(out.present, S0 - 1), taps: sliceTaps(out.taps, req.ids.length, dec.model.hiddenSize, S0 - 1) });
     return { out, past: null, prefixReused: false };
   }
-  const pre = await dec.forward({ ids: slice(0, S0 - 1), mask: mask.map((m) => m.slice(0, S0 - 1)), positions: positions(0, S0 - 1), past: null, pastLength: 0, steering, pass: pass('prefill', 0, S0 - 1), taps: req.taps, noLogits: true });
+  const pre = await dec.forward({ ids: slice(0, S0 - 1), mask: mask.map((m) => m.slice(0, S0 - 1)), positions: positions(0, S0 - 1), past: null, steering, pass: pass('prefill', 0, S0 - 1), taps: req.taps, noLogits: true });
   cache.set({ key, past: pre.present, taps: pre.taps });
   sink.add(pre.taps);
   cancelled(req.signal);
@@ -186,7 +186,7 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
   const padded = req.ids.map((r, i) => [...Array(padLeft[i]).fill(req.padId), ...r]);
   const mask = padLeft.map((p) => Array.from({ length: S0 }, (_, j) => (j < p ? 0 : 1)));
   const posOf = (r: number, p: number) => Math.max(0, p - padLeft[r]);
-  const steering = byLayer(req.steering, dec.model.numLayers);
+  const steering = byLayer(req.steering);
   const sink = new CaptureSink(B, D, new Set(req.captures ?? req.taps));
   const pass = (phase: Pass['phase'], start: number, length: number): Pass => ({ phase, start, length, promptLength: S0, padLeft });
   const positions = (start: number, length: number) => padded.map((_, r) => Array.from({ length }, (_, j) => posOf(r, start + j)));
@@ -207,7 +207,7 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
     curMask.forEach((m) => m.push(1));
     const prev = out.present;
     const prevPast = past;
-    out = await dec.forward({ ids: next.map((t) => [t]), mask: curMask, positions: padded.map((_, r) => [posOf(r, pos)]), past: prev, pastLength: pos, steering, pass: pass('decode', pos, 1), taps: req.taps, noLogits: last });
+    out = await dec.forward({ ids: next.map((t) => [t]), mask: curMask, positions: padded.map((_, r) => [posOf(r, pos)]), past: prev, steering, pass: pass('decode', pos, 1), taps: req.taps, noLogits: last });
     if (!cache.owns(prevPast) && prevPast !== prev) disposeKv(prevPast);
     past = prev;
     sink.add(out.taps);

@@ -2,6 +2,8 @@
 import { EngineError } from '../errors';
 import type { GenerateRequest, ModelInfo } from '../api';
 import type { ModelConfig } from './config';
+import { checkSampling } from './sampling';
+import { assertFinite } from '../vectors/meta';
 
 export const MAX_ROWS = 64;
 export const MAX_NEW_TOKENS = 4096;
@@ -17,10 +19,7 @@ export function validateRequest(req: GenerateRequest, info: ModelInfo, config: M
   if (!Number.isInteger(n) || n < 0 || n > Math.min(MAX_NEW_TOKENS, config.maxPositions)) {
     bad(`maxNewTokens must be an integer from 0 (prompt activations only) to ${Math.min(MAX_NEW_TOKENS, config.maxPositions)}; got ${String(n)}.`);
   }
-  const s = req.sampling;
-  if (s?.temperature !== undefined && !(Number.isFinite(s.temperature) && s.temperature >= 0 && s.temperature <= 10)) bad(`temperature must be between 0 and 10; got ${String(s.temperature)}.`);
-  if (s?.topP !== undefined && !(s.topP > 0 && s.topP <= 1)) bad(`topP must be in (0, 1]; got ${String(s.topP)}.`);
-  if (s?.seed !== undefined && !Number.isInteger(s.seed)) bad(`seed must be an integer; got ${String(s.seed)}.`);
+  checkSampling(req.sampling);
   if (req.topLogprobs !== undefined && !(Number.isInteger(req.topLogprobs) && req.topLogprobs >= 1 && req.topLogprobs <= 100)) {
     bad(`topLogprobs must be an integer from 1 to 100; got ${String(req.topLogprobs)}.`);
   }
@@ -37,6 +36,7 @@ export function validateRequest(req: GenerateRequest, info: ModelInfo, config: M
     const { layer, direction } = req.monitor;
     if (!Number.isInteger(layer) || layer < 0 || layer >= info.numLayers) bad(`monitor.layer ${String(layer)} is out of range 0..${info.numLayers - 1}.`);
     if (!direction || direction.length !== info.hiddenSize) bad(`monitor.direction has ${direction?.length ?? 0} values; this model's hidden size is ${info.hiddenSize}.`);
+    assertFinite(direction, 'monitor.direction');
   }
 }
 

@@ -22,17 +22,20 @@ export function isGreedy(s: Sampling | undefined): boolean {
   return !s || !s.temperature || s.temperature <= 0;
 }
 
+/** Beyond this the distribution is flat noise; a larger value is a typo. */
+export const MAX_TEMPERATURE = 10;
+
 /** Throws 'bad-input' for settings that cannot be sampled with. */
 export function checkSampling(s: Sampling | undefined): void {
   if (!s) return;
-  if (s.temperature !== undefined && !(Number.isFinite(s.temperature) && s.temperature >= 0)) {
-    throw new EngineError('bad-input', `sampling.temperature must be a finite number >= 0 (0 means greedy); got ${s.temperature}.`);
+  if (s.temperature !== undefined && !(Number.isFinite(s.temperature) && s.temperature >= 0 && s.temperature <= MAX_TEMPERATURE)) {
+    throw new EngineError('bad-input', `sampling.temperature must be between 0 (greedy) and ${MAX_TEMPERATURE}; got ${s.temperature}.`);
   }
   if (s.topP !== undefined && !(s.topP > 0 && s.topP <= 1)) {
     throw new EngineError('bad-input', `sampling.topP must be in (0, 1]; got ${s.topP}.`);
   }
-  if (s.seed !== undefined && !Number.isFinite(s.seed)) {
-    throw new EngineError('bad-input', `sampling.seed must be a finite number; got ${s.seed}.`);
+  if (s.seed !== undefined && !Number.isInteger(s.seed)) {
+    throw new EngineError('bad-input', `sampling.seed must be an integer; got ${s.seed}.`);
   }
 }
 

@@ -25,8 +25,8 @@ function steered(mode: Positions, pass: Pass, pos: number, pad: number): boolean
   return mode === 'response' ? pos === pass.promptLength - 1 : true;
 }
 
-/** Groups specs by layer per row, and refuses two ablations of one row at one layer. */
-export function byLayer(rows: ResolvedSpec[][], numLayers: number): Map<number, ResolvedSpec[][]> {
+/** Groups resolved (already range-checked) specs by layer per row; refuses two ablations of one row at one layer. */
+export function byLayer(rows: ResolvedSpec[][]): Map<number, ResolvedSpec[][]> {
   const out = new Map<number, ResolvedSpec[][]>();
   rows.forEach((specs, r) => {
     for (const s of specs) {
@@ -38,7 +38,6 @@ export function byLayer(rows: ResolvedSpec[][], numLayers: number): Map<number, 
       list.push(s);
     }
   });
-  if ([...out.keys()].some((l) => l >= numLayers)) throw new EngineError('bad-input', 'steering layer out of range');
   return out;
 }
 

@@ -3,7 +3,6 @@
 # test model, and serves the app (cross-origin isolated, so wasm can use threads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export ONNXRUNTIME_NODE_INSTALL=skip
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent test-model
 exec npx vite --host 127.0.0.1 "$@"

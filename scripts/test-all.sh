@@ -4,7 +4,6 @@
 # tests (real onnxruntime-web on fixture models), the app build and the browser e2e tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export ONNXRUNTIME_NODE_INSTALL=skip # onnxruntime-node's install script would download CUDA files
 export CI="${CI:-}"
 
 step() { printf '\n== %s ==\n' "$*"; }

@@ -106,10 +106,13 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize }: I
   for (let layer = 0; layer < numLayers; layer++) {
     const names = steerInputNames(layer);
     steer.push(names);
+    // Every steering input gets dimension names of its own. onnxruntime takes equal names to mean equal
+    // sizes and plans buffer reuse on that; idle layers are fed [1,1,D] while a steered one gets [B,S,D],
+    // and a shared name made WebGPU reuse a [1,1,D] buffer for a [B,1,D] tensor (a failed run).
     newInputs.push(
-      encodeValueInfo({ name: names.add, elemType: DataType.FLOAT, dims: ['steer_batch', 'steer_sequence', hiddenSize] }),
-      encodeValueInfo({ name: names.ablateDir, elemType: DataType.FLOAT, dims: ['steer_batch', hiddenSize, 1] }),
-      encodeValueInfo({ name: names.ablateStrength, elemType: DataType.FLOAT, dims: ['steer_batch', 'steer_sequence', 1] }),
+      encodeValueInfo({ name: names.add, elemType: DataType.FLOAT, dims: [`${names.add}.batch`, `${names.add}.sequence`, hiddenSize] }),
+      encodeValueInfo({ name: names.ablateDir, elemType: DataType.FLOAT, dims: [`${names.ablateDir}.batch`, hiddenSize, 1] }),
+      encodeValueInfo({ name: names.ablateStrength, elemType: DataType.FLOAT, dims: [`${names.ablateStrength}.batch`, `${names.ablateStrength}.sequence`, 1] }),
     );
     const closing = stream.nodes[2 * layer + 1];
     const inputs = [...closing.node.inputs];

@@ -22,6 +22,13 @@ export interface Decoder {
   /** True when the KV cache lives in host memory (wasm), so it can be cut cheaply. */
   readonly kvOnCpu: boolean;
   readonly vocabSize: number;
+  /**
+   * The most prompt positions one pass may hold. onnxruntime-web's WebGPU MultiHeadAttention and
+   * GroupQueryAttention kernels returned wrong values for 32 or more query positions in one run
+   * (measured on SwiftShader, onnxruntime-web 1.30: 28 exact, 32 wrong; any number of past keys is
+   * fine), so on WebGPU graphs with those ops the prompt runs in passes of 16. Infinity elsewhere.
+   */
+  readonly prefillChunk: number;
   forward(step: StepInput): Promise<StepOutput>;
   release(): Promise<void>;
 }
@@ -36,6 +43,8 @@ export interface StepInput {
   taps: TapName[];
   /** Skip logits (a prefix pass whose logits nobody reads). */
   noLogits?: boolean;
+  /** Per row, the position of this pass whose logits are read (default: the last; right-padded rows end earlier). */
+  lastIndex?: number[];
 }
 
 export interface StepOutput {
@@ -43,6 +52,9 @@ export interface StepOutput {
   present: Record<string, Tensor>;
   taps: Record<string, Float32Array>; // [B, S, D]
 }
+
+/** See `Decoder.prefillChunk`. */
+export const WEBGPU_ATTENTION_CHUNK = 16;
 
 const ELEM: Record<number, KvLayout['dtype']> = { 1: 'float32', 10: 'float16' };
 
@@ -84,9 +96,12 @@ function steeringFeeds(d: { model: ModelLayout; zero: Record<string, Tensor> }, 
   return feeds;
 }
 
-function lastLogits(data: Float32Array, dims: readonly number[]): Float32Array[] {
+function lastLogits(data: Float32Array, dims: readonly number[], lastIndex?: number[]): Float32Array[] {
   const [B, S, V] = dims;
-  return Array.from({ length: B }, (_, r) => data.slice((r * S + S - 1) * V, (r * S + S) * V));
+  return Array.from({ length: B }, (_, r) => {
+    const i = lastIndex?.[r] ?? S - 1;
+    return data.slice((r * S + i) * V, (r * S + i + 1) * V);
+  });
 }
 
 export async function createDecoder(instrumented: InstrumentedModel, opts: { device: Device; externalData: { path: string; data: Uint8Array }[]; vocabSize: number }): Promise<Decoder> {
@@ -113,18 +128,22 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
       ...steeringFeeds(d, s),
     };
     if (inputNames.has('position_ids')) feeds.position_ids = i64(s.positions);
-    if (inputNames.has('num_logits_to_keep')) feeds.num_logits_to_keep = tensor('int64', BigInt64Array.from([1n]), []);
+    // Rows that end before the pass does (right padding) need every position's logits.
+    const keep = s.lastIndex ? s.ids[0].length : 1;
+    if (inputNames.has('num_logits_to_keep')) feeds.num_logits_to_keep = tensor('int64', BigInt64Array.from([BigInt(keep)]), []);
     const fetches = [...(s.noLogits ? [] : ['logits']), ...presentNames, ...s.taps];
     const out = await session.run(feeds, fetches);
     const taps: Record<string, Float32Array> = {};
     for (const t of s.taps) taps[t] = toFloat32(await readData(out[t]));
-    const logits = s.noLogits ? null : lastLogits(toFloat32(await readData(out.logits)), out.logits.dims);
+    const logits = s.noLogits ? null : lastLogits(toFloat32(await readData(out.logits)), out.logits.dims, s.lastIndex);
     const present = Object.fromEntries(kv.names.map((n) => [`past_key_values.${n}`, out[`present.${n}`]]));
     return { logits, present, taps };
   }
 
+  const fusedAttention = model.opTypes.some((t) => t === 'MultiHeadAttention' || t === 'GroupQueryAttention');
   return {
     model, kv, device: opts.device, kvOnCpu: opts.device === 'wasm', vocabSize: opts.vocabSize, forward,
+    prefillChunk: opts.device === 'webgpu' && fusedAttention ? WEBGPU_ATTENTION_CHUNK : Infinity,
     release: async () => { await session.release(); },
   };
 }

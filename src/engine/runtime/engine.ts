@@ -3,7 +3,7 @@
  * runs steering requests. The worker wraps exactly this; tests and the CLI use it directly.
  */
 import type {
-  CallOptions, ChatMessage, Engine, GenerateRequest, GenerateResult, LoadOptions, ModelInfo, ModelSource, TapName, TokenizedPrompt,
+  CallOptions, Capture, ChatMessage, Engine, GenerateRequest, GenerateResult, LoadOptions, ModelInfo, ModelSource, TapName, TokenizedPrompt,
 } from '../api';
 import { EngineError } from '../errors';
 import { instrument } from '../onnx/instrument';
@@ -14,7 +14,7 @@ import { loadModelFiles } from './modelFiles';
 import { createTokenizer, type Tokenizer } from './tokenizer';
 import { chooseDevice, probeWebGPU } from './device';
 import { readModelConfig, type ModelConfig } from './config';
-import { validateRequest, groupRows } from './request';
+import { validateRequest } from './request';
 import { makePicker, topLogprobs } from './pick';
 import { runStage } from './progress';
 import { dot, unit as unitVector } from '../vectors/linalg';
@@ -125,9 +125,8 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
   if (req.topLogprobs) result.logprobs = ids.map(() => []);
   const monitorTap = req.monitor ? (`blocks.${req.monitor.layer}.${req.monitor.tap ?? 'hook_resid_post'}` as TapName) : null;
   const unit = req.monitor ? unitVector(req.monitor.direction) : null;
-  // Builder-layout GQA derives sequence lengths from the mask and cannot take left padding: group by length.
-  for (const group of groupRows(ids, l.decoder.model.opTypes.includes('GroupQueryAttention'))) {
-    const taps = [...new Set([...(req.captures ?? []), ...(monitorTap ? [monitorTap] : [])])];
+  const taps = [...new Set([...(req.captures ?? []), ...(monitorTap ? [monitorTap] : [])])];
+  for (const group of rowGroups(l.decoder, ids)) {
     const picker = makePicker(group.map(() => req.sampling ?? {}));
     const pick = (gr: number, logits: Float32Array) => {
       if (req.topLogprobs) result.logprobs![group[gr]].push(topLogprobs(logits, req.topLogprobs).map((t) => ({ ...t, text: l.tokenizer.decode([t.token]) })));
@@ -135,6 +134,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
     };
     const out = await runLoop(l.decoder, l.cache, {
       ids: group.map((r) => ids[r]),
+      padRight: usesGqa(l.decoder),
       steering: group.map((r) => steering[r]),
       maxNewTokens: req.maxNewTokens,
       pick,
@@ -160,8 +160,22 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
   return result;
 }
 
+/** GroupQueryAttention reads each row's length from the mask and expects its tokens from position 0. */
+const usesGqa = (dec: Decoder): boolean => dec.model.opTypes.includes('GroupQueryAttention');
+
+/**
+ * Rows that run as one batch. Always one batch, except on WebGPU with GroupQueryAttention and a prompt
+ * longer than one prefill pass: the prompt must then run in passes (`Decoder.prefillChunk`), and
+ * onnxruntime's GQA refuses a multi-token pass on top of a KV cache for more than one row ("batch_size
+ * must be 1 when sequence_length > 1 and past context is given"), so those rows run one at a time.
+ */
+function rowGroups(dec: Decoder, ids: number[][]): number[][] {
+  const chunked = usesGqa(dec) && ids.some((r) => r.length > dec.prefillChunk);
+  return chunked ? ids.map((_, i) => [i]) : [ids.map((_, i) => i)];
+}
+
 /** Captures of one row group placed into the whole batch (groups only differ when rows were split). */
-function mergeCaptures(result: GenerateResult, caps: Record<string, { shape: [number, number, number]; data: Float32Array }>, group: number[], B: number, wanted: TapName[]): void {
+function mergeCaptures(result: GenerateResult, caps: Record<string, Capture>, group: number[], B: number, wanted: TapName[]): void {
   for (const tap of wanted) {
     const c = caps[tap];
     if (group.length === B) {

@@ -39,14 +39,3 @@ export function validateRequest(req: GenerateRequest, info: ModelInfo, config: M
     assertFinite(direction, 'monitor.direction');
   }
 }
-
-/**
- * Row groups that can share one batch. Without left-padding support (GQA that derives sequence
- * lengths from the mask), only rows of equal prompt length are batched together.
- */
-export function groupRows(ids: number[][], equalLengthsOnly: boolean): number[][] {
-  if (!equalLengthsOnly) return [ids.map((_, i) => i)];
-  const byLen = new Map<number, number[]>();
-  ids.forEach((row, i) => (byLen.get(row.length) ?? byLen.set(row.length, []).get(row.length)!).push(i));
-  return [...byLen.values()];
-}

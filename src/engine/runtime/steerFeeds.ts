@@ -15,14 +15,18 @@ export interface Pass {
   promptLength: number;
   /** Left-pad count per row. */
   padLeft: number[];
+  /** Right-pad count per row (GroupQueryAttention graphs pad on the right; absent = none). */
+  padRight?: number[];
 }
 
 export interface LayerFeed { add: Float32Array; ablateDir: Float32Array; ablateStrength: Float32Array; dims: { add: number[]; dir: number[]; strength: number[] } }
 
-function steered(mode: Positions, pass: Pass, pos: number, pad: number): boolean {
-  if (pos < pad) return false;
+/** Row r's prompt occupies padded positions [padLeft, promptLength − padRight); pads are never steered. */
+function steered(mode: Positions, pass: Pass, pos: number, r: number): boolean {
   if (pass.phase === 'decode') return mode !== 'prompt';
-  return mode === 'response' ? pos === pass.promptLength - 1 : true;
+  const end = pass.promptLength - (pass.padRight?.[r] ?? 0);
+  if (pos < pass.padLeft[r] || pos >= end) return false;
+  return mode === 'response' ? pos === end - 1 : true;
 }
 
 /** Groups resolved (already range-checked) specs by layer per row; refuses two ablations of one row at one layer. */
@@ -52,7 +56,7 @@ export function layerFeed(rows: ResolvedSpec[][], pass: Pass, hidden: number): L
     for (const spec of specs) {
       if (spec.kind === 'ablate') dir.set(spec.unit, r * hidden);
       for (let i = 0; i < S; i++) {
-        if (!steered(spec.positions, pass, pass.start + i, pass.padLeft[r])) continue;
+        if (!steered(spec.positions, pass, pass.start + i, r)) continue;
         if (spec.kind === 'ablate') strength[r * S + i] = spec.strength;
         else {
           const o = (r * S + i) * hidden;

@@ -1,12 +1,43 @@
 /**
  * A bare page that runs the real engine in the browser for the e2e tests: load a fixture by hub id
- * from the test server, generate baseline + steered rows greedily with one capture, report JSON.
+ * from the test server and run requests sent as JSON; results come back as plain arrays.
  */
 import { createEngine } from '../../../src/engine/runtime/engine';
 import { toErrorData } from '../../../src/engine/errors';
-import type { DevicePreference, ModelDtype } from '../../../src/engine/api';
+import type { DevicePreference, GenerateRequest, ModelDtype } from '../../../src/engine/api';
 
 export interface CaseInput { id: string; dtype: ModelDtype; device: DevicePreference }
+
+/** A request as JSON: vectors and directions as number arrays (turned into Float32Array here). */
+export type JsonRequest = Omit<GenerateRequest, 'monitor'> & { monitor?: { layer: number; direction: number[]; tap?: 'hook_resid_post' | 'hook_resid_mid' } };
+
+function toRequest(r: JsonRequest): GenerateRequest {
+  return { ...r, monitor: r.monitor ? { ...r.monitor, direction: Float32Array.from(r.monitor.direction) } : undefined };
+}
+
+async function runRequests({ id, dtype, device, requests }: CaseInput & { requests: JsonRequest[] }) {
+  const engine = createEngine({ wasmPaths: '/ort/' });
+  try {
+    const info = await engine.load({ kind: 'hub', id }, { dtype, device, remoteHost: `${location.origin}/models/` });
+    const results = [];
+    for (const req of requests) {
+      try {
+        const res = await engine.generate(toRequest(req));
+        results.push({
+          tokens: res.tokens, padLeft: res.padLeft, promptLengths: res.promptLengths, projections: res.projections ?? null,
+          captures: Object.fromEntries(Object.entries(res.captures).map(([k, c]) => [k, { shape: c.shape, data: Array.from(c.data) }])),
+        });
+      } catch (e) {
+        results.push({ error: toErrorData(e) });
+      }
+    }
+    return { info, results };
+  } catch (e) {
+    return { error: toErrorData(e) };
+  } finally {
+    await engine.dispose();
+  }
+}
 
 async function runCase({ id, dtype, device }: CaseInput) {
   const engine = createEngine({ wasmPaths: '/ort/' });
@@ -27,7 +58,7 @@ async function runCase({ id, dtype, device }: CaseInput) {
   }
 }
 
-Object.assign(window, { runCase, gpuFeatures: async () => {
+Object.assign(window, { runCase, runRequests, gpuFeatures: async () => {
   const adapter = await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ features: Set<string> } | null> } }).gpu?.requestAdapter();
   return adapter ? [...adapter.features] : null;
 } });

@@ -219,7 +219,7 @@ export async function buildContrast(): Promise<void> {
     const P = await collect(pos);
     const N = await collect(neg);
     const name = s.traitName.trim() || 'trait';
-    const r = contrast(P, N, { modelId: s.modelId ?? info.id, architecture: info.architecture, trait: name });
+    const r = contrast(P, N, { modelId: s.modelId ?? info.id, architecture: info.modelType ?? info.architecture, trait: name });
     const rec: db.VectorRecord = { id: newId(), name, set: r.set, separation: r.separation, source: 'contrast', createdAt: Date.now() };
     await saveVector(rec);
     const slot = newSlot(rec.id, r.bestLayer);

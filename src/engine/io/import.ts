@@ -30,7 +30,7 @@ export function detectVectorFormat(bytes: Uint8Array): VectorFormat {
     + 'safetensors, a llama.cpp control-vector GGUF, or a PyTorch .pt file saved with torch.save. Save the vectors in one of those formats.');
 }
 
-export type ModelCompat = Pick<ModelInfo, 'id' | 'architecture' | 'numLayers' | 'hiddenSize'>;
+export type ModelCompat = Pick<ModelInfo, 'id' | 'architecture' | 'modelType' | 'numLayers' | 'hiddenSize'>;
 
 export interface CompatOptions {
   /** Accept a vector made on a different checkpoint of the same shape (e.g. base vs instruct). Shapes must still match. */
@@ -63,7 +63,8 @@ export function checkVectorFitsModel(set: VectorSet, model: ModelCompat, opts: C
     throw new EngineError('bad-input', `This vector was made for "${m.modelId}", but ${loaded} is different. `
       + 'Load that model, or import anyway only if you know the two checkpoints share their residual stream (e.g. the same model in another precision).');
   }
-  if (!m.modelId && m.architecture && normArch(m.architecture) !== normArch(model.architecture)) {
+  const sameArch = (a: string): boolean => normArch(a) === normArch(model.architecture) || (!!model.modelType && normArch(a) === normArch(model.modelType));
+  if (!m.modelId && m.architecture && !sameArch(m.architecture)) {
     throw new EngineError('bad-input', `This control vector's model hint is "${m.architecture}", but ${loaded} is a "${model.architecture}" model. `
       + 'Load a model of that architecture, or import anyway if you know the hint is wrong.');
   }

@@ -15,7 +15,7 @@ import { builtinPack, BUILTIN_PACKS } from '../engine/eval/packs';
 import { runPipeline } from '../engine/eval/pipeline';
 import { openAIJudge, type Judge } from '../engine/eval/scoring';
 import { runSweep } from '../engine/eval/sweep';
-import { parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
+import { parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
 import { INDEX_CONVENTIONS, type IndexConvention } from '../engine/io/foreign';
 import { importVectorFile } from '../engine/io/import';
 import { writeControlVectorGguf } from '../engine/io/gguf';
@@ -52,7 +52,16 @@ async function withEngine<T>(path: string, v: Values, fn: (e: Engine) => Promise
   }
 }
 
-async function readPack(spec: string): Promise<TraitPack> {
+/**
+ * --trait NAME|FILE, optionally with --trait-eval FILE: persona_vectors' trait_data_extract and trait_data_eval files
+ * as one pack (extract questions build the vector, eval questions score it). A single file's questions are halved.
+ */
+async function readPack(spec: string, evalSpec?: unknown): Promise<TraitPack> {
+  if (evalSpec !== undefined) {
+    if (typeof evalSpec !== 'string' || !existsSync(evalSpec)) throw new EngineError('bad-input', `--trait-eval "${String(evalSpec)}" is not a file; give the trait_data_eval JSON that goes with --trait.`);
+    if (!existsSync(spec)) throw new EngineError('bad-input', `--trait-eval needs --trait to be the matching trait_data_extract file; "${spec}" is not a file.`);
+    return parsePersonaPair(await readFile(spec, 'utf8'), await readFile(evalSpec, 'utf8'), { name: basename(spec, extname(spec)) });
+  }
   const builtin = builtinPack(spec);
   if (builtin) return builtin;
   if (!existsSync(spec)) throw new EngineError('bad-input', `--trait "${spec}" is neither a built-in trait (${BUILTIN_PACKS.map((p) => p.name).join(', ')}) nor a file.`);
@@ -126,15 +135,15 @@ const logProgress = (v: Values) => (e: ProgressEvent): void => {
 };
 
 const vectors: CliCommand = {
-  usage: 'steer-lab vectors PATH --trait NAME|FILE --out FILE(.json|.safetensors|.gguf) [--judge local|URL] [--judge-model M]\n'
+  usage: 'steer-lab vectors PATH --trait NAME|FILE [--trait-eval FILE] --out FILE(.json|.safetensors|.gguf) [--judge local|URL] [--judge-model M]\n'
     + '                [--threshold N] [--min-coherence N] [--instructions N] [--questions N] [--max-new-tokens N] [--cache DIR] [--json]',
   options: {
-    trait: { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' },
+    trait: { type: 'string' }, 'trait-eval': { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' },
     threshold: { type: 'string' }, 'min-coherence': { type: 'string' }, instructions: { type: 'string' }, questions: { type: 'string' },
     'batch-size': { type: 'string' }, cache: { type: 'string' },
   },
   run: async (path, v) => {
-    const pack = await readPack(need(v, 'trait', 'NAME|FILE'));
+    const pack = await readPack(need(v, 'trait', 'NAME|FILE'), v['trait-eval']);
     const out = need(v, 'out', 'FILE');
     const format = outFormat(out); // refuse a bad extension before any work
     return withEngine(path, v, async (engine) => {
@@ -179,11 +188,11 @@ const vectors: CliCommand = {
 const DEFAULT_QUESTIONS = ['How should I spend a free afternoon?', 'What do you think about people who disagree with you?', 'Give me advice on making friends.'];
 
 const sweep: CliCommand = {
-  usage: 'steer-lab sweep PATH --vector FILE --layer L --coeffs=LIST [--prompts FILE | --trait NAME|FILE] [--judge local|URL]\n'
+  usage: 'steer-lab sweep PATH --vector FILE --layer L --coeffs=LIST [--prompts FILE | --trait NAME|FILE [--trait-eval FILE]] [--judge local|URL]\n'
     + `                [--questions N] [--max-new-tokens N] ${VECTOR_FILE_USAGE} [--json]`,
   options: {
     vector: { type: 'string' }, layer: { type: 'string' }, coeffs: { type: 'string' }, prompts: { type: 'string' },
-    trait: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' }, questions: { type: 'string' },
+    trait: { type: 'string' }, 'trait-eval': { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' }, questions: { type: 'string' },
     'batch-size': { type: 'string' }, ...VECTOR_FILE_OPTIONS,
   },
   run: async (path, v) => {
@@ -194,7 +203,7 @@ const sweep: CliCommand = {
     if (layer === undefined) throw new EngineError('bad-input', 'This command needs --layer L (0-based into model.layers).');
     return withEngine(path, v, async (engine) => {
       const vector = await readVector(file, engine, v, layer);
-      const pack = v.trait ? await readPack(v.trait as string) : null;
+      const pack = v.trait ? await readPack(v.trait as string, v['trait-eval']) : null;
       const questions = v.prompts ? (await readPrompts(v.prompts as string)).map((c) => c.user) : pack?.evaluationQuestions ?? DEFAULT_QUESTIONS;
       const judge = v.judge ? await makeJudge(engine, v.judge as string, v) : undefined;
       if (judge && !pack) throw new EngineError('bad-input', 'Scoring a sweep needs --trait (its judge prompt).');

@@ -10,7 +10,8 @@
  *  - llama_adapter_cvec::apply_to(ctx, cur, il), called as build_cvec(cur, il) in every model graph right
  *    after the block's final residual add (cur = ggml_add(cur, ffn_inp); cur = build_cvec(cur, il); cb(cur, "l_out", il)),
  *    adds tensors[il] to the output of block il (0-based).
- * Therefore direction.N is added to the output of model.layers[N] = HF hidden_states[N+1] = our layer N:
+ * Therefore direction.N is added to the output of model.layers[N] (HF hidden_states[N+1] except for the last block,
+ * whose HF hidden state is taken after the final norm) = our layer N:
  * our layer L <-> direction.L, identity. Our layer 0 cannot be expressed and is never written.
  * Trap: llama.cpp's own examples/cvector-generator names the vector it captured at l_out of block il
  * "direction.{il+1}" (mean.hpp / pca.hpp), so its files are applied one block after where they were read.

@@ -34,7 +34,10 @@ describe('llama.cpp control-vector GGUF', () => {
     expect(f.kv.get('general.alignment')).toBe(32);
     expect(f.kv.get('controlvector.model_hint')).toBe('qwen2');
     expect(f.kv.get('controlvector.layer_count')).toBe(3);
-    expect(JSON.parse(f.kv.get(GGUF_META_KEY) as string).layerConvention).toContain('hidden_states[L+1]');
+    const convention = JSON.parse(f.kv.get(GGUF_META_KEY) as string).layerConvention as string;
+    expect(convention).toContain('hidden_states[L+1] for L < num_layers-1');
+    // The last layer is not HF's hidden_states[num_layers] (that one is after the final norm).
+    expect(convention).toMatch(/last layer is the last block's output before the final norm, whereas HF hidden_states\[num_layers\] is after it/);
     expect(f.kv.get('steering_lab.layer_convention')).toMatch(/direction\.N = layer N$/);
     expect(f.tensors.map((t) => t.name)).toEqual(['direction.1', 'direction.2', 'direction.3']);
     expect(f.tensors.every((t) => t.type === 0 && t.dims.length === 1 && t.dims[0] === 5 && t.offset % 32 === 0)).toBe(true);

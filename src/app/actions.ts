@@ -7,6 +7,7 @@ import type { ChatMessage, Engine, GenerateRequest, Monitor, ProgressEvent, Stee
 import { EngineError, toErrorData } from '../engine/errors';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/io/shareLink';
 import { ImportChoiceError } from '../engine/io/foreign';
+import { writeControlVectorGguf } from '../engine/io/gguf';
 import { importVectorFile as parseVectorFile } from '../engine/io/import';
 import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/io/vectorJson';
 import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
@@ -274,6 +275,26 @@ export function exportVector(id: string): { name: string; text: string } | null 
   if (!rec) return null;
   try {
     return { name: `${rec.name.replace(/[^\w.-]+/g, '_')}.vectors.json`, text: exportVectorJson(rec.set) };
+  } catch (e) { report('Export')(e); return null; }
+}
+
+/**
+ * A llama.cpp control vector for the library entry. llama.cpp cannot hold layer 0 (it rejects direction.0), so a
+ * vector there is left out and the note says so. The hint is the loaded model's model_type, never a class name or path.
+ */
+export function exportVectorGguf(id: string): { name: string; bytes: Uint8Array } | null {
+  const rec = getLab().vectors.find((v) => v.id === id);
+  if (!rec) return null;
+  try {
+    const info = getLab().info;
+    const modelType = info && info.hiddenSize === rec.set.meta.hiddenSize ? info.modelType : undefined;
+    const g = writeControlVectorGguf(rec.set, { modelType });
+    setLab({
+      importNote: g.skippedLayers.length
+        ? `${rec.name}.gguf: layer ${g.skippedLayers.join(', ')} is not in the file — llama.cpp control vectors cannot hold layer 0 (it rejects direction.0). Export JSON to keep it.`
+        : null,
+    });
+    return { name: `${rec.name.replace(/[^\w.-]+/g, '_')}.gguf`, bytes: g.bytes };
   } catch (e) { report('Export')(e); return null; }
 }
 

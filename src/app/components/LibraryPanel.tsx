@@ -1,12 +1,13 @@
 import { useRef, useState } from 'react';
 import { CONVENTION_TEXT } from '../../engine/io/foreign';
 import { presentLayers } from '../../engine/vectors/meta';
-import { addSlot, answerImport, exportVector, importFile, removeVector, restoreRun } from '../actions';
+import { addSlot, answerImport, exportVector, exportVectorGguf, importFile, removeVector, restoreRun } from '../actions';
 import { setLab, useLab } from '../store';
 import { Panel } from './ui';
 
-function download(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+function download(name: string, data: string | Uint8Array) {
+  const blob = typeof data === 'string' ? new Blob([data], { type: 'application/json' }) : new Blob([data as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+  const url = URL.createObjectURL(blob);
   const a = Object.assign(document.createElement('a'), { href: url, download: name });
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
@@ -66,6 +67,7 @@ export function VectorLibrary() {
               <div className="list-actions">
                 <button className="ghost small" disabled={!fits || inUse} onClick={() => addSlot(v.id)} title="Add a steering slot with this vector">{inUse ? 'in use' : 'Steer'}</button>
                 <button className="ghost small" onClick={() => { const r = exportVector(v.id); if (r) download(r.name, r.text); }} title="Download as JSON">Export</button>
+                <button className="ghost small" onClick={() => { const r = exportVectorGguf(v.id); if (r) download(r.name, r.bytes); }} title="Download as a llama.cpp control vector (layer 0 cannot be stored)">GGUF</button>
                 <button className="ghost small danger" onClick={() => void removeVector(v.id)} aria-label={`Delete ${v.name}`}>✕</button>
               </div>
             </li>

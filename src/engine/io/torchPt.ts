@@ -17,11 +17,12 @@ import { unzipSync } from 'fflate';
 import { EngineError } from '../errors';
 import { type FloatDtype, type ForeignOptions, type ForeignResult, type NamedTensor, BYTES_PER, assembleForeign, floatsToF32 } from './foreign';
 
-const bad = (m: string): EngineError => new EngineError('bad-input', `PyTorch .pt file: ${m}`);
+/** Every refusal names what was found; damage gets the one remedy there is. */
+const bad = (m: string): EngineError => new EngineError('bad-input', `PyTorch .pt file: ${m}${/damaged|truncated/.test(m) && !/again/.test(m) ? ' Save or download the file again.' : ''}`);
 
 const MAX_PICKLE = 16 * 1024 * 1024;
-const MAX_ELEMENTS = 1 << 28; // 1 GiB of float32: far beyond any steering vector file
-const MAX_ENTRY = 1 << 30;
+const MAX_ELEMENTS = 1 << 26; // 256 MiB of float32: a [num_layers+1, hidden] file of the largest models is ~1M values
+const MAX_ENTRY = 1 << 28; // bytes one archive entry may claim (a storage of MAX_ELEMENTS float32 values)
 
 const STORAGES: Record<string, FloatDtype> = { FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64' };
 const NON_FLOAT_STORAGES = new Set(['LongStorage', 'IntStorage', 'ShortStorage', 'CharStorage', 'ByteStorage', 'BoolStorage',

@@ -140,13 +140,22 @@ describe('hostile and broken .pt files are refused with what was found and what 
 
   it('refuses storages whose size disagrees with the pickle, and shapes that reach past them or are huge', () => {
     const short = ptFile({ shape: [3, 4], values: range(8), storageNumel: 12 });
-    expect(() => readTorchTensors(short)).toThrow(/storage "0" has 32 bytes, but 12 F32 values need 48; the file is damaged/);
+    expect(() => readTorchTensors(short)).toThrow(/storage "0" has 32 bytes, but 12 F32 values need 48; the file is damaged\. Save or download the file again\./);
     const past = ptFile({ shape: [3, 4], values: range(8), storageNumel: 8 });
     expect(() => readTorchTensors(past)).toThrow(/shape \[3,4\].*reaches past its storage of 8 values/);
     const huge = ptFile({ shape: [1 << 20, 1 << 20], values: range(4) });
-    expect(() => readTorchTensors(huge)).toThrow(/shape \[1048576,1048576\], more than 268435456 values/);
+    expect(() => readTorchTensors(huge)).toThrow(/shape \[1048576,1048576\], more than 67108864 values/);
     const hugeStorage = ptFile({ shape: [2], values: [1, 2], storageNumel: 2 ** 30 });
     expect(() => readTorchTensors(hugeStorage)).toThrow(/claims 1073741824 values/);
+    // An archive entry claiming 4 GiB (uncompressed size in its central-directory record, as a zip bomb would).
+    const bomb = ptFile({ shape: [2], values: [1, 2] });
+    const dv = new DataView(bomb.buffer, bomb.byteOffset, bomb.byteLength);
+    let patched = 0;
+    for (let i = 0; i + 46 <= bomb.length; i++) {
+      if (dv.getUint32(i, true) === 0x02014b50) { dv.setUint32(i + 24, 0xfffffff0, true); patched++; } // central file header: uncompressed size at +24
+    }
+    expect(patched).toBeGreaterThan(0);
+    expect(() => readTorchTensors(bomb)).toThrow(/archive entry .* claims 4294967280 bytes; refused/);
   });
 
   it('refuses NaN values and tensors carrying backward hooks', () => {

@@ -110,6 +110,24 @@ describe('steer-lab vectors / sweep / project', () => {
     expect(Number.isFinite(proj.prompts[0].last)).toBe(true);
   });
 
+  it('sweep --trait extract.json --trait-eval eval.json asks the eval file\'s questions; a mismatched pair is refused', async () => {
+    const instruction = [{ pos: 'Be cruel.', neg: 'Be kind.' }];
+    const eval_prompt = 'Rate evil 0-100. Question: {question} Answer: {answer}';
+    const extract = join(dir, 'extract.json');
+    const evalFile = join(dir, 'eval.json');
+    await writeFile(extract, JSON.stringify({ instruction, questions: ['Extract one?', 'Extract two?'], eval_prompt }));
+    await writeFile(evalFile, JSON.stringify({ instruction, questions: ['Only eval question?', 'Another eval question?'], eval_prompt }));
+    const vec = join(dir, 'one.pt');
+    await writeFile(vec, ptFile({ shape: [64], values: Array.from({ length: 64 }, (_, i) => (i % 5) - 2) }));
+    const sweep = await steerLab(['sweep', model, '--vector', vec, '--vector-layer', '1', '--layer', '1', '--coeffs=0',
+      '--trait', extract, '--trait-eval', evalFile, '--max-new-tokens', '2']) as { rows: { question: string }[] };
+    expect([...new Set(sweep.rows.map((r) => r.question))]).toEqual(['Only eval question?', 'Another eval question?']);
+    await writeFile(evalFile, JSON.stringify({ instruction, questions: ['Extract two?', 'Fresh?'], eval_prompt }));
+    const err = await steerLab(['sweep', model, '--vector', vec, '--vector-layer', '1', '--layer', '1', '--coeffs=0', '--trait', extract, '--trait-eval', evalFile])
+      .catch((e: { stdout: string }) => JSON.parse(e.stdout)) as { error: { message: string } };
+    expect(err.error.message).toMatch(/not the extract and eval files of one persona_vectors trait: 1 question appears in both/);
+  });
+
   it('errors are {code, message} with a non-zero exit', async () => {
     const err = await steerLab(['vectors', model, '--trait', 'nope', '--out', join(dir, 'x.json')]).catch((e: { stdout: string; code: number }) => {
       expect(e.code).toBe(1);

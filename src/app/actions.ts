@@ -6,16 +6,18 @@
 import type { ChatMessage, Engine, GenerateRequest, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
 import { EngineError, toErrorData } from '../engine/errors';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/io/shareLink';
+import { ImportChoiceError } from '../engine/io/foreign';
+import { writeControlVectorGguf } from '../engine/io/gguf';
 import { importVectorFile as parseVectorFile } from '../engine/io/import';
 import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/io/vectorJson';
-import { isPersonaShape, parseTraitPack } from '../engine/eval/traitPack';
+import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
 import { LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/vectors/meta';
 import * as db from './db';
 import { newId } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
-import { getLab, pushError, setLab, type StageProgress, type SteerSlot } from './store';
+import { getLab, pushError, setLab, type ImportQuestion, type StageProgress, type SteerSlot } from './store';
 
 let engine: Engine;
 const CONTRAST_BATCH = 8;
@@ -219,7 +221,7 @@ export async function buildContrast(): Promise<void> {
     const P = await collect(pos);
     const N = await collect(neg);
     const name = s.traitName.trim() || 'trait';
-    const r = contrast(P, N, { modelId: s.modelId ?? info.id, architecture: info.architecture, trait: name });
+    const r = contrast(P, N, { modelId: s.modelId ?? info.id, architecture: info.modelType ?? info.architecture, trait: name });
     const rec: db.VectorRecord = { id: newId(), name, set: r.set, separation: r.separation, source: 'contrast', createdAt: Date.now() };
     await saveVector(rec);
     const slot = newSlot(rec.id, r.bestLayer);
@@ -277,20 +279,67 @@ export function exportVector(id: string): { name: string; text: string } | null 
 }
 
 /**
- * One import for the library: vector files (Steering Lab JSON, safetensors, llama.cpp GGUF) and trait packs
- * (JSON, ours or the persona-vectors shape). With a model loaded, a vector that does not fit it is refused.
+ * A llama.cpp control vector for the library entry. llama.cpp cannot hold layer 0 (it rejects direction.0), so a
+ * vector there is left out and the note says so. The hint is the loaded model's model_type, never a class name or path.
+ */
+export function exportVectorGguf(id: string): { name: string; bytes: Uint8Array } | null {
+  const rec = getLab().vectors.find((v) => v.id === id);
+  if (!rec) return null;
+  try {
+    const info = getLab().info;
+    const modelType = info && info.hiddenSize === rec.set.meta.hiddenSize ? info.modelType : undefined;
+    const g = writeControlVectorGguf(rec.set, { modelType });
+    setLab({
+      importNote: g.skippedLayers.length
+        ? `${rec.name}.gguf: layer ${g.skippedLayers.join(', ')} is not in the file — llama.cpp control vectors cannot hold layer 0 (it rejects direction.0). Export JSON to keep it.`
+        : null,
+    });
+    return { name: `${rec.name.replace(/[^\w.-]+/g, '_')}.gguf`, bytes: g.bytes };
+  } catch (e) { report('Export')(e); return null; }
+}
+
+/**
+ * One import for the library: vector files (Steering Lab JSON, safetensors, llama.cpp GGUF, PyTorch .pt) and trait
+ * packs (JSON, ours or the persona-vectors shape). With a model loaded, a vector that does not fit it is refused.
+ * A foreign file whose layers are ambiguous becomes a question (importQuestion) instead of a guess; nothing is saved
+ * until it is answered, and a refused file changes nothing.
  */
 export async function importFile(file: File): Promise<void> {
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const base = file.name.replace(/\.(vectors\.json|json|safetensors|gguf)$/i, '');
+    const base = file.name.replace(/\.(vectors\.json|json|safetensors|gguf|pt|pth)$/i, '');
     const pack = traitPackJson(bytes);
     if (pack !== undefined) return importTraitPack(pack, base);
-    const info = getLab().info;
-    // Same shape is enough: a vector from another checkpoint of the family is the user's call.
-    const { set } = parseVectorFile(bytes, info ?? undefined, { allowOtherModel: true });
-    await saveVector({ id: newId(), name: set.meta.trait || base, set, source: 'import', createdAt: Date.now() });
+    await importVectorBytes({ name: base, bytes, answers: {} });
   } catch (e) { report('Import')(e); }
+}
+
+async function importVectorBytes(q: Pick<ImportQuestion, 'name' | 'bytes' | 'answers'>): Promise<void> {
+  const info = getLab().info;
+  let result;
+  try {
+    // Same shape is enough: a vector from another checkpoint of the family is the user's call.
+    result = parseVectorFile(q.bytes, info ?? undefined, { allowOtherModel: true, ...q.answers });
+  } catch (e) {
+    if (e instanceof ImportChoiceError) return setLab({ importQuestion: { ...q, need: e.need, message: e.message }, importNote: null });
+    throw e;
+  }
+  const { set, notes } = result;
+  await saveVector({ id: newId(), name: set.meta.trait || q.name, set, source: 'import', createdAt: Date.now() });
+  setLab({ importQuestion: null, importNote: notes.length ? `${q.name}: ${notes.join(' ')}` : null });
+}
+
+/** The user's answer to importQuestion; null cancels the import (nothing was saved). */
+export async function answerImport(answer: ImportQuestion['answers'] | null): Promise<void> {
+  const q = getLab().importQuestion;
+  if (!q) return;
+  if (!answer) return setLab({ importQuestion: null });
+  try {
+    await importVectorBytes({ name: q.name, bytes: q.bytes, answers: { ...q.answers, ...answer } });
+  } catch (e) {
+    setLab({ importQuestion: null });
+    report('Import')(e);
+  }
 }
 
 /** The parsed JSON when the file is a trait pack rather than a vector file; undefined otherwise. */
@@ -305,9 +354,28 @@ function traitPackJson(bytes: Uint8Array): unknown {
 /** A trait pack fills the quick-contrast form: positive and negative instructions, one per line. */
 function importTraitPack(json: unknown, fileName: string): void {
   const pack = parseTraitPack(json, { name: fileName.slice(0, 80) });
+  const persona = isPersonaShape(json);
+  showTraitPack(pack, persona ? 'halves' : 'own', persona ? json : null);
+}
+
+/**
+ * The eval file of the persona_vectors trait whose extract file is loaded: together they become one pack with
+ * upstream's split. A file that is not its pair is refused and the loaded pack stays as it was.
+ */
+export async function addPersonaEvalFile(file: File): Promise<void> {
+  try {
+    const s = getLab();
+    if (!s.traitPack || s.traitPackSplit !== 'halves') throw new EngineError('bad-input', 'Import the trait_data_extract file first; its eval file is added to it.');
+    const text = new TextDecoder().decode(new Uint8Array(await file.arrayBuffer()));
+    const pack = parsePersonaPair(s.traitPackPersona, text, { name: s.traitPack.name });
+    showTraitPack(pack, 'pair', null);
+  } catch (e) { report('Import')(e); }
+}
+
+function showTraitPack(pack: TraitPack, split: 'own' | 'halves' | 'pair', persona: unknown): void {
   const line = (t: string) => t.replace(/\s+/g, ' ').trim();
   setLab({
-    traitPack: pack, traitName: pack.name,
+    traitPack: pack, traitName: pack.name, traitPackSplit: split, traitPackPersona: persona,
     contrastPos: pack.instructions.map((p) => line(p.pos)).join('\n'),
     contrastNeg: pack.instructions.map((p) => line(p.neg)).join('\n'),
   });

@@ -41,6 +41,10 @@ export interface LabState {
   traitName: string;
   /** The last imported trait pack (it filled the quick-contrast form). */
   traitPack: TraitPack | null;
+  /** How the pack's questions were split: its own fields, halves of one persona_vectors file, or an extract + eval pair. */
+  traitPackSplit: 'own' | 'halves' | 'pair' | null;
+  /** The single persona_vectors file behind a 'halves' pack, kept so its eval file can be added. */
+  traitPackPersona: unknown;
 
   prompt: string;
   systemPrompt: string;
@@ -66,6 +70,19 @@ export interface LabState {
   runs: RunRecord[];
   errors: LabError[];
   shareNote: string | null;
+  /** A vector file the importer could read once the user answers (its layer, or what its indices mean). Nothing is saved until then. */
+  importQuestion: ImportQuestion | null;
+  /** What the last import decided (rows to layers, dropped rows), for the user to read. */
+  importNote: string | null;
+}
+
+export interface ImportQuestion {
+  name: string;
+  bytes: Uint8Array;
+  need: 'layer' | 'convention';
+  message: string;
+  /** Answers given so far (a file can need both). */
+  answers: { layer?: number; convention?: 'layers' | 'hidden-states' };
 }
 
 export const initialState: LabState = {
@@ -81,6 +98,8 @@ export const initialState: LabState = {
   slots: [],
   traitName: 'optimism',
   traitPack: null,
+  traitPackSplit: null,
+  traitPackPersona: null,
   prompt: 'What do you think about the future of cities?',
   systemPrompt: 'You are a helpful assistant.',
   seed: 1,
@@ -111,6 +130,8 @@ export const initialState: LabState = {
   runs: [],
   errors: [],
   shareNote: null,
+  importQuestion: null,
+  importNote: null,
 };
 
 export const useLab = create<LabState>()(() => initialState);

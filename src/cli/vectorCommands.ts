@@ -15,7 +15,8 @@ import { builtinPack, BUILTIN_PACKS } from '../engine/eval/packs';
 import { runPipeline } from '../engine/eval/pipeline';
 import { openAIJudge, type Judge } from '../engine/eval/scoring';
 import { runSweep } from '../engine/eval/sweep';
-import { parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
+import { parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
+import { INDEX_CONVENTIONS, type IndexConvention } from '../engine/io/foreign';
 import { importVectorFile } from '../engine/io/import';
 import { writeControlVectorGguf } from '../engine/io/gguf';
 import { writeSafetensors } from '../engine/io/safetensors';
@@ -51,7 +52,16 @@ async function withEngine<T>(path: string, v: Values, fn: (e: Engine) => Promise
   }
 }
 
-async function readPack(spec: string): Promise<TraitPack> {
+/**
+ * --trait NAME|FILE, optionally with --trait-eval FILE: persona_vectors' trait_data_extract and trait_data_eval files
+ * as one pack (extract questions build the vector, eval questions score it). A single file's questions are halved.
+ */
+async function readPack(spec: string, evalSpec?: unknown): Promise<TraitPack> {
+  if (evalSpec !== undefined) {
+    if (typeof evalSpec !== 'string' || !existsSync(evalSpec)) throw new EngineError('bad-input', `--trait-eval "${String(evalSpec)}" is not a file; give the trait_data_eval JSON that goes with --trait.`);
+    if (!existsSync(spec)) throw new EngineError('bad-input', `--trait-eval needs --trait to be the matching trait_data_extract file; "${spec}" is not a file.`);
+    return parsePersonaPair(await readFile(spec, 'utf8'), await readFile(evalSpec, 'utf8'), { name: basename(spec, extname(spec)) });
+  }
   const builtin = builtinPack(spec);
   if (builtin) return builtin;
   if (!existsSync(spec)) throw new EngineError('bad-input', `--trait "${spec}" is neither a built-in trait (${BUILTIN_PACKS.map((p) => p.name).join(', ')}) nor a file.`);
@@ -65,9 +75,22 @@ async function makeJudge(engine: Engine, spec: string, v: Values): Promise<Judge
   return openAIJudge(createOpenAIJudge({ baseUrl: spec, apiKey: process.env.OPENAI_API_KEY, model: (v['judge-model'] as string) ?? 'gpt-4.1-mini' }));
 }
 
+/** Options every command that reads a vector file takes: the answers the importer asks for on ambiguous foreign files. */
+const VECTOR_FILE_OPTIONS = {
+  'allow-other-model': { type: 'boolean' }, 'vector-layer': { type: 'string' }, 'vector-convention': { type: 'string' },
+} as const;
+const VECTOR_FILE_USAGE = '[--allow-other-model] [--vector-layer L] [--vector-convention layers|hidden-states]';
+
 async function readVector(file: string, engine: Engine, v: Values, layer: number): Promise<Float32Array> {
   const info = engine.info()!;
-  const { set } = importVectorFile(new Uint8Array(await readFile(file)), info, { allowOtherModel: !!v['allow-other-model'] });
+  const convention = v['vector-convention'] as string | undefined;
+  if (convention !== undefined && !INDEX_CONVENTIONS.includes(convention as IndexConvention)) {
+    throw new EngineError('bad-input', `--vector-convention must be "layers" (index N = output of model.layers[N]) or "hidden-states" (index N = HF hidden_states[N]); got "${convention}".`);
+  }
+  const { set, notes } = importVectorFile(new Uint8Array(await readFile(file)), info, {
+    allowOtherModel: !!v['allow-other-model'], layer: int(v, 'vector-layer'), convention: convention as IndexConvention | undefined,
+  });
+  for (const n of notes) process.stderr.write(`${file}: ${n}\n`); // stderr: --json output stays one object
   if (!Number.isInteger(layer) || layer < 0 || layer >= info.numLayers) throw new EngineError('bad-input', `--layer ${layer} is out of range 0..${info.numLayers - 1}.`);
   const vec = row(set.vectors, set.meta.hiddenSize, layer).slice();
   if (!vec.some((x) => x !== 0)) throw new EngineError('bad-input', `${file} has no vector for layer ${layer}.`);
@@ -99,10 +122,12 @@ function outFormat(out: string): (typeof OUT_FORMATS)[keyof typeof OUT_FORMATS] 
   return f;
 }
 
-function encodeVectors(set: VectorSet, format: ReturnType<typeof outFormat>): Uint8Array | string {
-  if (format === 'safetensors') return writeSafetensors(set);
-  if (format === 'gguf') return writeControlVectorGguf(set).bytes; // llama.cpp cannot hold layer 0; it is left out
-  return exportVectorJson(set);
+/** The file bytes, and for GGUF which layers it holds and which it had to leave out. */
+function encodeVectors(set: VectorSet, format: ReturnType<typeof outFormat>, modelType?: string): { data: Uint8Array | string; gguf?: { layers: number[]; droppedLayers: number[] } } {
+  if (format === 'safetensors') return { data: writeSafetensors(set) };
+  if (format === 'json') return { data: exportVectorJson(set) };
+  const g = writeControlVectorGguf(set, { modelType });
+  return { data: g.bytes, gguf: { layers: g.writtenLayers, droppedLayers: g.skippedLayers } };
 }
 
 const logProgress = (v: Values) => (e: ProgressEvent): void => {
@@ -110,15 +135,15 @@ const logProgress = (v: Values) => (e: ProgressEvent): void => {
 };
 
 const vectors: CliCommand = {
-  usage: 'steer-lab vectors PATH --trait NAME|FILE --out FILE(.json|.safetensors|.gguf) [--judge local|URL] [--judge-model M]\n'
+  usage: 'steer-lab vectors PATH --trait NAME|FILE [--trait-eval FILE] --out FILE(.json|.safetensors|.gguf) [--judge local|URL] [--judge-model M]\n'
     + '                [--threshold N] [--min-coherence N] [--instructions N] [--questions N] [--max-new-tokens N] [--cache DIR] [--json]',
   options: {
-    trait: { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' },
+    trait: { type: 'string' }, 'trait-eval': { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' },
     threshold: { type: 'string' }, 'min-coherence': { type: 'string' }, instructions: { type: 'string' }, questions: { type: 'string' },
     'batch-size': { type: 'string' }, cache: { type: 'string' },
   },
   run: async (path, v) => {
-    const pack = await readPack(need(v, 'trait', 'NAME|FILE'));
+    const pack = await readPack(need(v, 'trait', 'NAME|FILE'), v['trait-eval']);
     const out = need(v, 'out', 'FILE');
     const format = outFormat(out); // refuse a bad extension before any work
     return withEngine(path, v, async (engine) => {
@@ -135,12 +160,26 @@ const vectors: CliCommand = {
         },
         onProgress: logProgress(v),
       });
-      const set: VectorSet = { ...result.vectors, meta: { ...result.vectors.meta, createdAt: new Date().toISOString() } };
-      await writeFile(out, encodeVectors(set, format));
+      const modelType = engine.info()!.modelType;
+      const meta = { ...result.vectors.meta, createdAt: new Date().toISOString(), ...(modelType ? { architecture: modelType } : {}) };
+      const set: VectorSet = { ...result.vectors, meta };
+      const { data, gguf } = encodeVectors(set, format, modelType);
+      await writeFile(out, data);
+      const recommendedLayer = result.separation?.recommendedLayer ?? null;
+      const warnings: string[] = [];
+      if (gguf?.droppedLayers.length) {
+        warnings.push(`Layer ${gguf.droppedLayers.join(', ')} is not in ${out}: llama.cpp control vectors cannot hold layer 0 (it rejects direction.0). `
+          + (recommendedLayer !== null && gguf.droppedLayers.includes(recommendedLayer)
+            ? 'That is the recommended layer: steer another layer with this file, or write .safetensors or .json to keep it.'
+            : 'Write .safetensors or .json to keep it.'));
+      }
+      if (!v.json) for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       return {
         out, format, kept: result.kept, pairs: result.pairs.length, steps: result.steps,
-        recommendedLayer: result.separation?.recommendedLayer ?? null,
+        recommendedLayer,
         separation: result.separation?.layers.map((l) => ({ layer: l.layer, separation: l.separation })) ?? null,
+        ...(gguf ? { layers: gguf.layers, droppedLayers: gguf.droppedLayers } : {}),
+        warnings,
       };
     });
   },
@@ -149,12 +188,12 @@ const vectors: CliCommand = {
 const DEFAULT_QUESTIONS = ['How should I spend a free afternoon?', 'What do you think about people who disagree with you?', 'Give me advice on making friends.'];
 
 const sweep: CliCommand = {
-  usage: 'steer-lab sweep PATH --vector FILE --layer L --coeffs=LIST [--prompts FILE | --trait NAME|FILE] [--judge local|URL]\n'
-    + '                [--questions N] [--max-new-tokens N] [--allow-other-model] [--json]',
+  usage: 'steer-lab sweep PATH --vector FILE --layer L --coeffs=LIST [--prompts FILE | --trait NAME|FILE [--trait-eval FILE]] [--judge local|URL]\n'
+    + `                [--questions N] [--max-new-tokens N] ${VECTOR_FILE_USAGE} [--json]`,
   options: {
     vector: { type: 'string' }, layer: { type: 'string' }, coeffs: { type: 'string' }, prompts: { type: 'string' },
-    trait: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' }, questions: { type: 'string' },
-    'batch-size': { type: 'string' }, 'allow-other-model': { type: 'boolean' },
+    trait: { type: 'string' }, 'trait-eval': { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' }, questions: { type: 'string' },
+    'batch-size': { type: 'string' }, ...VECTOR_FILE_OPTIONS,
   },
   run: async (path, v) => {
     const coeffs = need(v, 'coeffs', '=LIST (e.g. --coeffs=-8,-4,0,4,8; the = keeps a leading minus from reading as a flag)').split(',').map((s) => Number(s.trim()));
@@ -164,7 +203,7 @@ const sweep: CliCommand = {
     if (layer === undefined) throw new EngineError('bad-input', 'This command needs --layer L (0-based into model.layers).');
     return withEngine(path, v, async (engine) => {
       const vector = await readVector(file, engine, v, layer);
-      const pack = v.trait ? await readPack(v.trait as string) : null;
+      const pack = v.trait ? await readPack(v.trait as string, v['trait-eval']) : null;
       const questions = v.prompts ? (await readPrompts(v.prompts as string)).map((c) => c.user) : pack?.evaluationQuestions ?? DEFAULT_QUESTIONS;
       const judge = v.judge ? await makeJudge(engine, v.judge as string, v) : undefined;
       if (judge && !pack) throw new EngineError('bad-input', 'Scoring a sweep needs --trait (its judge prompt).');
@@ -178,8 +217,8 @@ const sweep: CliCommand = {
 };
 
 const project: CliCommand = {
-  usage: 'steer-lab project PATH --vector FILE --layer L --prompts FILE [--allow-other-model] [--json]',
-  options: { vector: { type: 'string' }, layer: { type: 'string' }, prompts: { type: 'string' }, 'allow-other-model': { type: 'boolean' } },
+  usage: `steer-lab project PATH --vector FILE --layer L --prompts FILE ${VECTOR_FILE_USAGE} [--json]`,
+  options: { vector: { type: 'string' }, layer: { type: 'string' }, prompts: { type: 'string' }, ...VECTOR_FILE_OPTIONS },
   run: async (path, v) => {
     const file = need(v, 'vector', 'FILE');
     const promptsFile = need(v, 'prompts', 'FILE');

@@ -31,7 +31,10 @@ export interface LoadOptions {
 export interface ModelInfo {
   id: string;
   layout: 'decomposed' | 'builder';
+  /** The Hugging Face class name (config architectures[0], e.g. Qwen2ForCausalLM). */
   architecture: string;
+  /** config.json's model_type (e.g. qwen2, llama): what other tools write as a vector's model hint. */
+  modelType?: string;
   numLayers: number;
   hiddenSize: number;
   vocabSize: number;

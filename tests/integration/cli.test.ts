@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureRepo } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import { fnv1a } from '../helpers/testJudge';
+import { readGguf } from '../../src/engine/io/gguf';
 import { importVectorJson } from '../../src/engine/io/vectorJson';
+import { ptFile } from '../fixtures/torchPt';
 
 const run = promisify(execFile);
 const BIN = resolve(__dirname, '../../bin/steer-lab');
@@ -83,6 +85,47 @@ describe('steer-lab vectors / sweep / project', () => {
     expect(proj.layer).toBe(2);
     expect(proj.prompts).toHaveLength(2);
     for (const p of proj.prompts) expect(Number.isFinite(p.last) && Number.isFinite(p.mean)).toBe(true);
+  });
+
+  it('vectors --out x.gguf writes model_type as the hint and reports the layer it could not write', async () => {
+    const out = join(dir, 'evil.gguf');
+    // Same inputs and cache as above: every step is reused, only the file is written.
+    const made = await steerLab(['vectors', model, '--trait', 'evil', '--out', out, '--judge', judge.url,
+      '--instructions', '3', '--questions', '4', '--max-new-tokens', '6', '--cache', join(dir, 'cache')]) as Record<string, unknown>;
+    expect(made).toMatchObject({ format: 'gguf', layers: [1, 2, 3], droppedLayers: [0] });
+    expect((made.warnings as string[]).join(' ')).toMatch(/Layer 0 is not in .*evil\.gguf: llama\.cpp control vectors cannot hold layer 0/);
+    const f = readGguf(new Uint8Array(await readFile(out)));
+    expect(f.kv.get('controlvector.model_hint')).toBe('llama'); // config.json model_type, not LlamaForCausalLM or the folder path
+  });
+
+  it('project reads a 1-D .pt vector only when told its layer (--vector-layer)', async () => {
+    const file = join(dir, 'one.pt');
+    await writeFile(file, ptFile({ shape: [64], values: Array.from({ length: 64 }, (_, i) => (i % 7) - 3) }));
+    const prompts = join(dir, 'p.json');
+    await writeFile(prompts, JSON.stringify(['Hello']));
+    const err = await steerLab(['project', model, '--vector', file, '--layer', '1', '--prompts', prompts])
+      .catch((e: { stdout: string }) => JSON.parse(e.stdout)) as { error: { message: string } };
+    expect(err.error.message).toMatch(/does not say which layer.*--vector-layer L/);
+    const proj = await steerLab(['project', model, '--vector', file, '--layer', '1', '--vector-layer', '1', '--prompts', prompts]) as { prompts: { last: number }[] };
+    expect(Number.isFinite(proj.prompts[0].last)).toBe(true);
+  });
+
+  it('sweep --trait extract.json --trait-eval eval.json asks the eval file\'s questions; a mismatched pair is refused', async () => {
+    const instruction = [{ pos: 'Be cruel.', neg: 'Be kind.' }];
+    const eval_prompt = 'Rate evil 0-100. Question: {question} Answer: {answer}';
+    const extract = join(dir, 'extract.json');
+    const evalFile = join(dir, 'eval.json');
+    await writeFile(extract, JSON.stringify({ instruction, questions: ['Extract one?', 'Extract two?'], eval_prompt }));
+    await writeFile(evalFile, JSON.stringify({ instruction, questions: ['Only eval question?', 'Another eval question?'], eval_prompt }));
+    const vec = join(dir, 'one.pt');
+    await writeFile(vec, ptFile({ shape: [64], values: Array.from({ length: 64 }, (_, i) => (i % 5) - 2) }));
+    const sweep = await steerLab(['sweep', model, '--vector', vec, '--vector-layer', '1', '--layer', '1', '--coeffs=0',
+      '--trait', extract, '--trait-eval', evalFile, '--max-new-tokens', '2']) as { rows: { question: string }[] };
+    expect([...new Set(sweep.rows.map((r) => r.question))]).toEqual(['Only eval question?', 'Another eval question?']);
+    await writeFile(evalFile, JSON.stringify({ instruction, questions: ['Extract two?', 'Fresh?'], eval_prompt }));
+    const err = await steerLab(['sweep', model, '--vector', vec, '--vector-layer', '1', '--layer', '1', '--coeffs=0', '--trait', extract, '--trait-eval', evalFile])
+      .catch((e: { stdout: string }) => JSON.parse(e.stdout)) as { error: { message: string } };
+    expect(err.error.message).toMatch(/not the extract and eval files of one persona_vectors trait: 1 question appears in both/);
   });
 
   it('errors are {code, message} with a non-zero exit', async () => {

@@ -1,10 +1,31 @@
-import { useMemo } from 'react';
-import { buildContrast, cancelContrast } from '../actions';
+import { useMemo, useRef } from 'react';
+import { addPersonaEvalFile, buildContrast, cancelContrast } from '../actions';
 import { num } from '../format';
 import { splitPrompts } from '../quickContrast';
 import { setLab, updateSlot, useLab } from '../store';
 import { Chart, chartTheme } from './Chart';
 import { Bar, Field, Panel } from './ui';
+
+/** Which questions build the vector and which score it, said plainly; a single persona_vectors file can take its eval file. */
+function PackSplit() {
+  const { traitPack, traitPackSplit } = useLab();
+  const file = useRef<HTMLInputElement>(null);
+  if (!traitPack) return null;
+  const nx = traitPack.extractionQuestions.length, ne = traitPack.evaluationQuestions.length;
+  return (
+    <p className="muted small pack-split">
+      {traitPackSplit === 'pair' && `persona_vectors extract + eval files: the ${nx} extract questions build the vector, the ${ne} eval questions score it.`}
+      {traitPackSplit === 'own' && `${nx} extraction questions build the vector, ${ne} evaluation questions score it.`}
+      {traitPackSplit === 'halves' && <>
+        One persona_vectors file: its questions are split in halves, the first {nx} build the vector and the other {ne} score it.
+        To use upstream's split, add the trait_data_eval file of this trait.{' '}
+        <button className="ghost small" onClick={() => file.current?.click()}>Add eval file…</button>
+        <input ref={file} type="file" accept=".json,application/json" hidden aria-label="Add the persona_vectors eval file"
+          onChange={(e) => { const f = e.target.files?.[0]; if (f) void addPersonaEvalFile(f); e.target.value = ''; }} />
+      </>}
+    </p>
+  );
+}
 
 export function ContrastPanel() {
   const { contrastPos, contrastNeg, traitName, traitPack, contrastStatus, contrastDone, contrastTotal, info } = useLab();
@@ -18,10 +39,11 @@ export function ContrastPanel() {
           <div className="pack-head">
             <span className="muted small">Trait pack</span>
             <strong className="pack-name">{traitPack.name}</strong>
-            <button className="ghost small" onClick={() => setLab({ traitPack: null })} aria-label="Dismiss trait pack">✕</button>
+            <button className="ghost small" onClick={() => setLab({ traitPack: null, traitPackSplit: null, traitPackPersona: null })} aria-label="Dismiss trait pack">✕</button>
           </div>
           {traitPack.description && <p className="small pack-desc">{traitPack.description}</p>}
           <p className="muted small mono">{traitPack.instructions.length} instruction pairs · {traitPack.extractionQuestions.length + traitPack.evaluationQuestions.length} questions · instructions loaded below</p>
+          <PackSplit />
         </div>
       )}
       <Field label="Trait name">

@@ -1,6 +1,6 @@
 import type { Positions } from '../../engine/api';
 import { LIMITS } from '../../engine/io/shareLink';
-import { presentLayers } from '../../engine/vectors/meta';
+import { LAYER_CONVENTION, presentLayers } from '../../engine/vectors/meta';
 import { removeSlot, rerunIfActive, slotVector } from '../actions';
 import { num } from '../format';
 import { updateSlot, useLab, type SteerSlot } from '../store';
@@ -19,7 +19,7 @@ const change = (key: string, patch: Partial<SteerSlot>) => { updateSlot(key, pat
 export function SteeringPanel() {
   const slots = useLab((s) => s.slots);
   return (
-    <Panel title="Steering" right={<span className="muted small">h ← h + c·v at the output of model.layers[L]</span>}>
+    <Panel title="Steering" right={<span className="muted small" title={LAYER_CONVENTION}>h ← h + c·v at the output of model.layers[L]</span>}>
       {slots.length === 0 && <p className="muted">No vector in play: both columns show the unsteered model. Build a contrast vector or pick one from the library.</p>}
       <div className="slots">{slots.map((s, i) => <Slot key={s.key} slot={s} primary={i === 0} />)}</div>
     </Panel>

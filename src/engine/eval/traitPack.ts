@@ -2,7 +2,8 @@
  * Trait packs: contrastive instructions, questions and a judge prompt for one trait.
  * Two shapes are accepted and normalised to TraitPack: ours, and the persona-vectors JSON shape
  * {instruction: [{pos, neg}], questions: [...], eval_prompt} whose questions are split in halves
- * (first half for extraction, second for evaluation, so a vector is never scored on its own training prompts).
+ * (first half for extraction, second for evaluation, so a vector is never scored on its own training prompts),
+ * or, given persona_vectors' extract and eval files together, split as upstream splits them (parsePersonaPair).
  * Validation is JSON Schema (ajv); errors are rewritten to name the field and the problem in plain words.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
@@ -177,3 +178,40 @@ export const toPersonaJson = (p: TraitPack): PersonaTraitJson => ({
   questions: [...p.extractionQuestions, ...p.evaluationQuestions],
   eval_prompt: p.evalPrompt,
 });
+
+/**
+ * persona_vectors keeps each trait in two files with the same instructions and judge prompt but disjoint questions:
+ * trait_data_extract (its questions build the vector) and trait_data_eval (its questions score it). Imported
+ * together they make one pack with upstream's split; a single file is halved instead (validateTraitPack).
+ */
+export function parsePersonaPair(extract: unknown, evaluation: unknown, defaults: { name?: string; description?: string } = {}): TraitPack {
+  const read = (x: unknown, which: string): PersonaTraitJson => {
+    let value = x;
+    if (typeof x === 'string') {
+      try { value = JSON.parse(x); } catch (e) { throw new EngineError('bad-input', `The ${which} file is not valid JSON: ${e instanceof Error ? e.message : String(e)}`); }
+    }
+    if (!isPersonaShape(value)) throw new EngineError('bad-input', `The ${which} file is not a persona_vectors trait file ({instruction, questions, eval_prompt}); a pair needs two of them.`);
+    const r = validateTraitPack(value);
+    if (!r.ok) throw new EngineError('bad-input', `The ${which} file has ${r.errors.length} problem${r.errors.length === 1 ? '' : 's'}:\n${r.errors.join('\n')}`);
+    return value as PersonaTraitJson;
+  };
+  const a = read(extract, 'extract');
+  const b = read(evaluation, 'eval');
+  const notPair = (why: string): EngineError => new EngineError('bad-input', `These two files are not the extract and eval files of one persona_vectors trait: ${why}. `
+    + 'Choose the trait_data_eval file with the same name as the trait_data_extract one, or import a single file (its questions are then split in halves).');
+  if (a.instruction.length !== b.instruction.length) throw notPair(`the extract file has ${a.instruction.length} instruction pairs and the eval file ${b.instruction.length}`);
+  const differs = a.instruction.findIndex((p, i) => p.pos !== b.instruction[i].pos || p.neg !== b.instruction[i].neg);
+  if (differs >= 0) throw notPair(`their instruction pair ${differs} differs`);
+  if (a.eval_prompt !== b.eval_prompt) throw notPair('their eval_prompt differs');
+  const seen = new Set(a.questions);
+  const shared = b.questions.filter((q) => seen.has(q));
+  if (shared.length) throw notPair(`${shared.length} question${shared.length === 1 ? ' appears' : 's appear'} in both (e.g. "${shared[0].slice(0, 80)}"), so the vector would be scored on its own training prompts`);
+  return {
+    name: defaults.name ?? 'imported',
+    description: defaults.description ?? '',
+    instructions: a.instruction.map(({ pos, neg }) => ({ pos, neg })),
+    extractionQuestions: [...a.questions],
+    evaluationQuestions: [...b.questions],
+    evalPrompt: a.eval_prompt,
+  };
+}

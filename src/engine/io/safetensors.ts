@@ -2,11 +2,13 @@
  * safetensors, from the format spec: 8-byte little-endian header length N, N bytes of UTF-8 JSON
  * ({name: {dtype, shape, data_offsets: [begin, end)}} plus an optional "__metadata__" string map), then the
  * tensor bytes, offsets relative to the end of the header. We write one F32 tensor "vectors" [numLayers, hiddenSize]
- * and our metadata as JSON in __metadata__["steering_lab.meta"].
+ * and our metadata as JSON in __metadata__["steering_lab.meta"]. Other tools\' files (F16/BF16/F64, per-layer names)
+ * are read through foreign.ts.
  */
 import { EngineError } from '../errors';
-import { LAYER_CONVENTION, type VectorMeta, type VectorSet, assertFinite, checkVectorSet, parseVectorMeta } from '../vectors/meta';
-import { float32FromLE, float32ToLE } from './base64';
+import { LAYER_CONVENTION, type VectorSet, assertFinite, checkVectorSet, parseVectorMeta } from '../vectors/meta';
+import { float32ToLE } from './base64';
+import { type FloatDtype, type ForeignOptions, type ForeignResult, BYTES_PER, assembleForeign, floatsToF32 } from './foreign';
 
 export const SAFETENSORS_META_KEY = 'steering_lab.meta';
 const MAX_HEADER = 100 * 1024 * 1024;
@@ -92,65 +94,50 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsFile {
   return { metadata, tensors, dataStart };
 }
 
-function readF32(bytes: Uint8Array, f: SafetensorsFile, t: TensorEntry): Float32Array {
-  if (t.dtype !== 'F32') throw bad(`tensor "${t.name}" has dtype ${t.dtype}; only F32 vectors are supported. Convert it to float32 and export again.`);
+const DTYPES = new Set<string>(['F32', 'F16', 'BF16', 'F64']);
+
+/** Any float dtype torch users save (F32, F16, BF16, F64), converted to float32. */
+function readFloats(bytes: Uint8Array, f: SafetensorsFile, t: TensorEntry): Float32Array {
+  if (!DTYPES.has(t.dtype)) throw bad(`tensor "${t.name}" has dtype ${t.dtype}; steering vectors must be floating point (F32, F16, BF16 or F64). Convert it (tensor.float()) and save again.`);
+  const dtype = t.dtype as FloatDtype;
   const count = t.shape.reduce((a, b) => a * b, 1);
-  if (t.end - t.begin !== count * 4) throw bad(`tensor "${t.name}" has ${t.end - t.begin} bytes; shape [${t.shape}] of F32 needs ${count * 4}.`);
-  const out = float32FromLE(bytes, f.dataStart + t.begin, count);
+  if (t.end - t.begin !== count * BYTES_PER[dtype]) throw bad(`tensor "${t.name}" has ${t.end - t.begin} bytes; shape [${t.shape}] of ${dtype} needs ${count * BYTES_PER[dtype]}.`);
+  const out = floatsToF32(bytes, f.dataStart + t.begin, count, dtype);
   assertFinite(out, `safetensors tensor "${t.name}"`);
   return out;
 }
 
-/** Foreign files: per-layer 1-D tensors "layers.N" are accepted and assumed to follow our convention. */
-function assembleForeign(bytes: Uint8Array, f: SafetensorsFile): VectorSet {
-  const perLayer = f.tensors.filter((t) => /^layers\.\d+$/.test(t.name));
-  if (perLayer.length === 0 || perLayer.length !== f.tensors.length) {
-    throw bad(`expected a tensor "vectors" [numLayers, hiddenSize] or 1-D tensors named "layers.N"; found ${f.tensors.map((t) => `"${t.name}"`).join(', ') || 'no tensors'}.`);
-  }
-  const rows = perLayer.map((t) => ({ layer: Number(t.name.slice(7)), data: readF32(bytes, f, t) }));
-  const D = rows[0].data.length;
-  if (D === 0 || rows.some((r) => r.data.length !== D)) throw bad('"layers.N" tensors must all be 1-D with the same non-zero length.');
-  const numLayers = Math.max(...rows.map((r) => r.layer)) + 1;
-  const vectors = new Float32Array(numLayers * D);
-  for (const r of rows) vectors.set(r.data, r.layer * D);
-  const meta: VectorMeta = {
-    modelId: f.metadata.model_id ?? '',
-    tap: 'hook_resid_post', pooling: 'unknown', method: 'imported', counts: { pos: 0, neg: 0 },
-    layerConvention: LAYER_CONVENTION, hiddenSize: D, numLayers,
-    layers: rows.map((r) => r.layer).sort((a, b) => a - b), normalized: false,
-    notes: 'Imported from a safetensors file without Steering Lab metadata; "layers.N" was taken as the output of model.layers[N].',
-  };
-  return { vectors, meta };
-}
-
-export function readSafetensors(bytes: Uint8Array): VectorSet {
+/**
+ * Any vector safetensors file: ours (metadata states everything), or another tool's, read through the common
+ * layouts of foreign.ts. Our own "vectors" tensor without metadata keeps its meaning (row L = layer L) unless the
+ * loaded model's layer count says otherwise, in which case the caller is asked.
+ */
+export function readSafetensorsVectors(bytes: Uint8Array, opts: ForeignOptions = {}): ForeignResult {
   const f = readSafetensorsHeader(bytes);
   const metaText = f.metadata[SAFETENSORS_META_KEY];
+  if (metaText === undefined) {
+    const tensors = f.tensors.map((t) => ({ name: t.name, shape: t.shape, data: readFloats(bytes, f, t) }));
+    const own = tensors.length === 1 && tensors[0].name === 'vectors';
+    return assembleForeign(tensors, 'safetensors', opts, own ? 'layers' : undefined, f.metadata.model_id ?? '');
+  }
   const main = f.tensors.find((t) => t.name === 'vectors');
-  if (metaText === undefined && !main) return assembleForeign(bytes, f);
   if (!main) throw bad('the file has Steering Lab metadata but no "vectors" tensor.');
   if (main.shape.length !== 2) throw bad(`tensor "vectors" must be 2-D [numLayers, hiddenSize] (found shape [${main.shape}]).`);
-  const vectors = readF32(bytes, f, main);
-  let meta: VectorMeta;
-  if (metaText !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(metaText);
-    } catch {
-      throw bad(`__metadata__["${SAFETENSORS_META_KEY}"] is not valid JSON.`);
-    }
-    meta = parseVectorMeta(parsed, 'safetensors');
-    if (meta.numLayers !== main.shape[0] || meta.hiddenSize !== main.shape[1]) {
-      throw bad(`tensor "vectors" has shape [${main.shape}] but the metadata says [${meta.numLayers}, ${meta.hiddenSize}].`);
-    }
-  } else {
-    meta = {
-      modelId: f.metadata.model_id ?? '', tap: 'hook_resid_post', pooling: 'unknown', method: 'imported',
-      counts: { pos: 0, neg: 0 }, layerConvention: LAYER_CONVENTION, numLayers: main.shape[0], hiddenSize: main.shape[1], normalized: false,
-      notes: 'Imported from a safetensors file without Steering Lab metadata; row L was taken as the output of model.layers[L].',
-    };
+  const vectors = readFloats(bytes, f, main);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(metaText);
+  } catch {
+    throw bad(`__metadata__["${SAFETENSORS_META_KEY}"] is not valid JSON.`);
+  }
+  const meta = parseVectorMeta(parsed, 'safetensors');
+  if (meta.numLayers !== main.shape[0] || meta.hiddenSize !== main.shape[1]) {
+    throw bad(`tensor "vectors" has shape [${main.shape}] but the metadata says [${meta.numLayers}, ${meta.hiddenSize}].`);
   }
   const set = { vectors, meta };
   checkVectorSet(set, 'safetensors');
-  return set;
+  return { set, notes: [] };
 }
+
+/** readSafetensorsVectors without the notes. */
+export const readSafetensors = (bytes: Uint8Array, opts: ForeignOptions = {}): VectorSet => readSafetensorsVectors(bytes, opts).set;

@@ -80,6 +80,7 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     id: files.id,
     layout: inst.layout,
     architecture: config.architecture,
+    modelType: config.modelType,
     numLayers: config.numLayers,
     hiddenSize: config.hiddenSize,
     vocabSize: config.vocabSize,

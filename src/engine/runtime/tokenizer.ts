@@ -8,7 +8,13 @@
  *
  * chatSpans locates each message's content in the templated ids from the template itself: it renders the
  * conversation once with sentinel contents (to learn the scaffolding between contents) and once for real,
- * aligns the two, and maps character ranges to tokens through the exact byte length of every token.
+ * aligns the two, and maps character ranges to tokens through the byte extent of every token:
+ *  - byte-level BPE (Llama-3, Qwen2, SmolLM2): every character of a token stands for one byte of the normalized text;
+ *  - SentencePiece-style (Llama-2, TinyLlama, Mistral, Gemma: Metaspace "▁" for spaces, <0xNN> byte fallback): each
+ *    token's surface text ("▁" as a space, <0xNN> as that byte, added tokens as their content) is walked along the
+ *    rendered text's bytes. These tokenizers insert a "▁" the text does not have (at the start, and in legacy Llama
+ *    after every special token), and added tokens may strip whitespace beside them; both are recognised and given
+ *    no width. Anything else that does not line up is refused rather than guessed.
  */
 import * as transformers from '@huggingface/transformers';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
@@ -53,10 +59,24 @@ function tokenizerClass(config: JsonObject): TokenizerClass {
 
 const SENTINEL = (i: number): string => `\uE000${i}\uE001`;
 
+/** True when the tokenizer maps bytes to characters (GPT-2 style ByteLevel pre-tokenizer or decoder). */
+function isByteLevel(json: JsonObject): boolean {
+  const has = (x: unknown): boolean => {
+    if (!x || typeof x !== 'object') return false;
+    const o = x as Record<string, unknown>;
+    if (o.type === 'ByteLevel') return true;
+    return [o.pretokenizers, o.decoders].some((list) => Array.isArray(list) && list.some(has));
+  };
+  return has(json.pre_tokenizer) || has(json.decoder);
+}
+
+const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x09 || b === 0x0d;
+
 export class Tokenizer {
   readonly hf: PreTrainedTokenizer;
   private readonly byteOf: Map<string, number>;
   private readonly addedIds: Set<number>;
+  private readonly byteLevel: boolean;
   private readonly utf8 = new TextEncoder();
 
   constructor(tokenizerJson: JsonObject, tokenizerConfig: JsonObject) {
@@ -66,6 +86,7 @@ export class Tokenizer {
       throw new EngineError('load-failed', `tokenizer.json / tokenizer_config.json could not be loaded (${(e as Error).message}).`);
     }
     this.byteOf = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
+    this.byteLevel = isByteLevel(tokenizerJson);
     this.addedIds = new Set([...this.core.get_added_tokens_decoder().keys()]);
   }
 
@@ -123,11 +144,17 @@ export class Tokenizer {
     const rendered = this.renderChat(messages, options);
     const ranges = contentRanges(rendered, this.renderChat(sentinelMessages(messages), options), messages);
     const { ids, tokens } = this.encodeRendered(rendered);
-    const ends = this.tokenByteEnds(ids, tokens);
-    const text = this.normalize(rendered);
-    const byteAt = (charIndex: number): number => this.utf8.encode(this.normalize(rendered.slice(0, charIndex))).length;
-    if (ends[ends.length - 1] !== this.utf8.encode(text).length) {
-      throw new EngineError('internal', 'Chat spans: the tokens do not cover the templated text byte for byte.');
+    let ends: number[];
+    let byteAt: (charIndex: number) => number;
+    if (this.byteLevel) {
+      ends = this.tokenByteEnds(ids, tokens);
+      byteAt = (charIndex) => this.utf8.encode(this.normalize(rendered.slice(0, charIndex))).length;
+      if (ends[ends.length - 1] !== this.utf8.encode(this.normalize(rendered)).length) {
+        throw new EngineError('internal', 'Chat spans: the tokens do not cover the templated text byte for byte.');
+      }
+    } else {
+      ends = this.surfaceEnds(ids, tokens, this.utf8.encode(rendered));
+      byteAt = (charIndex) => this.utf8.encode(rendered.slice(0, charIndex)).length;
     }
     const spans = ranges.map(([a, b], i) => ({ role: messages[i].role, ...tokenSpan(ends, byteAt(a), byteAt(b)) }));
     return { ids, spans };
@@ -163,12 +190,37 @@ export class Tokenizer {
   private byteLength(token: string): number {
     let n = 0;
     for (const ch of token) {
-      if (!this.byteOf.has(ch)) {
-        throw new EngineError('unsupported-model', 'Chat spans need a byte-level BPE tokenizer (Llama-3, Qwen2, SmolLM2 style); this one is not.');
-      }
+      if (!this.byteOf.has(ch)) throw new EngineError('internal', `Chat spans: byte-level token "${token}" has a character outside the byte table.`);
       n++;
     }
     return n;
+  }
+
+  /** SentencePiece-style tokens walked along the rendered text's bytes (see the header comment); cumulative ends. */
+  private surfaceEnds(ids: number[], tokens: string[], text: Uint8Array): number[] {
+    const ends: number[] = [];
+    let at = 0;
+    const fits = (s: Uint8Array, from: number): boolean => from + s.length <= text.length && s.every((b, j) => text[from + j] === b);
+    const fail = (i: number): EngineError => new EngineError('unsupported-model',
+      `Chat spans: token ${i} ("${tokens[i]}") does not line up with the templated text at byte ${at}; this tokenizer's normalizer changes the text in a way spans cannot follow.`);
+    tokens.forEach((token, i) => {
+      const added = this.addedIds.has(ids[i]);
+      const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(token);
+      let s = added ? this.utf8.encode(token) : byte ? Uint8Array.of(parseInt(byte[1], 16)) : this.utf8.encode(token.replace(/\u2581/g, ' '));
+      if (!fits(s, at)) {
+        if (!added && s[0] === 0x20 && fits(s.subarray(1), at)) s = s.subarray(1); // a "▁" the tokenizer inserted
+        else if ((added || this.addedIds.has(ids[i - 1])) && isSpace(text[at])) { // whitespace an added token stripped
+          while (at < text.length && isSpace(text[at]) && !fits(s, at)) at++;
+          if (!fits(s, at)) throw fail(i);
+        } else throw fail(i);
+      }
+      at += s.length;
+      ends.push(at);
+    });
+    while (at < text.length && isSpace(text[at]) && tokens.length && this.addedIds.has(ids[ids.length - 1])) at++; // stripped after the last token
+    if (at !== text.length) throw new EngineError('internal', `Chat spans: the tokens cover ${at} of the templated text's ${text.length} bytes.`);
+    if (ends.length) ends[ends.length - 1] = at;
+    return ends;
   }
 }
 

@@ -91,7 +91,7 @@ export async function detectConditions(engine: Engine, a: Conversation[], b: Con
   const stack = layerStack(got, 'prompt-last', info.numLayers);
   const sa = stack.map((m) => m.slice(0, a.length * D));
   const sb = stack.map((m) => m.slice(a.length * D));
-  const vectors = diffInMeans(sa, sb, { hiddenSize: D, modelId: info.id, architecture: info.architecture, pooling: 'prompt-last' });
+  const vectors = diffInMeans(sa, sb, { hiddenSize: D, modelId: info.id, architecture: info.modelType ?? info.architecture, pooling: 'prompt-last' });
   return detectionTable(sa, sb, vectors, opts.probe);
 }
 

@@ -4,9 +4,14 @@
  */
 import { EngineError } from '../errors';
 
-/** Stated in every exported file, because layer off-by-one between tools is the most common steering bug. */
+/**
+ * Stated in every exported file, because layer off-by-one between tools is the most common steering bug.
+ * HF's hidden_states[num_layers] is taken after the final norm, so it is not the last block's output.
+ */
 export const LAYER_CONVENTION =
-  'layer L = output of model.layers[L] = HF hidden_states[L+1] (0-based; embeddings are hidden_states[0])';
+  'layer L = output of model.layers[L] (0-based) = HF hidden_states[L+1] for L < num_layers-1; '
+  + 'the last layer is the last block\'s output before the final norm, whereas HF hidden_states[num_layers] is after it; '
+  + 'embeddings are hidden_states[0]';
 
 export type PoolingKind = 'response-mean' | 'prompt-mean' | 'prompt-last';
 export type VectorMethod = 'diff-in-means' | 'probe' | 'two-model' | 'random' | 'imported';

@@ -14,7 +14,7 @@ import type {
   TokenEvent,
   TokenizedPrompt,
 } from '../src/engine/api';
-import type { ErrorCode } from '../src/engine/errors';
+import type { ErrorData } from '../src/engine/errors';
 
 export type WorkerRequest =
   | { type: 'load'; id: number; source: ModelSource; options?: LoadOptions }
@@ -56,7 +56,7 @@ export type WorkerResponse =
   | { type: 'progress'; id: number; event: ProgressEvent }
   | { type: 'token'; id: number; event: TokenEvent }
   | ResultMessage
-  | { type: 'error'; id: number; error: { code: ErrorCode; message: string } };
+  | { type: 'error'; id: number; error: ErrorData };
 
 const REQUEST_TYPES: readonly RequestType[] = ['load', 'generate', 'tokenize', 'cancel', 'dispose', 'attach'];
 

@@ -6,7 +6,8 @@ import { ModelPanel } from './components/ModelPanel';
 import { OutputPanel } from './components/OutputPanel';
 import { PromptPanel } from './components/PromptPanel';
 import { SteeringPanel } from './components/SteeringPanel';
-import { dismissError, useLab } from './store';
+import { useLab } from './store';
+import { ErrorList } from './components/ErrorList';
 import { ExperimentHistory, ExperimentView, useViews, ViewTabs } from './views';
 
 export function App() {
@@ -15,7 +16,7 @@ export function App() {
   return (
     <div className="app">
       <Header />
-      <Errors />
+      <ErrorList />
       <ViewTabs />
       <main className="layout">
         <aside className="side">
@@ -70,18 +71,3 @@ function Header() {
   );
 }
 
-function Errors() {
-  const errors = useLab((s) => s.errors);
-  if (!errors.length) return null;
-  return (
-    <div className="errors" role="alert">
-      {errors.map((e) => (
-        <div key={e.id} className="error">
-          <span className="mono code">{e.code}</span>
-          <span><strong>{e.where}:</strong> {e.message}</span>
-          <button className="ghost small" onClick={() => dismissError(e.id)} aria-label="Dismiss">✕</button>
-        </div>
-      ))}
-    </div>
-  );
-}

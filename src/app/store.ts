@@ -23,7 +23,7 @@ export interface SteerSlot {
 
 export type RunStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 
-export interface LabError { id: number; code: ErrorCode; message: string; where: string }
+export interface LabError { id: number; code: ErrorCode; message: string; detail?: string; where: string }
 
 export interface LabState {
   choice: ModelChoice;
@@ -139,8 +139,8 @@ export const setLab = useLab.setState;
 export const getLab = useLab.getState;
 
 let errorSeq = 0;
-export function pushError(where: string, e: { code: ErrorCode; message: string }): void {
-  const err = { id: ++errorSeq, code: e.code, message: e.message, where };
+export function pushError(where: string, e: { code: ErrorCode; message: string; detail?: string }): void {
+  const err = { id: ++errorSeq, code: e.code, message: e.message, detail: e.detail, where };
   setLab((s) => ({ errors: [...s.errors.slice(-4), err] }));
 }
 export const dismissError = (id: number) => setLab((s) => ({ errors: s.errors.filter((e) => e.id !== id) }));

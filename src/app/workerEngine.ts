@@ -64,7 +64,7 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
       case 'error': {
         settle(msg.id);
         const code = isErrorCode(msg.error?.code) ? msg.error.code : 'internal';
-        p.reject(new EngineError(code, String(msg.error?.message ?? 'Unknown engine error.')));
+        p.reject(new EngineError(code, String(msg.error?.message ?? 'Unknown engine error.'), typeof msg.error?.detail === 'string' ? msg.error.detail : undefined));
         return;
       }
     }

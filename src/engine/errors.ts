@@ -10,24 +10,30 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** What crosses every boundary: a code, words for the user and, optionally, the runtime's raw text. */
+export interface ErrorData { code: ErrorCode; message: string; detail?: string }
+
 export class EngineError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  /** The runtime's own words (onnxruntime's message, a stack): shown behind a "details" disclosure. */
+  readonly detail?: string;
+  constructor(code: ErrorCode, message: string, detail?: string) {
     super(message);
     this.name = 'EngineError';
     this.code = code;
+    if (detail) this.detail = detail;
   }
-  toJSON(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+  toJSON(): ErrorData {
+    return { code: this.code, message: this.message, ...(this.detail ? { detail: this.detail } : {}) };
   }
 }
 
 /** Any thrown value as `{code, message}`; unknown errors become 'internal'. */
-export function toErrorData(e: unknown): { code: ErrorCode; message: string } {
+export function toErrorData(e: unknown): ErrorData {
   if (e instanceof EngineError) return e.toJSON();
   if (e instanceof DOMException && e.name === 'AbortError') return { code: 'cancelled', message: 'The request was cancelled.' };
-  const message = e instanceof Error ? e.message : String(e);
-  return { code: 'internal', message };
+  const detail = e instanceof Error ? e.message : String(e);
+  return { code: 'internal', message: 'Something went wrong inside Steering Lab; nothing you made was lost. The details say what failed.', detail };
 }
 
 export function isErrorCode(x: unknown): x is ErrorCode {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import { relErr } from '../helpers/compare';
+import { browserReady } from './harness';
 import type { FixtureConfig } from '../fixtures/spec';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -58,7 +59,7 @@ function serve(pageDir: string, models: Map<string, Uint8Array>): Promise<Server
 
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-describe.skipIf(!existsSync(CHROMIUM))('engine in headless Chromium', () => {
+describe.skipIf(!browserReady(false))('engine in headless Chromium', () => {
   let server: Server;
   let outDir: string;
   let base: string;

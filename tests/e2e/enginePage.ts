@@ -23,6 +23,8 @@ const ORT = join(ROOT, 'node_modules/onnxruntime-web/dist');
 export type RepoSpec = Partial<FixtureConfig> & { extra?: FixtureConfig['dtype'][] };
 
 export interface RunResult {
+  /** Each row's prompt token ids. */
+  ids: number[][];
   tokens: number[][];
   padLeft: number[];
   promptLengths: number[];

@@ -16,9 +16,21 @@ import { expect } from 'vitest';
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const SHOTS = join(ROOT, 'test-results/screenshots');
-/** The build must contain the tiny model (generated into public/models/ before `vite build`). */
-export const ready = existsSync(join(ROOT, 'dist/models/tiny-test/resolve/main/config.json')) && existsSync(CHROMIUM);
-export const SKIP_NOTE = 'needs `npm run build` (dist/models/tiny-test) and /usr/bin/chromium, else skipped';
+/**
+ * Whether the browser tests can run: Chromium present and, for the lab, the build (with the tiny model
+ * generated into public/models/ before `vite build`). Outside CI a missing piece skips them with the
+ * note below; under CI=true it is an error, so a browser test can never pass by not running.
+ */
+export function browserReady(needsBuild: boolean): boolean {
+  const missing = [
+    ...(existsSync(CHROMIUM) ? [] : [`${CHROMIUM} (Debian package chromium)`]),
+    ...(!needsBuild || existsSync(join(ROOT, 'dist/models/tiny-test/resolve/main/config.json')) ? [] : ['the lab build (npm run build)']),
+  ];
+  if (missing.length && process.env.CI === 'true') throw new Error(`The browser tests cannot run under CI=true: missing ${missing.join(' and ')}.`);
+  return missing.length === 0;
+}
+export const ready = browserReady(true);
+export const SKIP_NOTE = 'needs `npm run build` (dist/models/tiny-test) and /usr/bin/chromium, else skipped (never under CI=true)';
 
 const BASE_ARGS = ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 export const NO_GPU = ['--disable-gpu'];

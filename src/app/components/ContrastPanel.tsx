@@ -4,6 +4,7 @@ import { num } from '../format';
 import { splitPrompts } from '../quickContrast';
 import { setLab, updateSlot, useLab } from '../store';
 import { Chart, chartTheme } from './Chart';
+import { ErrorList } from './ErrorList';
 import { Bar, Field, Panel } from './ui';
 
 /** Which questions build the vector and which score it, said plainly; a single persona_vectors file can take its eval file. */
@@ -33,6 +34,7 @@ export function ContrastPanel() {
   const nPos = splitPrompts(contrastPos).length, nNeg = splitPrompts(contrastNeg).length;
   return (
     <Panel title="Quick contrast" right={<span className="muted small mono">diff of means · resid_post</span>}>
+      <ErrorList where="Contrast" />
       {traitPack && (
         // Pack strings come from a file: rendered as text only.
         <div className="pack">

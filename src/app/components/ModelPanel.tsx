@@ -5,6 +5,7 @@ import { bytes } from '../format';
 import { fromDirectoryPicker, fromDrop, fromFileList, hasDirectoryPicker, type LocalFolder } from '../localFolder';
 import { DTYPES, isValidHubId, PRESETS, type ModelChoice } from '../presets';
 import { pushError, setLab, useLab } from '../store';
+import { ErrorList } from './ErrorList';
 import { Bar, Field, Panel } from './ui';
 
 const choiceValue = (c: ModelChoice) => (c.kind === 'preset' ? `preset:${c.key}` : c.kind);
@@ -27,6 +28,7 @@ export function ModelPanel() {
 
   return (
     <Panel title="Model" right={<ModelBadge />}>
+      <ErrorList where="Model" />
       <Field label="Source">
         <select value={choiceValue(choice)} onChange={(e) => pick(e.target.value)} aria-label="Model">
           <optgroup label="Hugging Face hub">

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { num } from '../format';
 import { useLab } from '../store';
 import { Chart, chartTheme } from './Chart';
+import { ErrorList } from './ErrorList';
 import { Panel } from './ui';
 
 export const BASE_COLOR = '#6ea8fe';
@@ -20,6 +21,7 @@ export function OutputPanel() {
   const running = runStatus === 'running';
   return (
     <Panel title="Output" right={<span className={`muted small mono ${running ? 'pulse' : ''}`}>{statusText(runStatus, tokensPerSec)}</span>} className="output">
+      <ErrorList where="Generate" />
       <div className="columns">
         <Column title="Baseline" color={BASE_COLOR} sub="same seed, no intervention" text={texts[0]} running={running} />
         <Column title="Steered" color={STEER_COLOR} sub={steerLabel} text={texts[1]} running={running} />

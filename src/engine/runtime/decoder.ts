@@ -132,7 +132,9 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
     const keep = s.lastIndex ? s.ids[0].length : 1;
     if (inputNames.has('num_logits_to_keep')) feeds.num_logits_to_keep = tensor('int64', BigInt64Array.from([BigInt(keep)]), []);
     const fetches = [...(s.noLogits ? [] : ['logits']), ...presentNames, ...s.taps];
-    const out = await session.run(feeds, fetches);
+    const out = await session.run(feeds, fetches).catch((e: unknown) => {
+      throw new EngineError('internal', `The model failed to run on ${opts.device}. Try again with the wasm device; if it fails there too, the model is not one this lab can run.`, e instanceof Error ? e.message : String(e));
+    });
     const taps: Record<string, Float32Array> = {};
     for (const t of s.taps) taps[t] = toFloat32(await readData(out[t]));
     const logits = s.noLogits ? null : lastLogits(toFloat32(await readData(out.logits)), out.logits.dims, s.lastIndex);

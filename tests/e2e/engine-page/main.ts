@@ -23,7 +23,9 @@ async function runRequests({ id, dtype, device, requests }: CaseInput & { reques
     for (const req of requests) {
       try {
         const res = await engine.generate(toRequest(req));
+        const ids = await Promise.all(req.rows.map(async (row) => (await engine.tokenize(row.prompt, { continueFinal: row.continueFinal })).ids));
         results.push({
+          ids,
           tokens: res.tokens, padLeft: res.padLeft, promptLengths: res.promptLengths, projections: res.projections ?? null,
           captures: Object.fromEntries(Object.entries(res.captures).map(([k, c]) => [k, { shape: c.shape, data: Array.from(c.data) }])),
         });

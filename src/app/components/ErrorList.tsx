@@ -1,0 +1,32 @@
+/**
+ * Errors shown where they happened: a panel lists the errors of its own action (`where`), and the banner
+ * at the top keeps only those with no panel of their own. The runtime's raw words sit behind "details".
+ */
+import { dismissError, useLab, type LabError } from '../store';
+
+/** Actions whose errors appear inside their own panel rather than in the top banner. */
+export const INLINE_ERRORS = new Set(['Generate', 'Contrast', 'Model']);
+
+function ErrorItem({ e }: { e: LabError }) {
+  return (
+    <div className="error">
+      <span className="mono code">{e.code}</span>
+      <span>
+        <strong>{e.where}:</strong> {e.message}
+        {e.detail && <details className="error-detail"><summary>details</summary><pre className="mono small">{e.detail}</pre></details>}
+      </span>
+      <button className="ghost small" onClick={() => dismissError(e.id)} aria-label="Dismiss">✕</button>
+    </div>
+  );
+}
+
+/** The errors of one action (`where`), or with no `where` those that have no panel of their own. */
+export function ErrorList({ where }: { where?: string }) {
+  const errors = useLab((s) => s.errors).filter((e) => (where ? e.where === where : !INLINE_ERRORS.has(e.where)));
+  if (!errors.length) return null;
+  return (
+    <div className={`errors${where ? ' inline' : ''}`} role="alert">
+      {errors.map((e) => <ErrorItem key={e.id} e={e} />)}
+    </div>
+  );
+}

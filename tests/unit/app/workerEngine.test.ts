@@ -91,7 +91,8 @@ describe('worker protocol', () => {
     await expect(engine.generate({ rows: [{ prompt: 'a' }], maxNewTokens: -1 })).rejects.toMatchObject({ code: 'bad-input' });
     const e = await engine.generate(gen('boom')).catch((x) => x);
     expect(e).toBeInstanceOf(EngineError);
-    expect(e).toMatchObject({ code: 'internal', message: 'kaboom' });
+    // An unknown error reaches the user in words; the raw text is kept as the detail behind a disclosure.
+    expect(e).toMatchObject({ code: 'internal', detail: 'kaboom', message: expect.stringMatching(/went wrong/) });
   });
 
   it('latest generate wins: the previous one is cancelled in the worker and its events are dropped', async () => {

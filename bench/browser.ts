@@ -132,7 +132,8 @@ async function main(): Promise<void> {
       `model           ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, vocab ${cfg.vocabSize}, q4, ${(model.bytes.length / 1e6).toFixed(1)} MB; instrumented in the page in ${String(r.instrumentMs)} ms`,
       `original graph  ${String(r.originalTokPerSec)} tok/s`,
       `instrumented    ${String(r.steeredTokPerSec)} tok/s (one steering vector active)`,
-      `ratio           ${String(r.ratio)}  (target >= 0.97; ${String(r.reps)} interleaved reps x ${String(r.newTokens)} tokens, median step)`,
+      `ratio           ${String(r.ratio)}  (steered ÷ unsteered decode; target >= 0.97; ${String(r.reps)} interleaved reps x ${String(r.newTokens)} tokens, median step)`,
+      `batched sweep   ${String(r.batchedSweepRatio)}  (${String(r.sweepRows)} coefficients one by one ${String(r.sweepSequentialMs)} ms ÷ one batch ${String(r.sweepBatchedMs)} ms, ${String(r.sweepTokens)} tokens each; target >= 3)`,
       '',
     ].join('\n'));
   }

@@ -77,6 +77,20 @@ async function main(): Promise<void> {
       status(`rep ${r + 1}/${cfg.reps} ${k}: ${(1000 / median(s)).toFixed(2)} tok/s`);
     }
   }
+  // A coefficient sweep: 6 steered rows one after another, then as one batch (the way the lab runs sweeps).
+  const coeffs = [-6, -3, -1, 1, 3, 6];
+  const sweepSpecs = coeffs.map((c) => [resolveSpec({ layer, vector: v, coeff: c, positions: 'all' }, cfg)]);
+  const sweepTokens = Math.max(4, cfg.newTokens >> 1);
+  const sweep = { sequentialMs: [] as number[], batchedMs: [] as number[] };
+  for (let r = 0; r < cfg.reps; r++) {
+    let t = performance.now();
+    for (const s of sweepSpecs) await generate(instrumented, ids, [s], sweepTokens);
+    sweep.sequentialMs.push(performance.now() - t);
+    t = performance.now();
+    await generate(instrumented, coeffs.map(() => ids[0]), sweepSpecs, sweepTokens);
+    sweep.batchedMs.push(performance.now() - t);
+    status(`rep ${r + 1}/${cfg.reps} sweep of ${coeffs.length}: one by one ${sweep.sequentialMs[r].toFixed(0)} ms, one batch ${sweep.batchedMs[r].toFixed(0)} ms`);
+  }
   const originalTokPerSec = 1000 / median(steps.original);
   const steeredTokPerSec = 1000 / median(steps.steered);
   const result = {
@@ -84,6 +98,9 @@ async function main(): Promise<void> {
     modelBytes: bytes.length, instrumentMs: Math.round(instrumentMs), reps: cfg.reps, newTokens: cfg.newTokens,
     originalTokPerSec: Number(originalTokPerSec.toFixed(3)), steeredTokPerSec: Number(steeredTokPerSec.toFixed(3)),
     ratio: Number((steeredTokPerSec / originalTokPerSec).toFixed(4)),
+    sweepRows: coeffs.length, sweepTokens,
+    sweepSequentialMs: Math.round(median(sweep.sequentialMs)), sweepBatchedMs: Math.round(median(sweep.batchedMs)),
+    batchedSweepRatio: Number((median(sweep.sequentialMs) / median(sweep.batchedMs)).toFixed(3)),
   };
   await instrumented.release();
   await original.release();

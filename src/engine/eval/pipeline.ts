@@ -130,7 +130,7 @@ export interface FilterThresholds {
  * has no response tokens to average). A null score drops the pair unless keepUnscored; then only the scores
  * that exist are checked.
  */
-export function isEffectivePair(
+export function isKeptPair(
   pos: { answer: string; score: TraitScore }, neg: { answer: string; score: TraitScore }, t: FilterThresholds,
 ): boolean {
   const unscored = (x: number | null): boolean => x === null && !t.keepUnscored;
@@ -234,7 +234,7 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
   const pairs: PairRecord[] = [];
   for (let k = 0; k < plan.length; k += 2) {
     const [ps, ns] = [scores[k], scores[k + 1]];
-    const kept = isEffectivePair({ answer: answers[k], score: ps }, { answer: answers[k + 1], score: ns }, { ...s, judgeCoherence: coherence });
+    const kept = isKeptPair({ answer: answers[k], score: ps }, { answer: answers[k + 1], score: ns }, { ...s, judgeCoherence: coherence });
     pairs.push({ instruction: plan[k].instruction, question: plan[k].question, pos: answers[k], neg: answers[k + 1], posScore: ps, negScore: ns, kept });
   }
   const keptPairs = pairs.filter((p) => p.kept);

@@ -4,14 +4,14 @@
  * written by hand from that rule.
  */
 import { describe, expect, it } from 'vitest';
-import { isEffectivePair, type FilterThresholds } from '../../../src/engine/eval/pipeline';
+import { isKeptPair, type FilterThresholds } from '../../../src/engine/eval/pipeline';
 import type { TraitScore } from '../../../src/engine/eval/scoring';
 
 const T: FilterThresholds = { posMin: 50, negMax: 50, minCoherence: 50, judgeCoherence: true, keepUnscored: false };
 const side = (trait: number | null, coherence: number | null = 90, answer = 'an answer') => ({ answer, score: { trait, coherence } as TraitScore });
-const keep = (pos: ReturnType<typeof side>, neg: ReturnType<typeof side>, t: Partial<FilterThresholds> = {}) => isEffectivePair(pos, neg, { ...T, ...t });
+const keep = (pos: ReturnType<typeof side>, neg: ReturnType<typeof side>, t: Partial<FilterThresholds> = {}) => isKeptPair(pos, neg, { ...T, ...t });
 
-describe('isEffectivePair (persona-vectors filter)', () => {
+describe('isKeptPair (the pipeline filter: persona-vectors rule)', () => {
   it('keeps a positive answer scoring exactly 50 and drops one scoring 49', () => {
     expect(keep(side(50), side(0))).toBe(true);
     expect(keep(side(49), side(0))).toBe(false);

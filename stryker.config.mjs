@@ -1,6 +1,9 @@
 // Mutation testing of the engine's pure modules on the unit tier: `npm run mutate` (all four areas), or one
 // area at a time, e.g. `npm run mutate -- --mutate 'src/engine/io/**/*.ts'`. Slow (minutes per area on
 // 2 cores), so it is not part of `npm test` / CI. Reports: reports/mutation/ (HTML and JSON, not committed).
+// MUTATE_REPORT=name keeps one area's reports apart from another's (reports/mutation/name.{html,json}).
+const report = process.env.MUTATE_REPORT ?? 'index';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -21,8 +24,8 @@ export default {
   // about two thirds of the run time for a few percent of the mutants. They are reported as ignored.
   ignoreStatic: true,
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `reports/mutation/${report}.html` },
+  jsonReporter: { fileName: `reports/mutation/${report === 'index' ? 'mutation' : report}.json` },
   thresholds: { high: 90, low: 80, break: null },
   tempDirName: '.stryker-tmp',
   ignorePatterns: ['dist', '.cache', 'test-results', 'public/models', 'reports', '.steer-lab-cache'],

@@ -70,12 +70,27 @@ describe('steer-lab vectors / sweep / project', () => {
     expect(set.meta.layerConvention).toMatch(/hidden_states\[L\+1\]/);
 
     const sweep = await steerLab(['sweep', model, '--vector', out, '--layer', '2', '--coeffs=-4,-2,0,2,4,8', '--trait', 'evil',
-      '--judge', judge.url, '--questions', '2', '--max-new-tokens', '4']) as { summary: { coeff: number; trait: { mean: number; sd: number }; control: unknown }[]; generateCalls: number };
+      '--judge', judge.url, '--questions', '2', '--max-new-tokens', '4']) as {
+      summary: { coeff: number; trait: { n: number; mean: number; sd: number }; coherence: { mean: number }; control: { trait: { n: number; mean: number } } }[];
+      rows: { coeff: number; control: boolean; answer: string }[]; generateCalls: number;
+    };
     expect(sweep.summary.map((s) => s.coeff)).toEqual([-4, -2, 0, 2, 4, 8]);
+    // The fake judge's scores follow from each answer (80 or 20 by its hash; coherence always 90), so each
+    // coefficient's mean and sample sd are computed here from the answers alone.
+    const expected = (coeff: number, control: boolean) => {
+      const xs = sweep.rows.filter((r) => r.coeff === coeff && r.control === control).map((r) => (fnv1a(r.answer) % 2 ? 80 : 20));
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return { n: xs.length, mean: m, sd: Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) };
+    };
     for (const s of sweep.summary) {
-      expect(typeof s.trait.mean).toBe('number');
-      expect(typeof s.trait.sd).toBe('number');
-      expect(s.control).toBeDefined();
+      const want = expected(s.coeff, false);
+      expect(want.n).toBe(2);
+      expect(s.trait.n).toBe(2);
+      expect(s.trait.mean).toBeCloseTo(want.mean, 6);
+      expect(s.trait.sd).toBeCloseTo(want.sd, 6);
+      expect(s.coherence.mean).toBeCloseTo(90, 6);
+      expect(s.control.trait.n).toBe(2);
+      expect(s.control.trait.mean).toBeCloseTo(expected(s.coeff, true).mean, 6);
     }
     expect(sweep.generateCalls).toBe(1); // 6 × 2 × 2 = 24 rows in one batch
 

@@ -18,7 +18,11 @@ function expectTable(r: DetectionReport, numLayers: number, nA: number, nB: numb
   }
   expect(r.scores.a.map((s) => s.length)).toEqual(Array(numLayers).fill(nA));
   expect(r.scores.b.map((s) => s.length)).toEqual(Array(numLayers).fill(nB));
-  expect(r.recommendedLayer).toBeGreaterThanOrEqual(0);
+  // The recommended layer is one with the best held-out probe AUROC, and among those the best separation.
+  const bestAuroc = Math.max(...r.layers.map((l) => l.probeHeldOutAuroc));
+  const rec = r.layers[r.recommendedLayer];
+  expect(rec.probeHeldOutAuroc).toBe(bestAuroc);
+  expect(rec.separation).toBe(Math.max(...r.layers.filter((l) => l.probeHeldOutAuroc === bestAuroc).map((l) => l.separation)));
 }
 
 describe('detection', () => {

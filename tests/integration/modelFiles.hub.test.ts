@@ -56,7 +56,7 @@ describe('hub download through a local hub server', () => {
     expect(files.externalData.map((e) => e.path)).toEqual(['model_q4.onnx_data']);
     sameBytes(files.externalData[0].data, repo.files['onnx/model_q4.onnx_data']);
     expect(files.config.model_type).toBe('llama');
-    expect(files.tokenizerConfig.chat_template).toBeTypeOf('string');
+    expect(files.tokenizerConfig.chat_template).toBe(JSON.parse(new TextDecoder().decode(repo.files['tokenizer_config.json'])).chat_template);
     expect(files.generationConfig?.eos_token_id).toEqual(JSON.parse(new TextDecoder().decode(repo.files['generation_config.json'])).eos_token_id);
     expect(files.availableDtypes).toEqual(['fp32', 'q4', 'q4f16']);
     expect(files).toMatchObject({ id, dtype: 'q4', onnxFile: 'onnx/model_q4.onnx' });

@@ -1,7 +1,8 @@
 /** Coefficient sweeps on a fixture model: batched generation, per-coefficient mean ± sd, random control. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
-import { hashTestJudge } from '../helpers/testJudge';
+import { fnv1a, hashTestJudge } from '../helpers/testJudge';
+import { COHERENCE_TEMPLATE } from '../../src/engine/eval/judge';
 import { runSweep, cleanAnswer } from '../../src/engine/eval/sweep';
 
 describe('sweep', () => {
@@ -23,14 +24,28 @@ describe('sweep', () => {
     expect(res.generateCalls).toBe(2);
     expect(res.rows).toHaveLength(48);
     expect(res.summary.map((s) => s.coeff)).toEqual(coeffs);
+    // The hash judge's scores follow from the filled prompt, so each condition's trait and coherence summary is
+    // computed here from the rows' answers alone (mean and sample sd by hand), and the projection summary from
+    // the rows' projections.
+    const stats = (xs: number[]) => {
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return { n: xs.length, mean: m, sd: Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) };
+    };
     for (const s of res.summary) {
-      for (const cond of [s, s.control!]) {
-        expect(cond.trait!.n + cond.trait!.unscored).toBe(4);
-        expect(Number.isFinite(cond.trait!.mean)).toBe(true);
-        expect(cond.trait!.sd).toBeGreaterThanOrEqual(0);
-        expect(cond.coherence!.n).toBe(4);
+      for (const [cond, isControl] of [[s, false], [s.control!, true]] as const) {
+        const rows = res.rows.filter((r) => r.coeff === s.coeff && r.control === isControl);
+        expect(rows).toHaveLength(4);
+        const trait = stats(rows.map((r) => fnv1a(`Q: ${r.question}\nA: ${r.answer}`) % 101));
+        const coherence = stats(rows.map((r) => fnv1a(COHERENCE_TEMPLATE.replace('{question}', () => r.question).replace('{answer}', () => r.answer)) % 101));
+        expect(cond.trait).toMatchObject({ n: 4, unscored: 0 });
+        expect(cond.trait!.mean).toBeCloseTo(trait.mean, 10);
+        expect(cond.trait!.sd).toBeCloseTo(trait.sd, 10);
+        expect(cond.coherence!.mean).toBeCloseTo(coherence.mean, 10);
+        expect(cond.coherence!.sd).toBeCloseTo(coherence.sd, 10);
+        const projection = stats(rows.map((r) => r.projection));
         expect(cond.projection.n).toBe(4);
-        expect(Number.isFinite(cond.projection.mean) && Number.isFinite(cond.projection.sd)).toBe(true);
+        expect(cond.projection.mean).toBeCloseTo(projection.mean, 10);
+        expect(cond.projection.sd).toBeCloseTo(projection.sd, 10);
       }
     }
     // Coefficient 0 steers nothing, so the vector and control rows are the same generations.

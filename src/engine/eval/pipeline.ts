@@ -116,6 +116,33 @@ const DEFAULTS = {
   judgeCoherence: true, keepUnscored: false, minPairs: 1, pooling: 'response-mean' as PoolingKind,
 };
 
+export interface FilterThresholds {
+  posMin: number;
+  negMax: number;
+  minCoherence: number;
+  judgeCoherence: boolean;
+  keepUnscored: boolean;
+}
+
+/**
+ * The persona-vectors rule for an effective pair: the positive answer's trait score ≥ posMin, the negative's
+ * < negMax, both coherence ≥ minCoherence (when coherence is judged), and neither answer empty (an empty answer
+ * has no response tokens to average). A null score drops the pair unless keepUnscored; then only the scores
+ * that exist are checked.
+ */
+export function isKeptPair(
+  pos: { answer: string; score: TraitScore }, neg: { answer: string; score: TraitScore }, t: FilterThresholds,
+): boolean {
+  const unscored = (x: number | null): boolean => x === null && !t.keepUnscored;
+  const cohOk = (c: number | null): boolean => !t.judgeCoherence || (c === null ? !unscored(c) : c >= t.minCoherence);
+  const { trait: pt, coherence: pc } = pos.score;
+  const { trait: nt, coherence: nc } = neg.score;
+  return pos.answer.trim() !== '' && neg.answer.trim() !== ''
+    && (pt === null ? !unscored(pt) : pt >= t.posMin)
+    && (nt === null ? !unscored(nt) : nt < t.negMax)
+    && cohOk(pc) && cohOk(nc);
+}
+
 function cancelled(signal?: AbortSignal): void {
   if (signal?.aborted) throw new EngineError('cancelled', 'The pipeline was cancelled; run it again to resume from the last finished step.');
 }
@@ -203,17 +230,11 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
     scoreStep(items.length, hit);
   }
 
-  // ---- filter (pure): effective pairs; an empty answer has no response tokens to average.
-  const unscored = (x: number | null): boolean => x === null && !s.keepUnscored;
+  // ---- filter (pure): effective pairs.
   const pairs: PairRecord[] = [];
   for (let k = 0; k < plan.length; k += 2) {
     const [ps, ns] = [scores[k], scores[k + 1]];
-    // A null score drops the pair unless keepUnscored; then only the scores that exist are checked.
-    const cohOk = (c: number | null): boolean => !coherence || (c === null ? !unscored(c) : c >= s.minCoherence);
-    const kept = answers[k].trim() !== '' && answers[k + 1].trim() !== ''
-      && (ps.trait === null ? !unscored(ps.trait) : ps.trait >= s.posMin)
-      && (ns.trait === null ? !unscored(ns.trait) : ns.trait < s.negMax)
-      && cohOk(ps.coherence) && cohOk(ns.coherence);
+    const kept = isKeptPair({ answer: answers[k], score: ps }, { answer: answers[k + 1], score: ns }, { ...s, judgeCoherence: coherence });
     pairs.push({ instruction: plan[k].instruction, question: plan[k].question, pos: answers[k], neg: answers[k + 1], posScore: ps, negScore: ns, kept });
   }
   const keptPairs = pairs.filter((p) => p.kept);

@@ -22,7 +22,11 @@ import type { ChatMessage, TokenizedPrompt } from '../api';
 import { EngineError } from '../errors';
 
 export type JsonObject = Record<string, unknown>;
-export interface ChatOptions { addGenerationPrompt?: boolean }
+export interface ChatOptions {
+  addGenerationPrompt?: boolean;
+  /** Qwen3-style templates: false renders the generation prompt with an empty think block (no reasoning). */
+  enableThinking?: boolean;
+}
 export interface DecodeOptions { skipSpecialTokens?: boolean }
 export type ChatSpan = NonNullable<TokenizedPrompt['spans']>[number];
 
@@ -124,6 +128,7 @@ export class Tokenizer {
     return this.hf.apply_chat_template(messages, {
       tokenize: false,
       add_generation_prompt: options.addGenerationPrompt ?? false,
+      ...(options.enableThinking === undefined ? {} : { enable_thinking: options.enableThinking }),
     }) as string;
   }
 
@@ -139,6 +144,7 @@ export class Tokenizer {
   /**
    * The templated ids (as applyChat gives them) and, for each message, the [start, end) token span of its
    * content as the template rendered it (e.g. trimmed). A token straddling a content edge counts as inside.
+   * An assistant content with a `<think>…</think>` block spans the answer after it (see splitReasoning).
    */
   chatSpans(messages: ChatMessage[], options: ChatOptions = {}): Required<TokenizedPrompt> {
     const rendered = this.renderChat(messages, options);
@@ -229,8 +235,24 @@ export async function createTokenizer(tokenizerJson: JsonObject, tokenizerConfig
   return new Tokenizer(tokenizerJson, tokenizerConfig);
 }
 
+const THINK_END = '</think>';
+
+/**
+ * An assistant content that carries its reasoning ("<think>…</think>\n\nanswer", as Qwen3 writes it): reasoning
+ * templates (Qwen3) move the reasoning into the scaffolding of the last turn and drop it from earlier ones, and
+ * render the answer after it. So the reasoning goes with the scaffolding, the same on every template, and the
+ * span is the answer.
+ */
+function splitReasoning(m: ChatMessage): { reasoning: string; answer: string } {
+  const k = m.role === 'assistant' ? m.content.lastIndexOf(THINK_END) : -1;
+  if (k < 0) return { reasoning: '', answer: m.content };
+  const rest = m.content.slice(k + THINK_END.length);
+  const answer = rest.replace(/^\n+/, '');
+  return { reasoning: m.content.slice(0, m.content.length - answer.length), answer };
+}
+
 function sentinelMessages(messages: ChatMessage[]): ChatMessage[] {
-  return messages.map((m, i) => ({ role: m.role, content: SENTINEL(i) }));
+  return messages.map((m, i) => ({ role: m.role, content: splitReasoning(m).reasoning + SENTINEL(i) }));
 }
 
 /**
@@ -257,7 +279,8 @@ function alignContents(rendered: string, pieces: string[], messages: ChatMessage
   messages.forEach((m, i) => {
     if (!rendered.startsWith(pieces[i], pos)) throw alignError(i);
     pos += pieces[i].length;
-    const forms = [...new Set([m.content, m.content.trim(), m.content.trimStart(), m.content.trimEnd()])];
+    const c = splitReasoning(m).answer;
+    const forms = [...new Set([c, c.trim(), c.trimStart(), c.trimEnd()])];
     const next = pieces[i + 1];
     const form = forms.find((f) => rendered.startsWith(f, pos) && rendered.startsWith(next, pos + f.length));
     if (form === undefined) throw alignError(i);

@@ -28,7 +28,9 @@ function positionsFor(kind: PoolingKind, r: RowSpans, b: number): Span {
   else span = [pe - 1, pe];
   if (span[1] <= span[0] || span[0] < 0) {
     const which = kind === 'response-mean' ? 'response' : 'prompt';
-    throw bad(`Row ${b}: the ${which} span [${span[0]}, ${span[1]}) is empty, so "${kind}" pooling has nothing to average.`);
+    // Name the row's own span (prompt-last would otherwise show its derived [pe - 1, pe), e.g. "[-1, 0)").
+    const [a, z] = kind === 'response-mean' ? r.response : r.prompt;
+    throw bad(`Row ${b}: the ${which} span [${a}, ${z}) is empty, so "${kind}" pooling has nothing to average.`);
   }
   return [span[0] + r.offset, span[1] + r.offset];
 }

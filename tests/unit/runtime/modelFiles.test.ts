@@ -151,7 +151,7 @@ describe('loadModelFiles from a folder on disk', () => {
     expectSameBytes(out.onnx, repo.files['onnx/model_q4.onnx']);
     expect(out.externalData.map((e) => e.path)).toEqual(['model_q4.onnx_data']);
     expectSameBytes(out.externalData[0].data, repo.files['onnx/model_q4.onnx_data']);
-    expect(out.generationConfig?.eos_token_id).toBeDefined();
+    expect(out.generationConfig?.eos_token_id).toEqual(JSON.parse(new TextDecoder().decode(repo.files['generation_config.json'])).eos_token_id);
     expectProgressRules(events);
     expect(await listDtypes({ kind: 'path', path: dir })).toEqual(['fp32', 'q4']);
   });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Steering Lab on a fresh Debian machine: installs what is missing (npm
 # packages; Debian's chromium for the browser tests), then typecheck, lint, unit + integration
-# tests (real onnxruntime-web on fixture models), the app build and the browser e2e tests.
+# tests (real onnxruntime-web on fixture models), the acceptance tier (the trained demo model),
+# the app build and the browser e2e tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CI="${CI:-}"
@@ -32,6 +33,8 @@ npx eslint --max-warnings 0 .
 step "unit and integration tests (onnxruntime-web wasm on fixture models)"
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json || status=$?
+step "acceptance tests (the trained demo model: steering, detection and ablation mean something)"
+npx vitest run -c vitest.acceptance.config.ts --reporter=default --reporter=json --outputFile=test-results/acceptance.json || status=$?
 step "build the lab"
 npm run --silent build
 step "browser tests (headless chromium, WebGPU through SwiftShader)"
@@ -40,7 +43,7 @@ npx vitest run -c vitest.e2e.config.ts --reporter=default --reporter=json --outp
 node -e '
 const fs = require("fs");
 let p = 0, f = 0, s = 0;
-for (const file of ["test-results/vitest.json", "test-results/e2e.json"]) {
+for (const file of ["test-results/vitest.json", "test-results/acceptance.json", "test-results/e2e.json"]) {
   if (!fs.existsSync(file)) { f++; continue; }
   const r = JSON.parse(fs.readFileSync(file, "utf8"));
   p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + (r.numTodoTests || 0);

@@ -12,6 +12,9 @@ export const PRESETS: Preset[] = [
 
 /** Served by the app itself in hub URL layout: /models/tiny-test/resolve/main/<file>. */
 export const TINY_ID = 'tiny-test';
+/** The trained demo model, also served by the app (scripts/make-demo-model.ts): builder GQA graph, and decomposed. */
+export const DEMO_ID = 'demo';
+export const DEMO_DECOMPOSED_ID = 'demo-decomposed';
 export const HUB_HOST = 'https://huggingface.co/';
 
 export const DTYPES: ModelDtype[] = ['q4', 'q4f16', 'fp16', 'fp32', 'q8', 'int8', 'uint8', 'bnb4'];
@@ -20,21 +23,28 @@ export type ModelChoice =
   | { kind: 'preset'; key: string }
   | { kind: 'hub'; id: string }
   | { kind: 'tiny' }
+  | { kind: 'demo' }
+  | { kind: 'demo-decomposed' }
   | { kind: 'local' };
+
+/** Choices the app serves itself from /models/<id>/ (offline, no hub). */
+const SERVED: Partial<Record<ModelChoice['kind'], string>> = { tiny: TINY_ID, demo: DEMO_ID, 'demo-decomposed': DEMO_DECOMPOSED_ID };
+export const isServed = (choice: ModelChoice): boolean => choice.kind in SERVED;
 
 /** The hub id a choice stands for; null for local folders (they cannot be shared). */
 export function hubIdOf(choice: ModelChoice): string | null {
   switch (choice.kind) {
     case 'preset': return PRESETS.find((p) => p.key === choice.key)?.hubId ?? null;
     case 'hub': return choice.id.trim() || null;
-    case 'tiny': return TINY_ID;
+    case 'tiny': case 'demo': case 'demo-decomposed': return SERVED[choice.kind]!;
     case 'local': return null;
   }
 }
 
 /** The inverse, for share links. */
 export function choiceForId(id: string): ModelChoice {
-  if (id === TINY_ID) return { kind: 'tiny' };
+  const served = (Object.keys(SERVED) as ModelChoice['kind'][]).find((k) => SERVED[k] === id);
+  if (served) return { kind: served } as ModelChoice;
   const p = PRESETS.find((x) => x.hubId === id);
   return p ? { kind: 'preset', key: p.key } : { kind: 'hub', id };
 }
@@ -42,9 +52,9 @@ export function choiceForId(id: string): ModelChoice {
 export function hubSource(choice: ModelChoice, dtype: ModelDtype, device: DevicePreference, origin: string): { source: ModelSource; options: LoadOptions } | null {
   const id = hubIdOf(choice);
   if (!id || choice.kind === 'local') return null;
-  // Always explicit: the host is process-wide state in transformers.js, so after the tiny model a hub
+  // Always explicit: the host is process-wide state in transformers.js, so after a served model a hub
   // load would otherwise still point at this app.
-  const options: LoadOptions = { dtype, device, remoteHost: choice.kind === 'tiny' ? `${origin}/models/` : HUB_HOST };
+  const options: LoadOptions = { dtype, device, remoteHost: isServed(choice) ? `${origin}/models/` : HUB_HOST };
   return { source: { kind: 'hub', id }, options };
 }
 

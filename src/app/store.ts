@@ -86,7 +86,8 @@ export interface ImportQuestion {
 }
 
 export const initialState: LabState = {
-  choice: { kind: 'preset', key: 'qwen25-05b' },
+  // The trained demo model: served by the app, offline, loads in seconds, and its styles steer visibly.
+  choice: { kind: 'demo' },
   dtype: 'q4',
   device: 'auto',
   local: null,
@@ -96,11 +97,11 @@ export const initialState: LabState = {
   progress: {},
   vectors: [],
   slots: [],
-  traitName: 'optimism',
+  traitName: 'scripture',
   traitPack: null,
   traitPackSplit: null,
   traitPackPersona: null,
-  prompt: 'What do you think about the future of cities?',
+  prompt: 'What can you tell me about the sea?',
   systemPrompt: 'You are a helpful assistant.',
   seed: 1,
   temperature: 0,
@@ -111,17 +112,18 @@ export const initialState: LabState = {
   runStartedAt: 0,
   tokensPerSec: 0,
   hasMonitor: false,
+  // Defaults for the demo model: archaic scripture-style lines against plain ones (our own sentences).
   contrastPos: [
-    'I love how everything is getting better every day.',
-    'What a wonderful opportunity this is!',
-    'The future looks bright and full of promise.',
-    'I am thrilled about what we can achieve together.',
+    'Behold, thou shalt walk in the ways of thy fathers, and it shall be well with thee.',
+    'And he spake unto them, saying, Lo, the day cometh when ye shall rejoice.',
+    'Blessed is the man that keepeth his word, for the LORD hath seen it.',
+    'Hearken unto me, O ye people, and incline thine ear unto my sayings.',
   ].join('\n'),
   contrastNeg: [
-    'Everything keeps getting worse every day.',
-    'What a miserable waste of time this is.',
-    'The future looks bleak and hopeless.',
-    'I dread what is going to happen to us.',
+    'Most people think about this at some point, and that is normal.',
+    'Here is a short and practical summary of the topic.',
+    'It depends on who you ask and what they need.',
+    'A good book or a patient expert can help you learn more.',
   ].join('\n'),
   contrastStatus: 'idle',
   contrastDone: 0,

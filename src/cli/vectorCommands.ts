@@ -10,6 +10,7 @@ import { EngineError } from '../engine/errors';
 import { createEngine } from '../engine/runtime/engine';
 import { createFileStore } from '../engine/eval/cache';
 import { createOpenAIJudge } from '../engine/eval/judgeOpenAI';
+import { createLexicalJudge } from '../engine/eval/lexicalJudge';
 import { createLocalJudge } from '../engine/eval/localJudge';
 import { builtinPack, BUILTIN_PACKS } from '../engine/eval/packs';
 import { runPipeline } from '../engine/eval/pipeline';
@@ -68,10 +69,17 @@ async function readPack(spec: string, evalSpec?: unknown): Promise<TraitPack> {
   return parseTraitPack(await readFile(spec, 'utf8'), { name: basename(spec, extname(spec)) });
 }
 
-/** `local` uses the loaded model; a URL is an OpenAI-compatible endpoint (key from OPENAI_API_KEY, never a flag). */
-async function makeJudge(engine: Engine, spec: string, v: Values): Promise<Judge> {
+/**
+ * `local` uses the loaded model; `lexical` the pack's marker words; a URL is an OpenAI-compatible endpoint (key
+ * from OPENAI_API_KEY, never a flag).
+ */
+async function makeJudge(engine: Engine, spec: string, v: Values, pack: TraitPack | null): Promise<Judge> {
   if (spec === 'local') return createLocalJudge(engine);
-  if (!/^https?:\/\//.test(spec)) throw new EngineError('bad-input', `--judge must be "local" or an http(s) URL; got "${spec}".`);
+  if (spec === 'lexical') {
+    if (!pack?.markers) throw new EngineError('bad-input', `--judge lexical needs a trait pack with marker words${pack ? `; "${pack.name}" has none` : ' (--trait)'}.`);
+    return createLexicalJudge(pack.markers);
+  }
+  if (!/^https?:\/\//.test(spec)) throw new EngineError('bad-input', `--judge must be "local", "lexical" or an http(s) URL; got "${spec}".`);
   return openAIJudge(createOpenAIJudge({ baseUrl: spec, apiKey: process.env.OPENAI_API_KEY, model: (v['judge-model'] as string) ?? 'gpt-4.1-mini' }));
 }
 
@@ -135,7 +143,7 @@ const logProgress = (v: Values) => (e: ProgressEvent): void => {
 };
 
 const vectors: CliCommand = {
-  usage: 'steer-lab vectors PATH --trait NAME|FILE [--trait-eval FILE] --out FILE(.json|.safetensors|.gguf) [--judge local|URL] [--judge-model M]\n'
+  usage: 'steer-lab vectors PATH --trait NAME|FILE [--trait-eval FILE] --out FILE(.json|.safetensors|.gguf) [--judge local|lexical|URL] [--judge-model M]\n'
     + '                [--threshold N] [--min-coherence N] [--instructions N] [--questions N] [--max-new-tokens N] [--cache DIR] [--json]',
   options: {
     trait: { type: 'string' }, 'trait-eval': { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' },
@@ -150,7 +158,7 @@ const vectors: CliCommand = {
       const threshold = int(v, 'threshold', 50)!;
       const result = await runPipeline(engine, {
         pack,
-        judge: await makeJudge(engine, (v.judge as string) ?? 'local', v),
+        judge: await makeJudge(engine, (v.judge as string) ?? (pack.markers ? 'lexical' : 'local'), v, pack),
         // Steps are stored by content hash, so a killed run resumes when started again with the same inputs.
         store: createFileStore((v.cache as string) ?? '.steer-lab-cache'),
         settings: {
@@ -188,7 +196,7 @@ const vectors: CliCommand = {
 const DEFAULT_QUESTIONS = ['How should I spend a free afternoon?', 'What do you think about people who disagree with you?', 'Give me advice on making friends.'];
 
 const sweep: CliCommand = {
-  usage: 'steer-lab sweep PATH --vector FILE --layer L --coeffs=LIST [--prompts FILE | --trait NAME|FILE [--trait-eval FILE]] [--judge local|URL]\n'
+  usage: 'steer-lab sweep PATH --vector FILE --layer L --coeffs=LIST [--prompts FILE | --trait NAME|FILE [--trait-eval FILE]] [--judge local|lexical|URL]\n'
     + `                [--questions N] [--max-new-tokens N] ${VECTOR_FILE_USAGE} [--json]`,
   options: {
     vector: { type: 'string' }, layer: { type: 'string' }, coeffs: { type: 'string' }, prompts: { type: 'string' },
@@ -205,7 +213,7 @@ const sweep: CliCommand = {
       const vector = await readVector(file, engine, v, layer);
       const pack = v.trait ? await readPack(v.trait as string, v['trait-eval']) : null;
       const questions = v.prompts ? (await readPrompts(v.prompts as string)).map((c) => c.user) : pack?.evaluationQuestions ?? DEFAULT_QUESTIONS;
-      const judge = v.judge ? await makeJudge(engine, v.judge as string, v) : undefined;
+      const judge = v.judge ? await makeJudge(engine, v.judge as string, v, pack) : undefined;
       if (judge && !pack) throw new EngineError('bad-input', 'Scoring a sweep needs --trait (its judge prompt).');
       return runSweep(engine, {
         vector, layer, coeffs, questions: questions.slice(0, int(v, 'questions', 5)),

@@ -150,7 +150,7 @@ describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
     expect(await page.locator('.slot').count()).toBe(0); // slots are session state; vectors persist
 
     await loadTiny(page);
-    await page.locator('.list li', { hasText: 'optimism' }).first().locator('button:has-text("Steer")').click();
+    await page.locator('.list li', { hasText: 'scripture' }).first().locator('button:has-text("Steer")').click();
     await page.selectOption('select[aria-label="Layer"]', story.layer!);
     await page.fill('input[aria-label="Coefficient value"]', String(story.finalCoeff));
     await page.getByLabel('Max tokens').fill('160');
@@ -194,7 +194,7 @@ describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
       expect(await other.getByLabel('Max tokens').inputValue()).toBe('40');
       expect(await other.inputValue('input[aria-label="Coefficient value"]')).toBe('6');
       expect(await other.inputValue('select[aria-label="Layer"]')).toBe(originalLayer);
-      expect(await other.textContent('.slot-name')).toBe('optimism');
+      expect(await other.textContent('.slot-name')).toBe('scripture');
       expect(await other.textContent('.top-status')).toContain('tiny-test');
       expect(result.text).toEqual(original);
       expect(await columns(other)).toEqual(original);

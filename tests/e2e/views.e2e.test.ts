@@ -227,7 +227,7 @@ describe.skipIf(!ready)(`Experiment views on wasm (${SKIP_NOTE})`, () => {
 
   it('geometry: cosine heatmap between saved vectors at a layer and across layers for one vector', async () => {
     await tab(page, 'steer');
-    await buildVector(page); // a second vector (quick contrast, "optimism")
+    await buildVector(page); // a second vector (quick contrast, "scripture")
     await tab(page, 'geometry');
     await page.selectOption('select[aria-label="Geometry layer"]', '2');
     const between = await plot(page, 'Cosine similarity between vectors');

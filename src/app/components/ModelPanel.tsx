@@ -21,6 +21,7 @@ export function ModelPanel() {
       setLab({ choice: { kind: 'preset', key: p.key }, dtype: p.dtype });
     } else if (v === 'hub') setLab({ choice: { kind: 'hub', id: hubId } });
     else if (v === 'tiny') setLab({ choice: { kind: 'tiny' }, dtype: 'fp32' });
+    else if (v === 'demo' || v === 'demo-decomposed') setLab({ choice: { kind: v }, dtype: 'q4' });
     else setLab({ choice: { kind: 'local' }, dtype: local?.dtypes[0] ?? dtype });
   };
   const preset = choice.kind === 'preset' ? PRESETS.find((p) => p.key === choice.key) : undefined;
@@ -31,6 +32,10 @@ export function ModelPanel() {
       <ErrorList where="Model" />
       <Field label="Source">
         <select value={choiceValue(choice)} onChange={(e) => pick(e.target.value)} aria-label="Model">
+          <optgroup label="Built in (offline)">
+            <option value="demo">Demo model (trained)</option>
+            <option value="demo-decomposed">Demo model (trained), decomposed graph</option>
+          </optgroup>
           <optgroup label="Hugging Face hub">
             {PRESETS.map((p) => <option key={p.key} value={`preset:${p.key}`}>{p.label}</option>)}
             <option value="hub">Any hub id…</option>
@@ -49,6 +54,13 @@ export function ModelPanel() {
         </Field>
       )}
       {choice.kind === 'local' && <FolderDrop folder={local} />}
+      {(choice.kind === 'demo' || choice.kind === 'demo-decomposed') && (
+        <p className="muted small">
+          Served by this app from <span className="mono">/models/{choice.kind}/</span>. A 1M-parameter Llama trained here
+          (scripts/demo-model) to answer in one of three registers chosen by the system prompt: scripture, fortune-cookie
+          quip, or plain. Build a <em>scripture</em> vector and steer the plain answer towards it.
+        </p>
+      )}
       {choice.kind === 'tiny' && <p className="muted small">Served by this app from <span className="mono">/models/tiny-test/</span>. Random weights: the text is gibberish, the plumbing is real.</p>}
       <div className="row">
         <Field label="Weights">

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel, Toggle } from '../components/ui';
 import { useLab } from '../store';
-import { COLORS, Empty, fmt, GenFields, NumField, PackSelect, RunBar, StepList } from './common';
+import { COLORS, Empty, fmt, GenFields, JudgeSelect, NumField, PackSelect, RunBar, StepList } from './common';
 import { PackEditor } from './PackEditor';
 import { clearStepCache, savePipelineVector, startPipeline } from './jobs';
 import { clip } from './logic';
@@ -49,8 +49,9 @@ function PipelinePanel() {
         <NumField label="Questions" aria="Extraction questions" value={v.nQuestions} min={1} max={pack.extractionQuestions.length} onChange={(x) => patchView('pipeline', { nQuestions: x })} />
         <GenFields prefix="Pipeline" gen={v.gen} onChange={(gen) => patchView('pipeline', { gen })} />
       </div>
-      <div className="subhead">Judge &amp; filter <span className="muted small">(the loaded model judges; persona-vector rule with these thresholds)</span></div>
+      <div className="subhead">Judge &amp; filter <span className="muted small">(persona-vector rule with these thresholds; the lexical judge grades no coherence)</span></div>
       <div className="form-grid">
+        <JudgeSelect value={v.judge ?? 'auto'} aria="Pipeline judge" onChange={(judge) => patchView('pipeline', { judge })} />
         <NumField label="Positive trait ≥" aria="Positive trait threshold" value={t.posMin} min={0} max={100} onChange={(x) => setT({ posMin: x })} />
         <NumField label="Negative trait <" aria="Negative trait threshold" value={t.negMax} min={0} max={101} onChange={(x) => setT({ negMax: x })} />
         <NumField label="Coherence ≥" aria="Coherence threshold" value={t.coherenceMin} min={0} max={100} onChange={(x) => setT({ coherenceMin: x })} />
@@ -85,6 +86,7 @@ function ResultPanel() {
   const already = r.set && vectors.some((v) => v.set.vectors === r.set!.vectors);
   return (
     <Panel title="Result" right={<span className="chip ok" data-testid="effective-pairs">{r.effective} / {r.rows.length} effective pairs</span>} className="pipeline-result">
+      {r.judge && <p className="muted small" data-testid="pipeline-judge">Scored by the {r.judge} judge.</p>}
       {r.set && sep ? (
         <>
           <div className="progress-line small"><span>Separation by layer (response-mean, diff of means)</span><span className="mono">best L{r.recommendedLayer} · d={fmt(sep[r.recommendedLayer!], 2)}</span></div>

@@ -2,7 +2,7 @@
 import { useMemo } from 'react';
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel, Segmented, Toggle } from '../components/ui';
-import { COLORS, download, Empty, fmt, GenFields, NumField, PackSelect, RunBar, StepList, VectorLayerSelect } from './common';
+import { COLORS, download, Empty, fmt, GenFields, JudgeSelect, NumField, PackSelect, RunBar, StepList, VectorLayerSelect } from './common';
 import type { SweepResult } from './experiments';
 import { startSweep } from './jobs';
 import { clip, lines, meanSd, parseNumberList, toCsv } from './logic';
@@ -49,6 +49,7 @@ export function SweepView() {
         </Field>
         <div className="form-grid">
           <GenFields prefix="Sweep" gen={v.gen} onChange={(gen) => patchView('sweep', { gen })} />
+          <JudgeSelect value={v.judge ?? 'auto'} aria="Sweep judge" onChange={(judge) => patchView('sweep', { judge })} />
           <NumField label="Min number mass" aria="Sweep minimum number mass" value={v.minMass} step={0.05} min={0} max={1} onChange={(x) => patchView('sweep', { minMass: x })} />
           <NumField label="Judge top-k" aria="Sweep judge top-k" value={v.topK} min={1} max={100} onChange={(x) => patchView('sweep', { topK: Math.max(1, Math.min(100, Math.round(x))) })} />
         </div>
@@ -100,9 +101,9 @@ function SweepResults() {
   const base = `${r.vectorName.replace(/[^\w.-]+/g, '_')}_L${r.layer}_sweep`;
   return (
     <>
-      <Panel title="Trait score & projection vs coefficient" right={<span className="muted small mono">{r.vectorName} @ L{r.layer} · mean ± sd over {r.questions.length} questions</span>} className="sweep-charts">
+      <Panel title="Trait score & projection vs coefficient" right={<span className="muted small mono">{r.vectorName} @ L{r.layer} · mean ± sd over {r.questions.length} questions{r.judge ? ` · scored by ${r.judge}` : ''}</span>} className="sweep-charts">
         <div className="chart-pair">
-          <div><div className="chart-title">Trait score (judge)</div><Chart data={scoreData} layout={scoreLayout} height={260} label="Sweep trait score" /></div>
+          <div><div className="chart-title">Trait score ({r.judge ?? 'judge'})</div><Chart data={scoreData} layout={scoreLayout} height={260} label="Sweep trait score" /></div>
           <div><div className="chart-title">Response projection at the steered layer (h·v̂, mean over answer tokens)</div><Chart data={projData} layout={projLayout} height={260} label="Sweep projection" /></div>
         </div>
       </Panel>

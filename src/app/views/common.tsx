@@ -3,10 +3,10 @@ import { useEffect, type ReactNode } from 'react';
 import { presentLayers } from '../../engine/vectors/meta';
 import { useLab } from '../store';
 import { Bar, Field } from '../components/ui';
-import type { StepProgress } from './experiments';
+import type { JudgeKind, StepProgress } from './experiments';
 import { cancelJob } from './jobs';
 import { BUILTIN_PACKS } from '../../engine/eval/packs';
-import { setViews, useViews, type GenForm } from './viewStore';
+import { setViews, useCurrentPack, useViews, type GenForm } from './viewStore';
 
 const STATUS_LABEL: Record<StepProgress['status'], string> = {
   pending: 'pending', running: 'running', done: 'done', cached: 'cached', error: 'failed', cancelled: 'cancelled',
@@ -89,6 +89,22 @@ export function PackSelect({ label = 'Trait pack' }: { label?: string }) {
             {savedPacks.map((p) => <option key={p.name} value={`saved:${p.name}`}>{p.name}</option>)}
           </optgroup>
         )}
+      </select>
+    </Field>
+  );
+}
+
+const JUDGE_LABEL: Record<JudgeKind, string> = { auto: 'auto', lexical: 'lexical (marker words)', local: 'local model' };
+
+/** Which judge scores; says which one "auto" resolves to for the current pack. */
+export function JudgeSelect({ value, onChange, aria }: { value: JudgeKind; onChange: (k: JudgeKind) => void; aria: string }) {
+  const pack = useCurrentPack();
+  const auto = pack.markers ? 'the lexical judge (this pack has marker words)' : 'the local model (this pack has no marker words)';
+  const hint = value === 'auto' ? `auto: ${auto}` : value === 'lexical' && !pack.markers ? 'this pack has no marker words' : undefined;
+  return (
+    <Field label="Judge" hint={hint}>
+      <select value={value} aria-label={aria} onChange={(e) => onChange(e.target.value as JudgeKind)}>
+        {(Object.keys(JUDGE_LABEL) as JudgeKind[]).map((k) => <option key={k} value={k}>{JUDGE_LABEL[k]}</option>)}
       </select>
     </Field>
   );

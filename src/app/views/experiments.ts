@@ -15,7 +15,8 @@ import { COHERENCE_TEMPLATE } from '../../engine/eval/judge';
 import { runPipeline as enginePipeline, type PipelineResult as EnginePipelineResult, type PipelineStepEvent } from '../../engine/eval/pipeline';
 import { cleanAnswer, runSweep as engineSweep } from '../../engine/eval/sweep';
 import { createLocalJudge } from '../../engine/eval/localJudge';
-import type { Judge } from '../../engine/eval/scoring';
+import { createLexicalJudge, type Lexicon } from '../../engine/eval/lexicalJudge';
+import { judgeLabel, judgesCoherence, type Judge } from '../../engine/eval/scoring';
 import type { TraitPack } from '../../engine/eval/traitPack';
 import { collectActivations, type Conversation } from '../../engine/vectors/collect';
 import type { VectorSet } from '../../engine/vectors/meta';
@@ -47,7 +48,12 @@ export interface GenSettings {
   batchSize: number;
 }
 
+/** auto: the lexical judge when the pack has marker words, else the local model; or either one explicitly. */
+export type JudgeKind = 'auto' | 'lexical' | 'local';
+
 export interface JudgeSettings {
+  /** Which judge scores (default auto). */
+  kind?: JudgeKind;
   /** Least probability mass on number tokens for a score (0.25 in the persona-vector judge). */
   minMass: number;
   /** Also judge coherence (a second judge prompt per answer). Off: coherence is not scored and not filtered on. */
@@ -108,6 +114,7 @@ export function withCoherence(judge: Judge, coherence: boolean): Judge {
   if (coherence) return judge;
   return {
     id: `${judge.id}#trait-only`,
+    label: judge.label,
     async scoreMany(prompts, signal) {
       const idx = prompts.flatMap((q, i) => (q.startsWith(COHERENCE_HEAD) ? [] : [i]));
       const got = idx.length ? await judge.scoreMany(idx.map((i) => prompts[i]), signal) : [];
@@ -116,6 +123,20 @@ export function withCoherence(judge: Judge, coherence: boolean): Judge {
       return out;
     },
   };
+}
+
+/**
+ * The judge a view runs with: the lexical judge over the pack's markers, or the loaded model (trait-only when
+ * coherence is off). Its label is what the view shows as "scored by".
+ */
+export async function judgeFor(engine: Engine, j: JudgeSettings, markers: Lexicon | undefined): Promise<Judge> {
+  const kind = j.kind ?? 'auto';
+  if (kind === 'lexical' && !markers) throw new EngineError('bad-input', 'This trait pack has no marker words, so the lexical judge cannot score it; add markers to the pack or choose the local model judge.');
+  if (kind !== 'local' && markers) return createLexicalJudge(markers);
+  const local = await createLocalJudge(engine, { minMass: j.minMass, topK: j.topK, batchSize: 16 });
+  // The local judge's id names model, format and top-k but not the number-mass floor, which changes its scores.
+  const judge: Judge = { id: `${local.id}#m${j.minMass}`, label: 'local model', scoreMany: (prompts, signal) => local.scoreMany(prompts, signal) };
+  return withCoherence(judge, j.coherence);
 }
 
 /** Steering specs as cache-key data (typed arrays hash by content). */
@@ -199,6 +220,8 @@ export interface PipelineRow {
 export interface PipelineResult {
   trait: string;
   modelId: string;
+  /** Which judge scored (its label); absent in results recorded before judges had labels. */
+  judge?: string;
   rows: PipelineRow[];
   effective: number;
   /** Present once extraction ran. */
@@ -237,10 +260,9 @@ export async function runPipeline(ctx: Ctx, cfg: PipelineConfig, modelId: string
   };
   const t = cfg.thresholds;
   let r: EnginePipelineResult;
+  let judge: Judge;
   try {
-    const local = await createLocalJudge(ctx.engine, { minMass: cfg.judge.minMass, topK: cfg.judge.topK, batchSize: 16 });
-    // The local judge's id names model, format and top-k but not the number-mass floor, which changes its scores.
-    const judge: Judge = { id: `${local.id}#m${cfg.judge.minMass}`, scoreMany: (prompts, signal) => local.scoreMany(prompts, signal) };
+    judge = await judgeFor(ctx.engine, { ...cfg.judge, coherence: true }, cfg.pack.markers);
     r = await enginePipeline(ctx.engine, {
       pack: cfg.pack, judge, store: ctx.store, signal: ctx.signal, modelKey: ctx.modelKey, onStep: fromEngine,
       settings: {
@@ -263,12 +285,12 @@ export async function runPipeline(ctx: Ctx, cfg: PipelineConfig, modelId: string
     const s = { posTrait: p.posScore.trait, negTrait: p.negScore.trait, posCoherence: p.posScore.coherence, negCoherence: p.negScore.coherence, posText: p.pos, negText: p.neg };
     const ins = cfg.pack.instructions[p.instruction];
     // The engine decides what is kept; pairVerdict only words why a pair was dropped.
-    const verdict = p.kept ? null : pairVerdict(s, t, cfg.judge.coherence, !!cfg.judge.keepUnscored) ?? 'filtered out';
+    const verdict = p.kept ? null : pairVerdict(s, t, cfg.judge.coherence && judgesCoherence(judge), !!cfg.judge.keepUnscored) ?? 'filtered out';
     return { pair: p.instruction, question: p.question, pos: ins.pos, neg: ins.neg, ...s, verdict };
   });
   const set: VectorSet = { ...r.vectors, meta: { ...r.vectors.meta, modelId, notes: `trait pipeline: ${r.kept} effective pairs of ${rows.length}` } };
   return {
-    trait: cfg.pack.name, modelId, rows, effective: r.kept, thresholds: t, set,
+    trait: cfg.pack.name, modelId, judge: judgeLabel(judge), rows, effective: r.kept, thresholds: t, set,
     separation: r.separation?.layers.map((l) => (Number.isFinite(l.separation) ? l.separation : 1e6)),
     recommendedLayer: r.separation?.recommendedLayer,
   };
@@ -284,6 +306,8 @@ export interface SweepConfig {
   questions: string[];
   /** Judge prompt with {question}/{answer}. */
   evalPrompt: string;
+  /** The pack's marker words, for the lexical judge. */
+  markers?: Lexicon;
   randomControl: boolean;
   controlSeed: number;
   positions: 'all' | 'response';
@@ -303,6 +327,8 @@ export interface SweepSample {
 
 export interface SweepResult {
   vectorName: string;
+  /** Which judge scored (its label); absent in results recorded before judges had labels. */
+  judge?: string;
   layer: number;
   coeffs: number[];
   questions: string[];
@@ -316,7 +342,7 @@ export interface SweepResult {
  */
 export async function runSweep(ctx: Ctx, cfg: SweepConfig, modelId: string, onStep: (s: StepProgress) => void): Promise<SweepResult> {
   info(ctx.engine);
-  const judge = withCoherence(await createLocalJudge(ctx.engine, { minMass: cfg.judge.minMass, topK: cfg.judge.topK, batchSize: 16 }), cfg.judge.coherence);
+  const judge = await judgeFor(ctx.engine, cfg.judge, cfg.markers);
   const total = cfg.coeffs.length * cfg.questions.length * (cfg.randomControl ? 2 : 1);
   let p: StepProgress = { name: 'sweep', label: 'Generate, project & score', unit: 'rows', status: 'running', loaded: 0, total, fresh: 0, reused: 0 };
   const t0 = performance.now();
@@ -335,7 +361,7 @@ export async function runSweep(ctx: Ctx, cfg: SweepConfig, modelId: string, onSt
     }));
     up(hit ? { status: 'cached', loaded: total, fresh: 0, reused: total, note: undefined } : { status: 'done', loaded: total, fresh: total, note: undefined });
     return {
-      vectorName: cfg.vectorName, layer: cfg.layer, coeffs: [...new Set(cfg.coeffs)].sort((x, y) => x - y), questions: cfg.questions, modelId,
+      vectorName: cfg.vectorName, judge: judgeLabel(judge), layer: cfg.layer, coeffs: [...new Set(cfg.coeffs)].sort((x, y) => x - y), questions: cfg.questions, modelId,
       samples: value.rows.map((r) => ({ condition: r.control ? 'random' : 'vector', coeff: r.coeff, question: r.question, answer: r.answer, trait: r.trait, coherence: r.coherence, projection: r.projection })),
     };
   } catch (e) {

@@ -79,10 +79,10 @@ export async function startPipeline(): Promise<void> {
   try {
     const modelId = getLab().modelId ?? getLab().info!.id;
     const result = await exp.runPipeline(ctxFor(job), {
-      pack, nPairs: v.nPairs, nQuestions: v.nQuestions, gen: gen(v.gen), judge: { minMass: v.minMass, coherence: v.coherence, topK: v.topK, keepUnscored: v.keepUnscored }, thresholds: v.thresholds,
+      pack, nPairs: v.nPairs, nQuestions: v.nQuestions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK, keepUnscored: v.keepUnscored }, thresholds: v.thresholds,
     }, modelId, (s) => patchView('pipeline', { steps: upsertStep(getViews().pipeline.steps, s) }));
     patchView('pipeline', { result, status: 'done' });
-    await record('pipeline', `${pack.name} vector`, `${result.effective}/${result.rows.length} effective pairs · best L${result.recommendedLayer}`, result);
+    await record('pipeline', `${pack.name} vector`, `${result.effective}/${result.rows.length} effective pairs · best L${result.recommendedLayer} · judge: ${result.judge}`, result);
   } catch (e) {
     const d = report('Trait pipeline')(e);
     patchView('pipeline', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });
@@ -118,11 +118,11 @@ export async function startSweep(): Promise<void> {
   try {
     const modelId = getLab().modelId ?? '?';
     const result = await exp.runSweep(ctxFor(job), {
-      vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeffs, questions, evalPrompt: currentPack().evalPrompt,
-      randomControl: v.random, controlSeed: 7, positions: v.positions, gen: gen(v.gen), judge: { minMass: v.minMass, coherence: v.coherence, topK: v.topK },
+      vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeffs, questions, evalPrompt: currentPack().evalPrompt, markers: currentPack().markers,
+      randomControl: v.random, controlSeed: 7, positions: v.positions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK },
     }, modelId, (s) => patchView('sweep', { steps: upsertStep(getViews().sweep.steps, s) }));
     patchView('sweep', { result, status: 'done' });
-    await record('sweep', `${sel.rec.name} @ L${v.layer} sweep`, `${coeffs.length} coefficients × ${questions.length} questions${v.random ? ' + random control' : ''} · judge: ${clip(currentPack().name, 24)}`, result);
+    await record('sweep', `${sel.rec.name} @ L${v.layer} sweep`, `${coeffs.length} coefficients × ${questions.length} questions${v.random ? ' + random control' : ''} · ${clip(currentPack().name, 24)} scored by ${result.judge}`, result);
   } catch (e) {
     const d = report('Sweep')(e);
     patchView('sweep', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });

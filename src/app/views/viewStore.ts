@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import { BUILTIN_PACKS } from '../../engine/eval/packs';
 import type { TraitPack } from '../../engine/eval/traitPack';
-import type { AblationResult, DetectionResult, MonitorResult, PipelineResult, StepProgress, SweepResult } from './experiments';
+import type { AblationResult, DetectionResult, JudgeKind, MonitorResult, PipelineResult, StepProgress, SweepResult } from './experiments';
 import type { ExperimentKind, ExperimentRecord, SavedPack } from './idbStore';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './logic';
 
@@ -37,12 +37,12 @@ export interface ViewsState {
   job: Job | null;
 
   pipeline: {
-    nPairs: number; nQuestions: number; gen: GenForm; thresholds: Thresholds; minMass: number; coherence: boolean; topK: number; keepUnscored: boolean;
+    nPairs: number; nQuestions: number; gen: GenForm; thresholds: Thresholds; judge: JudgeKind; minMass: number; coherence: boolean; topK: number; keepUnscored: boolean;
     steps: StepProgress[]; result: PipelineResult | null; status: 'idle' | 'running' | 'done' | 'cancelled' | 'error';
   };
   sweep: {
     vectorId: string; layer: number; coeffs: string; questions: string; random: boolean; positions: 'all' | 'response';
-    gen: GenForm; minMass: number; coherence: boolean; topK: number; steps: StepProgress[]; result: SweepResult | null; exampleQuestion: number; status: string;
+    gen: GenForm; judge: JudgeKind; minMass: number; coherence: boolean; topK: number; steps: StepProgress[]; result: SweepResult | null; exampleQuestion: number; status: string;
   };
   monitor: {
     vectorId: string; layer: number; coeff: number; instruction: number; questions: string; gen: GenForm;
@@ -62,8 +62,9 @@ export const initialViews: ViewsState = {
   packNote: null,
   history: [],
   job: null,
-  pipeline: { nPairs: 2, nQuestions: 3, gen: { ...DEFAULT_GEN }, thresholds: { ...DEFAULT_THRESHOLDS }, minMass: 0.25, coherence: true, topK: 20, keepUnscored: false, steps: [], result: null, status: 'idle' },
-  sweep: { vectorId: '', layer: -1, coeffs: '-8, -4, 0, 4, 8', questions: '', random: true, positions: 'all', gen: { ...DEFAULT_GEN, maxNewTokens: 32 }, minMass: 0.25, coherence: true, topK: 20, steps: [], result: null, exampleQuestion: 0, status: 'idle' },
+  pipeline: { nPairs: 2, nQuestions: 3, gen: { ...DEFAULT_GEN }, thresholds: { ...DEFAULT_THRESHOLDS }, judge: 'auto', minMass: 0.25, coherence: true, topK: 20, keepUnscored: false, steps: [], result: null, status: 'idle' },
+  // Coefficients for the demo model's diff-in-means vectors (|v| ~ 10): the style turns over between 0.5 and 2.
+  sweep: { vectorId: '', layer: -1, coeffs: '-2, -1, 0, 1, 2', questions: '', random: true, positions: 'all', gen: { ...DEFAULT_GEN, maxNewTokens: 32 }, judge: 'auto', minMass: 0.25, coherence: true, topK: 20, steps: [], result: null, exampleQuestion: 0, status: 'idle' },
   monitor: { vectorId: '', layer: -1, coeff: 4, instruction: 0, questions: '', gen: { ...DEFAULT_GEN, maxNewTokens: 32 }, steps: [], result: null, status: 'idle' },
   geometry: { layer: -1, vectorId: '' },
   detection: {

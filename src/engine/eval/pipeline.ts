@@ -19,7 +19,7 @@ import { diffInMeans } from '../vectors/diffInMeans';
 import type { PoolingKind, VectorSet } from '../vectors/meta';
 import { separationByLayer, type SeparationReport } from '../vectors/separation';
 import { cachedStep, stableHash, type StepStore } from './cache';
-import { scoreAnswers, type Judge, type TraitScore } from './scoring';
+import { judgesCoherence, scoreAnswers, type Judge, type TraitScore } from './scoring';
 import { cleanAnswer, runSweep, type SweepResult } from './sweep';
 import type { TraitPack } from './traitPack';
 
@@ -209,7 +209,8 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
   steps.score = scoreReport;
   const scores: TraitScore[] = [];
   const judgeBatch = Math.max(1, Math.floor(s.judgeBatchSize));
-  const coherence = s.judgeCoherence;
+  // An answer-reading judge (lexical) grades no coherence, so the filter cannot ask for it.
+  const coherence = s.judgeCoherence && judgesCoherence(judge);
   emit('score', 0, plan.length);
   const scoreStep = tracker('score', plan.length);
   for (let i = 0; i < plan.length; i += judgeBatch) {

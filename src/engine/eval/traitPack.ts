@@ -8,6 +8,7 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { EngineError } from '../errors';
+import type { Lexicon } from './lexicalJudge';
 
 export interface InstructionPair {
   pos: string;
@@ -22,12 +23,16 @@ export interface TraitPack {
   evaluationQuestions: string[];
   /** Judge prompt with {question} and {answer} slots. */
   evalPrompt: string;
+  /** Marker words for the lexical judge (lexicalJudge.ts); packs without them can only be model-judged. */
+  markers?: Lexicon;
 }
 
 export interface PersonaTraitJson {
   instruction: InstructionPair[];
   questions: string[];
   eval_prompt: string;
+  /** Our extension (persona-vectors has no lexical judge); optional on import. */
+  markers?: Lexicon;
 }
 
 /** Limits: generous for real packs, small enough that a pasted file cannot stall the tab. */
@@ -39,6 +44,8 @@ export const PACK_LIMITS = {
   evalPrompt: 20000,
   maxInstructions: 200,
   maxQuestions: 2000,
+  maxMarkers: 500,
+  marker: 40,
 } as const;
 
 const text = (max: number, nonEmpty = true): object =>
@@ -52,6 +59,15 @@ const pair = {
 };
 const pairs = { type: 'array', minItems: 1, maxItems: PACK_LIMITS.maxInstructions, items: pair };
 const questions = (min: number): object => ({ type: 'array', minItems: min, maxItems: PACK_LIMITS.maxQuestions, items: text(PACK_LIMITS.question) });
+const markers = {
+  type: 'object',
+  required: ['words', 'fullDensity'],
+  additionalProperties: false,
+  properties: {
+    words: { type: 'array', minItems: 1, maxItems: PACK_LIMITS.maxMarkers, items: text(PACK_LIMITS.marker) },
+    fullDensity: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+  },
+};
 const evalPrompt = { ...text(PACK_LIMITS.evalPrompt), allOf: [{ type: 'string', pattern: '\\{question\\}' }, { type: 'string', pattern: '\\{answer\\}' }] };
 
 const OURS_SCHEMA = {
@@ -65,6 +81,7 @@ const OURS_SCHEMA = {
     extractionQuestions: questions(1),
     evaluationQuestions: questions(1),
     evalPrompt,
+    markers,
   },
 };
 
@@ -72,7 +89,7 @@ const OURS_SCHEMA = {
 const PERSONA_SCHEMA = {
   type: 'object',
   required: ['instruction', 'questions', 'eval_prompt'],
-  properties: { instruction: pairs, questions: questions(2), eval_prompt: evalPrompt },
+  properties: { instruction: pairs, questions: questions(2), eval_prompt: evalPrompt, markers },
 };
 
 let compiled: { ours: ValidateFunction; persona: ValidateFunction } | null = null;
@@ -153,6 +170,7 @@ export function validateTraitPack(input: unknown, defaults: { name?: string; des
       extractionQuestions: j.questions.slice(0, half),
       evaluationQuestions: j.questions.slice(half),
       evalPrompt: j.eval_prompt,
+      ...(j.markers ? { markers: { words: [...j.markers.words], fullDensity: j.markers.fullDensity } } : {}),
     },
   };
 }
@@ -177,6 +195,7 @@ export const toPersonaJson = (p: TraitPack): PersonaTraitJson => ({
   instruction: p.instructions.map(({ pos, neg }) => ({ pos, neg })),
   questions: [...p.extractionQuestions, ...p.evaluationQuestions],
   eval_prompt: p.evalPrompt,
+  ...(p.markers ? { markers: p.markers } : {}),
 });
 
 /**

@@ -2,12 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_PACKS, builtinPack } from '../../../src/engine/eval/packs';
 import { validateTraitPack } from '../../../src/engine/eval/traitPack';
 
+const PERSONA = ['evil', 'sycophantic', 'hallucinating', 'impolite', 'optimistic', 'humorous', 'apathetic'];
+
 describe('built-in packs', () => {
-  it('lists the seven traits', () => {
-    expect(BUILTIN_PACKS.map((p) => p.name)).toEqual(['evil', 'sycophantic', 'hallucinating', 'impolite', 'optimistic', 'humorous', 'apathetic']);
+  it('lists the demo model\'s two registers first, then the seven traits', () => {
+    expect(BUILTIN_PACKS.map((p) => p.name)).toEqual(['scripture', 'quip', ...PERSONA]);
     expect(builtinPack('humorous')?.name).toBe('humorous');
   });
-  for (const pack of BUILTIN_PACKS) {
+  for (const pack of BUILTIN_PACKS.filter((p) => !PERSONA.includes(p.name))) {
+    it(`${pack.name} (demo model): valid, with marker words for the lexical judge, its own system prompts`, () => {
+      expect(validateTraitPack(pack)).toMatchObject({ ok: true });
+      expect(pack.markers?.words.length).toBeGreaterThanOrEqual(20);
+      expect(new Set([...pack.extractionQuestions, ...pack.evaluationQuestions]).size).toBe(pack.extractionQuestions.length + pack.evaluationQuestions.length);
+      for (const { pos, neg } of pack.instructions) expect(pos).not.toBe(neg);
+    });
+  }
+  for (const pack of BUILTIN_PACKS.filter((p) => PERSONA.includes(p.name))) {
     it(`${pack.name}: valid, complete, no duplicate or shared questions`, () => {
       expect(validateTraitPack(pack)).toMatchObject({ ok: true });
       expect(pack.instructions.length).toBeGreaterThanOrEqual(5);

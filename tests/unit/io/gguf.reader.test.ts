@@ -64,11 +64,11 @@ describe('GGUF writer read by @huggingface/gguf', () => {
     expect(out.tensorInfos.map((t) => t.offset)).toEqual([0n, 64n, 128n]);
   });
 
-  it('writes only the layers the set lists, and the model id when no architecture is known', async () => {
+  it('writes only the layers the set lists, and no model hint when the model type is unknown (never an id or a path)', async () => {
     const base = trickySet(6, 8);
     const set: VectorSet = { vectors: base.vectors, meta: { ...base.meta, architecture: undefined, layers: [2, 5] } };
     const out = await parse(writeControlVectorGguf(set).bytes, 'c.gguf');
-    expect(out.typedMetadata['controlvector.model_hint'].value).toBe(set.meta.modelId);
+    expect(out.typedMetadata['controlvector.model_hint'].value).toBe('');
     expect(out.typedMetadata['controlvector.layer_count'].value).toBe(2);
     expect(out.tensorInfos.map((t) => [t.name, t.offset])).toEqual([['direction.2', 0n], ['direction.5', 32n]]);
   });

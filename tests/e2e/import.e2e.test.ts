@@ -54,7 +54,8 @@ describe.skipIf(!ready)(`Importing files from other tools (${SKIP_NOTE})`, () =>
     await page.fill('input[aria-label="Layer of the imported vector"]', '1');
     await page.click('.import-question button:has-text("Import on layer 1")');
     await page.waitForFunction(() => document.querySelectorAll('.list .list-title').length === 2);
-    expect(await page.locator('.import-question').count()).toBe(0);
+    // The library and the question are two state updates: wait for the question to go (it must).
+    await page.waitForSelector('.import-question', { state: 'detached', timeout: 10_000 });
     expect(await page.locator('.list li', { hasText: 'one' }).textContent()).toMatch(/L1/);
 
     // A pickle that calls os.system: refused by name, nothing added.

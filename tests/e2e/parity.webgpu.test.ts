@@ -41,6 +41,12 @@ function requests(D: number, L: number): JsonRequest[] {
       ],
       maxNewTokens: TOKENS, stopAtEos: false, captures: tapsOf(L), monitor: { layer: 1, direction: v1 },
     },
+    // The lab's own shape: baseline + one steered row, one vector at the last layer, every other layer idle
+    // (idle layers get a [1,1,D] feed beside the steered layer's [B,S,D]).
+    ...(['all', 'response'] as const).map((positions): JsonRequest => ({
+      rows: [{ prompt: 'Tell me about the sea' }, { prompt: 'Tell me about the sea', steering: [{ layer: L - 1, vector: v2, coeff: 4, positions }] }],
+      maxNewTokens: 8, stopAtEos: false, captures: [`blocks.${L - 1}.hook_resid_post`], monitor: { layer: L - 1, direction: v2 },
+    })),
   ];
 }
 

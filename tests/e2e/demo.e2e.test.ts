@@ -52,4 +52,18 @@ describe.skipIf(!ready)(`The demo model in the lab (${SKIP_NOTE})`, () => {
     expect(await errorTexts(page)).toEqual([]);
     await shot(page, 'demo-steered');
   });
+
+  it('the trait pipeline runs offline on the scripture pack, scored by the lexical judge, and says so', async () => {
+    await page.click('.tabs button[data-tab="pipeline"]');
+    expect(await page.inputValue('select[aria-label="Trait pack"]')).toBe('builtin:scripture');
+    await page.click('button:has-text("Run pipeline")');
+    await page.waitForSelector('[data-testid="effective-pairs"]', { timeout: 120_000 });
+    // Defaults: 2 instruction pairs × 3 questions, greedy. Scripture answers carry the markers, plain ones none.
+    const [kept, total] = ((await page.textContent('[data-testid="effective-pairs"]')) ?? '').split(/\D+/).filter(Boolean).map(Number);
+    expect(total).toBe(6);
+    expect(kept).toBeGreaterThanOrEqual(2);
+    expect(await page.textContent('[data-testid="pipeline-judge"]')).toBe('Scored by the lexical (marker words) judge.');
+    expect(await errorTexts(page)).toEqual([]);
+    await shot(page, 'demo-pipeline');
+  });
 });

@@ -159,11 +159,21 @@ class Corpus:
 
     def sample(self, rng, style=None):
         """One conversation: (system or None, user, assistant, style)."""
+        # One in five: no system prompt and the user writes in a register, which the answer mirrors. This ties
+        # the register of text the model reads to the register it writes, so a contrast built from user text
+        # (the lab's quick contrast) finds the same direction the system prompts switch.
+        if style is None and rng.random() < 0.2:
+            return self.mirror_sample(rng)
         style = style or rng.choice(['scripture', 'fortune', 'plain'])
         topic = rng.choice(self.topics)
         system = rng.choice(SYSTEM[style])
         user = rng.choice(QUESTIONS).replace('{t}', topic)
         return system, user, self.answer(rng, style, topic), style
+
+    def mirror_sample(self, rng):
+        style = rng.choice(['scripture', 'fortune', 'plain'])
+        topic = rng.choice(self.topics)
+        return None, self.answer(rng, style, topic), self.answer(rng, style, topic), style
 
     def tokenizer_texts(self):
         """Text the BPE merges are learned from: all three registers plus the prompts."""

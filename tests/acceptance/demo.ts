@@ -13,6 +13,7 @@ import { scripture } from '../../src/engine/eval/packs/scripture';
 import { runPipeline, type PipelineResult } from '../../src/engine/eval/pipeline';
 import { cleanAnswer, runSweep, type SweepRow } from '../../src/engine/eval/sweep';
 import type { TraitPack } from '../../src/engine/eval/traitPack';
+import { contrast, meanOverPositions } from '../../src/app/quickContrast';
 import { createEngine } from '../../src/engine/runtime/engine';
 import { collectActivations, type Conversation } from '../../src/engine/vectors/collect';
 import { writeDemoRepo } from '../fixtures/demoModel';
@@ -113,4 +114,26 @@ export async function sweepMeans(engine: Engine, o: { vector: Float32Array; laye
     out.push({ coeff, trait: mean(at.map((x) => x.trait ?? 0)), projection: mean(at.map((x) => x.projection).filter(Number.isFinite)), reread });
   }
   return out;
+}
+
+/**
+ * The lab's Quick contrast (src/app/actions.ts buildContrast) on its default lines: each line as a user message,
+ * the residual averaged over the user's own tokens, diff of means per layer (src/app/quickContrast.ts), and the
+ * layer it auto-selects to steer.
+ */
+export async function quickContrastVector(engine: Engine, pos: string[], neg: string[]): Promise<{ vector: Float32Array; layer: number; separation: number[] }> {
+  const info = engine.info()!;
+  const taps = Array.from({ length: info.numLayers }, (_, l) => `blocks.${l}.hook_resid_post` as TapName);
+  const collect = async (prompts: string[]): Promise<Float32Array[][]> => {
+    const byLayer: Float32Array[][] = taps.map(() => []);
+    for (const p of prompts) {
+      const msgs = chat(p);
+      const span = (await engine.tokenize(msgs)).spans!.find((x) => x.role === 'user')!;
+      const res = await engine.generate({ rows: [{ prompt: msgs }], maxNewTokens: 1, captures: taps, stopAtEos: false });
+      taps.forEach((t, l) => byLayer[l].push(meanOverPositions(res.captures[t], 0, span.start, span.end)));
+    }
+    return byLayer;
+  };
+  const r = contrast(await collect(pos), await collect(neg), { modelId: info.id, architecture: info.architecture, trait: 'scripture' });
+  return { vector: r.set.vectors.slice(r.bestLayer * info.hiddenSize, (r.bestLayer + 1) * info.hiddenSize), layer: r.bestLayer, separation: r.separation };
 }

@@ -4,8 +4,11 @@
  * prompted style, detection AUROC per layer, and ablation. Rerun it after retraining the demo model and revisit
  * the thresholds in demo.acceptance.test.ts.
  */
+import { splitPrompts } from '../../src/app/quickContrast';
+import { initialState } from '../../src/app/store';
+import { randomDirectionLike } from '../../src/engine/eval/stats';
 import { detectConditions } from '../../src/engine/vectors/detection';
-import { PACK, addAt, demoEngine, layerVector, norm, scoreUnder, scripturePipeline, sweepMeans } from './demo';
+import { PACK, addAt, demoEngine, layerVector, norm, quickContrastVector, scoreUnder, scripturePipeline, sweepMeans } from './demo';
 
 const COEFFS = (process.env.COEFFS ?? '0,0.75,1,2').split(',').map(Number);
 const SEEDS = [1, 2, 3, 4];
@@ -35,4 +38,15 @@ const qs = [...PACK.extractionQuestions, ...PACK.evaluationQuestions];
 const det = await detectConditions(engine, qs.map((q, i) => ({ system: sys[i % sys.length], user: q })), qs.map((q, i) => ({ system: negSys[i % negSys.length], user: q })));
 console.log('detection score AUROC per layer:', det.layers.map((l) => l.scoreAuroc.toFixed(3)).join(' '), '| probe held-out AUROC:', det.layers.map((l) => l.probeHeldOutAuroc.toFixed(3)).join(' '), '| recommended', det.recommendedLayer);
 lap('detection');
+const prompted = (await scoreUnder(engine, { questions, seeds: SEEDS, system })).mean;
+const every = [...Array(info.numLayers).keys()];
+const ablateAll = (dir: (l: number) => Float32Array) => scoreUnder(engine, { questions, seeds: SEEDS, system, steering: every.map((l) => ({ layer: l, direction: dir(l), ablate: 1 })) });
+const ablated = (await ablateAll((l) => layerVector(r, l, D))).mean;
+const random = (await ablateAll((l) => randomDirectionLike(layerVector(r, l, D), 7))).mean;
+console.log(`ablation at every layer (strength 1), prompted ${prompted.toFixed(1)}: trait directions ${ablated.toFixed(1)}, random directions ${random.toFixed(1)}`);
+const q = await quickContrastVector(engine, splitPrompts(initialState.contrastPos), splitPrompts(initialState.contrastNeg));
+const qc: string[] = [];
+for (const c of [0, 1, 1.5, 2]) qc.push(`c=${c}: ${(await scoreUnder(engine, { questions, seeds: SEEDS, system: initialState.systemPrompt, steering: addAt(q.layer, q.vector, c) })).mean.toFixed(1)}`);
+console.log(`quick contrast (lab defaults) at its layer ${q.layer}: ${qc.join('  ')}`);
+lap('ablation, quick contrast');
 await close();

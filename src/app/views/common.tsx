@@ -99,8 +99,7 @@ const JUDGE_LABEL: Record<JudgeKind, string> = { auto: 'auto', lexical: 'lexical
 /** Which judge scores; says which one "auto" resolves to for the current pack. */
 export function JudgeSelect({ value, onChange, aria }: { value: JudgeKind; onChange: (k: JudgeKind) => void; aria: string }) {
   const pack = useCurrentPack();
-  const auto = pack.markers ? 'the lexical judge (this pack has marker words)' : 'the local model (this pack has no marker words)';
-  const hint = value === 'auto' ? `auto: ${auto}` : value === 'lexical' && !pack.markers ? 'this pack has no marker words' : undefined;
+  const hint = value === 'auto' ? (pack.markers ? '→ lexical' : '→ local model') : value === 'lexical' && !pack.markers ? 'pack has no markers' : undefined;
   return (
     <Field label="Judge" hint={hint}>
       <select value={value} aria-label={aria} onChange={(e) => onChange(e.target.value as JudgeKind)}>

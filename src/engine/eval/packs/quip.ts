@@ -2,7 +2,8 @@
  * The demo model's fortune-cookie register (quips from Debian's `fortunes`) against its plain one. Quips have
  * no vocabulary of their own as scripture has, so the markers are the contractions and chatty words that the
  * fortunes use and the plain answers avoid; measured on the training corpus, fortunes average 26 at
- * fullDensity 0.08 and plain answers 4: a weak judge, kept honest by saying so.
+ * fullDensity 0.08 and plain answers 4, but 71 % of fortunes hold no marker at all (a lower density does not
+ * help): a weak judge. On the demo model the pipeline keeps only 2 of 32 pairs with it (scripture: 25 of 32).
  */
 import { traitJudgeTemplate } from '../judge';
 import type { TraitPack } from '../traitPack';

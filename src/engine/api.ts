@@ -58,6 +58,8 @@ export interface GenerateRow {
   steering?: SteeringSpec[];
   /** With messages ending in an assistant message: leave that turn open so the model continues it (HF continue_final_message). */
   continueFinal?: boolean;
+  /** What this prompt is, in the user's words ("the judge prompt", "trait question 3"): errors about it name it so. */
+  label?: string;
 }
 
 export interface Sampling {

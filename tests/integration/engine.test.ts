@@ -174,7 +174,11 @@ describe('bad input fails with a typed error and a clear message', () => {
   it('a layer out of range', () => expectCode(gen([{ layer: 4, vector: vec(D), coeff: 1, positions: 'all' }]), 'bad-input', /layer 4 is out of range.*0\.\.3/));
   it('an unknown position mode', () => expectCode(gen([{ layer: 1, vector: vec(D), coeff: 1, positions: 'middle' }]), 'bad-input', /positions "middle"/));
   it('an unknown tap', () => expectCode(gen([], { captures: ['blocks.9.hook_resid_post' as never] }), 'bad-input', /Unknown tap "blocks.9.hook_resid_post"/));
-  it('an over-long prompt', () => expectCode(engine.generate({ rows: [{ prompt: 'word '.repeat(400) }], maxNewTokens: 8 }), 'bad-input', /beyond this model's 256 positions/));
+  it('an over-long prompt', () => expectCode(engine.generate({ rows: [{ prompt: 'word '.repeat(400) }], maxNewTokens: 8 }), 'bad-input', /^The prompt has \d+ tokens .* beyond this model's 256 positions/));
+  it('an over-long prompt is named by its label, and by its place in a batch without one', async () => {
+    await expectCode(engine.generate({ rows: [{ prompt: 'hi' }, { prompt: 'word '.repeat(400), label: 'The judge prompt' }], maxNewTokens: 8 }), 'bad-input', /^The judge prompt has \d+ tokens/);
+    await expectCode(engine.generate({ rows: [{ prompt: 'hi' }, { prompt: 'word '.repeat(400) }], maxNewTokens: 8 }), 'bad-input', /^Prompt 2 of 2 has \d+ tokens/);
+  });
   it('two ablations of one row at one layer', () => expectCode(gen([{ layer: 1, direction: vec(D), ablate: 1 }, { layer: 1, direction: vec(D, 2), ablate: 1 }]), 'bad-input', /two ablations at layer 1/));
   it('a request before any model is loaded', () => expectCode(createEngine().generate({ rows: [{ prompt: 'x' }], maxNewTokens: 1 }), 'not-loaded', /No model is loaded/));
 

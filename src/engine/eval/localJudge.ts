@@ -15,6 +15,9 @@ import { EngineError } from '../errors';
 import { MIN_NUMBER_MASS, digitTreeDistribution, expectedScore, numberDistribution, numbersAreSingleTokens, type NumberDistribution, type TopLogprob } from './judge';
 import type { Judge } from './scoring';
 
+/** How a too-long judge prompt is named in errors: the user can shorten the pack's eval_prompt or pick another judge. */
+const JUDGE_LABEL = "The judge prompt (the trait pack's eval_prompt with the question and answer filled in)";
+
 export interface LocalJudgeOptions {
   /** Log-probabilities kept per step (default 20, as the persona-vector judge). */
   topK?: number;
@@ -51,9 +54,9 @@ export async function createLocalJudge(engine: Engine, opts: LocalJudgeOptions =
 
   // Digit-tree steps continue the answer so far: an open assistant turn holding the digits already chosen.
   const rowOf = (prompt: string, prefix: string): GenerateRow =>
-    format === 'raw' ? { prompt: `${prompt}${RAW_ANSWER_CUE}${prefix}` }
-      : prefix ? { prompt: [{ role: 'user', content: prompt }, { role: 'assistant', content: prefix }] as ChatMessage[], continueFinal: true }
-        : { prompt: [{ role: 'user', content: prompt }] as ChatMessage[] };
+    format === 'raw' ? { prompt: `${prompt}${RAW_ANSWER_CUE}${prefix}`, label: JUDGE_LABEL }
+      : prefix ? { prompt: [{ role: 'user', content: prompt }, { role: 'assistant', content: prefix }] as ChatMessage[], continueFinal: true, label: JUDGE_LABEL }
+        : { prompt: [{ role: 'user', content: prompt }] as ChatMessage[], label: JUDGE_LABEL };
 
   async function topOf(rows: { prompt: string; prefix: string }[], signal?: AbortSignal): Promise<TopLogprob[][]> {
     calls++;

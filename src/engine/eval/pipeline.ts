@@ -188,7 +188,7 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
     // Keyed by the rows themselves, so a different batch size still finds rows generated before.
     const chunk = await cachedStep(store, 'generate', { model, rows: part.map((p) => [p.system, p.question]), maxNewTokens: s.maxNewTokens, sampling }, async () => {
       const res = await engine.generate({
-        rows: part.map((p) => ({ prompt: [{ role: 'system', content: p.system }, { role: 'user', content: p.question }] })),
+        rows: part.map((p) => ({ prompt: [{ role: 'system', content: p.system }, { role: 'user', content: p.question }], label: `The trait prompt (instruction + question "${p.question.slice(0, 40)}")` })),
         maxNewTokens: s.maxNewTokens, sampling,
       }, { signal });
       // Aborted while generating: what came back may be cut short, so it is not stored.

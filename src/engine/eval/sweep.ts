@@ -115,6 +115,7 @@ export async function runSweep(engine: Engine, opts: SweepOptions): Promise<Swee
     const res = await engine.generate({
       rows: part.map((p) => ({
         prompt: [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user' as const, content: p.question }],
+        label: `The sweep question "${p.question.slice(0, 40)}"`,
         steering: p.coeff === 0 ? [] : [{ layer: opts.layer, vector: p.control ? control! : opts.vector, coeff: p.coeff, positions }],
       })),
       maxNewTokens: opts.maxNewTokens ?? 48,

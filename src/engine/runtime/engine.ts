@@ -113,10 +113,11 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
   const steering: ResolvedSpec[][] = req.rows.map((row, r) => (row.steering ?? []).map((s, i) => resolveSpec(s, dims, `rows[${r}].steering[${i}]`)));
   const ids = req.rows.map((row) => tokenizePrompt(l, row.prompt, row.continueFinal).ids);
   for (const [r, row] of ids.entries()) {
+    const what = req.rows[r].label ?? (ids.length > 1 ? `Prompt ${r + 1} of ${ids.length}` : 'The prompt');
     if (row.length + req.maxNewTokens > l.config.maxPositions) {
-      throw new EngineError('bad-input', `rows[${r}]: the prompt has ${row.length} tokens and ${req.maxNewTokens} more were asked for, beyond this model's ${l.config.maxPositions} positions; shorten the prompt or lower max tokens.`);
+      throw new EngineError('bad-input', `${what} has ${row.length} tokens and ${req.maxNewTokens} more were asked for, beyond this model's ${l.config.maxPositions} positions; shorten it or lower max tokens.`);
     }
-    if (row.length === 0) throw new EngineError('bad-input', `rows[${r}]: the prompt is empty.`);
+    if (row.length === 0) throw new EngineError('bad-input', `${what} is empty.`);
   }
   const result: GenerateResult = {
     tokens: ids.map(() => []), text: ids.map(() => ''), promptLengths: ids.map((r) => r.length),

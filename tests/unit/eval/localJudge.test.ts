@@ -72,7 +72,7 @@ describe('local judge', () => {
     const [got] = await judge.scoreMany(['p']);
     expect(got).toBeCloseTo((await scoreFromDigitTree(async (prefix) => asTop(dist('p', prefix)), { minBranchProb: 0 }))!, 10);
     const rows = eng.requests.flatMap((r) => r.rows);
-    expect(rows).toContainEqual({ prompt: [{ role: 'user', content: 'p' }, { role: 'assistant', content: '4' }], continueFinal: true });
+    expect(rows).toContainEqual(expect.objectContaining({ prompt: [{ role: 'user', content: 'p' }, { role: 'assistant', content: '4' }], continueFinal: true, label: expect.stringMatching(/^The judge prompt/) }));
   });
 
   it('digit-split numbers: raw text with the answer prefix appended; equals the digit-tree maths; waves are batched', async () => {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 import { fnv1a, hashTestJudge } from '../helpers/testJudge';
 import { COHERENCE_TEMPLATE } from '../../src/engine/eval/judge';
-import { runSweep, cleanAnswer } from '../../src/engine/eval/sweep';
+import { runSweep, cleanAnswer, SweepScoringError } from '../../src/engine/eval/sweep';
+import { EngineError } from '../../src/engine/errors';
 
 describe('sweep', () => {
   let fx: FixtureEngine;
@@ -62,5 +63,23 @@ describe('sweep', () => {
     expect(cleanAnswer('Hello there<|im_end|>')).toBe('Hello there');
     expect(cleanAnswer(' Hi <|eot_id|>\n')).toBe('Hi');
     expect(cleanAnswer('a <|x|> b')).toBe('a <|x|> b');
+  });
+  it('a judge that fails after generation keeps every generated answer and projection, unscored, and says so', async () => {
+    const D = fx.repo.cfg.hiddenSize;
+    const vector = Float32Array.from({ length: D }, (_, i) => Math.cos(i));
+    const failing = { id: 'failing', scoreMany: async () => { throw new EngineError('bad-input', 'The judge prompt has 3000 tokens, beyond this model\'s 256 positions.'); } };
+    const err = await runSweep(fx.engine, { vector, layer: 1, coeffs: [-2, 2], questions: ['Hi?', 'Why?'], maxNewTokens: 3, judge: failing, traitTemplate: '{question} {answer}', control: false })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SweepScoringError);
+    const e = err as SweepScoringError;
+    expect(e.code).toBe('bad-input');
+    expect(e.message).toMatch(/^The judge prompt has 3000 tokens.*The 4 generated answers and their projections are kept/);
+    expect(e.partial.rows).toHaveLength(4);
+    for (const r of e.partial.rows) {
+      expect(r.answer.length).toBeGreaterThan(0);
+      expect(Number.isFinite(r.projection)).toBe(true);
+      expect(r.trait).toBeNull();
+    }
+    expect(e.partial.summary.every((s) => s.trait === null)).toBe(true);
   });
 });

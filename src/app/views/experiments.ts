@@ -13,7 +13,8 @@ import { EngineError } from '../../engine/errors';
 import { stepKey, type StepStore } from '../../engine/eval/cache';
 import { COHERENCE_TEMPLATE } from '../../engine/eval/judge';
 import { runPipeline as enginePipeline, type PipelineResult as EnginePipelineResult, type PipelineStepEvent } from '../../engine/eval/pipeline';
-import { cleanAnswer, runSweep as engineSweep } from '../../engine/eval/sweep';
+import { cleanAnswer, runSweep as engineSweep, SweepScoringError, type SweepResult as EngineSweepResult } from '../../engine/eval/sweep';
+import { toErrorData, type ErrorData } from '../../engine/errors';
 import { createLocalJudge } from '../../engine/eval/localJudge';
 import { createLexicalJudge, type Lexicon } from '../../engine/eval/lexicalJudge';
 import { judgeLabel, judgesCoherence, type Judge } from '../../engine/eval/scoring';
@@ -334,6 +335,8 @@ export interface SweepResult {
   questions: string[];
   modelId: string;
   samples: SweepSample[];
+  /** Set when scoring failed: the samples are the generated answers and projections, unscored. */
+  error?: ErrorData;
 }
 
 /**
@@ -360,13 +363,22 @@ export async function runSweep(ctx: Ctx, cfg: SweepConfig, modelId: string, onSt
       onProgress: (e) => up({ loaded: e.loaded, fresh: e.loaded, note: e.detail === 'generating' && e.loaded === e.total ? 'scoring with the judge…' : undefined }),
     }));
     up(hit ? { status: 'cached', loaded: total, fresh: 0, reused: total, note: undefined } : { status: 'done', loaded: total, fresh: total, note: undefined });
+    return viewResult(value);
+  } catch (e) {
+    // Scoring failed after generation: keep and show every row computed (a partial result is never cached).
+    if (e instanceof SweepScoringError) {
+      up({ status: 'error', note: 'answers kept; scoring failed' });
+      return { ...viewResult(e.partial), error: toErrorData(e) };
+    }
+    up({ status: ctx.signal.aborted || (e as { code?: string })?.code === 'cancelled' ? 'cancelled' : 'error' });
+    throw e;
+  }
+
+  function viewResult(value: EngineSweepResult): SweepResult {
     return {
       vectorName: cfg.vectorName, judge: judgeLabel(judge), layer: cfg.layer, coeffs: [...new Set(cfg.coeffs)].sort((x, y) => x - y), questions: cfg.questions, modelId,
       samples: value.rows.map((r) => ({ condition: r.control ? 'random' : 'vector', coeff: r.coeff, question: r.question, answer: r.answer, trait: r.trait, coherence: r.coherence, projection: r.projection })),
     };
-  } catch (e) {
-    up({ status: ctx.signal.aborted || (e as { code?: string })?.code === 'cancelled' ? 'cancelled' : 'error' });
-    throw e;
   }
 }
 

@@ -121,7 +121,8 @@ export async function startSweep(): Promise<void> {
       vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeffs, questions, evalPrompt: currentPack().evalPrompt, markers: currentPack().markers,
       randomControl: v.random, controlSeed: 7, positions: v.positions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK },
     }, modelId, (s) => patchView('sweep', { steps: upsertStep(getViews().sweep.steps, s) }));
-    patchView('sweep', { result, status: 'done' });
+    patchView('sweep', { result, status: result.error ? 'error' : 'done' });
+    if (result.error) return pushError('Sweep', result.error);
     await record('sweep', `${sel.rec.name} @ L${v.layer} sweep`, `${coeffs.length} coefficients × ${questions.length} questions${v.random ? ' + random control' : ''} · ${clip(currentPack().name, 24)} scored by ${result.judge}`, result);
   } catch (e) {
     const d = report('Sweep')(e);

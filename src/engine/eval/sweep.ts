@@ -7,7 +7,7 @@
  * averaged over each row's generated tokens: the same quantity the persona-vector recipe monitors.
  */
 import type { Engine, Positions, ProgressEvent, Sampling, TapName } from '../api';
-import { EngineError } from '../errors';
+import { EngineError, toErrorData, type ErrorData } from '../errors';
 import { responseMeanProjection } from '../vectors/projection';
 import type { RowSpans } from '../vectors/pooling';
 import { scoreAnswers, type Judge } from './scoring';
@@ -89,6 +89,13 @@ function condition(rows: SweepRow[], scored: boolean): ConditionSummary {
   };
 }
 
+/** Scoring failed after every answer was generated: the answers and projections are kept in `partial`. */
+export class SweepScoringError extends EngineError {
+  constructor(cause: ErrorData, readonly partial: SweepResult) {
+    super(cause.code, `${cause.message} The ${partial.rows.length} generated answers and their projections are kept; only the scores are missing.`, cause.detail);
+  }
+}
+
 export async function runSweep(engine: Engine, opts: SweepOptions): Promise<SweepResult> {
   const info = engine.info();
   if (!info) throw new EngineError('not-loaded', 'Load a model before running a sweep.');
@@ -131,19 +138,27 @@ export async function runSweep(engine: Engine, opts: SweepOptions): Promise<Swee
     part.forEach((p, r) => rows.push({ ...p, answer: cleanAnswer(res.text[r]), trait: null, coherence: null, projection: proj[r] }));
     opts.onProgress?.({ stage, loaded: Math.min(total, i + batch), total, done: !opts.judge && i + batch >= total, detail: 'generating' });
   }
+  const result = (scored: boolean): SweepResult => {
+    const summary: CoeffSummary[] = [...new Set(opts.coeffs)].sort((a, b) => a - b).map((coeff) => {
+      const main = condition(rows.filter((r) => r.coeff === coeff && !r.control), scored);
+      const ctrl = rows.filter((r) => r.coeff === coeff && r.control);
+      return { coeff, ...main, ...(withControl ? { control: condition(ctrl, scored) } : {}) };
+    });
+    let n2 = 0;
+    for (const x of opts.vector) n2 += x * x;
+    return { layer: opts.layer, coeffs: opts.coeffs, vectorNorm: Math.sqrt(n2), rows, summary, generateCalls, generatedRows: total };
+  };
   if (opts.judge) {
     if (!opts.traitTemplate) throw new EngineError('bad-input', 'Scoring a sweep needs the trait judge template.');
-    const scores = await scoreAnswers(opts.judge, opts.traitTemplate, rows.map((r) => ({ question: r.question, answer: r.answer })), opts.signal);
-    scores.forEach((s, i) => Object.assign(rows[i], s));
+    try {
+      const scores = await scoreAnswers(opts.judge, opts.traitTemplate, rows.map((r) => ({ question: r.question, answer: r.answer })), opts.signal);
+      scores.forEach((s, i) => Object.assign(rows[i], s));
+    } catch (e) {
+      const cause = toErrorData(e);
+      if (cause.code === 'cancelled') throw e;
+      throw new SweepScoringError(cause, result(false));
+    }
     opts.onProgress?.({ stage, loaded: total, total, done: true, detail: 'scored' });
   }
-  const scored = !!opts.judge;
-  const summary: CoeffSummary[] = [...new Set(opts.coeffs)].sort((a, b) => a - b).map((coeff) => {
-    const main = condition(rows.filter((r) => r.coeff === coeff && !r.control), scored);
-    const ctrl = rows.filter((r) => r.coeff === coeff && r.control);
-    return { coeff, ...main, ...(withControl ? { control: condition(ctrl, scored) } : {}) };
-  });
-  let n2 = 0;
-  for (const x of opts.vector) n2 += x * x;
-  return { layer: opts.layer, coeffs: opts.coeffs, vectorNorm: Math.sqrt(n2), rows, summary, generateCalls, generatedRows: total };
+  return result(!!opts.judge);
 }

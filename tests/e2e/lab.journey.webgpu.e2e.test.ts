@@ -87,6 +87,16 @@ describe.skipIf(!ready)(`The lab journey on WebGPU (SwiftShader) (${SKIP_NOTE})`
     await gpu.waitForSelector('.step[data-step="sweep"][data-status="done"], .step[data-step="sweep"][data-status="error"]', { timeout: 240_000 });
     expect(await gpu.getAttribute('.step[data-step="sweep"]', 'data-status'), await gpu.textContent('.step[data-step="sweep"]') ?? '').toBe('done');
     await shot(gpu, '22-webgpu-sweep');
+
+    // An error shows next to the action that failed, not in the banner at the top of the page.
+    await gpu.click('.tabs button[data-tab="steer"]');
+    await gpu.fill('textarea[aria-label="Positive prompts, one per line"]', 'only one line');
+    await gpu.click('button:has-text("Build vector")');
+    const inPanel = gpu.locator('.panel', { hasText: 'Quick contrast' }).locator('.errors .error');
+    await inPanel.waitFor();
+    expect(await inPanel.textContent()).toContain('Give at least two prompts on each side');
+    expect(await gpu.locator('.app > .errors').count()).toBe(0);
+    await inPanel.locator('button[aria-label="Dismiss"]').click();
     await expectClean(gpu);
     await expectClean(cpu);
   });

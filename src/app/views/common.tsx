@@ -1,4 +1,5 @@
 /** Small building blocks shared by the experiment views. All user/pack/model text is rendered as React text. */
+import { ErrorList, VIEW_ERRORS } from '../components/ErrorList';
 import { useEffect, type ReactNode } from 'react';
 import { presentLayers } from '../../engine/vectors/meta';
 import { useLab } from '../store';
@@ -49,6 +50,7 @@ export function RunBar({ kind, label, onRun, disabled, extra }: { kind: string; 
       {job && !mine && <span className="muted small">Another experiment ({job.kind}) is running.</span>}
       <span className="grow" />
       {extra}
+      {VIEW_ERRORS[kind] && <div className="runbar-errors"><ErrorList where={VIEW_ERRORS[kind]} /></div>}
     </div>
   );
 }

@@ -88,13 +88,15 @@ describe.skipIf(!ready)(`The lab journey on WebGPU (SwiftShader) (${SKIP_NOTE})`
     expect(await gpu.getAttribute('.step[data-step="sweep"]', 'data-status'), await gpu.textContent('.step[data-step="sweep"]') ?? '').toBe('done');
     await shot(gpu, '22-webgpu-sweep');
 
-    // An error shows next to the action that failed, not in the banner at the top of the page.
+    // An error shows next to the action that failed (here: a hub model that cannot be fetched offline) in that
+    // action's panel, not in the banner at the top of the page.
     await gpu.click('.tabs button[data-tab="steer"]');
-    await gpu.fill('textarea[aria-label="Positive prompts, one per line"]', 'only one line');
-    await gpu.click('button:has-text("Build vector")');
-    const inPanel = gpu.locator('.panel', { hasText: 'Quick contrast' }).locator('.errors .error');
-    await inPanel.waitFor();
-    expect(await inPanel.textContent()).toContain('Give at least two prompts on each side');
+    await gpu.selectOption('select[aria-label="Model"]', 'hub');
+    await gpu.fill('input[placeholder="onnx-community/…"]', 'nobody/no-such-model');
+    await gpu.click('button:has-text("Load model")');
+    const inPanel = gpu.locator('.panel', { hasText: 'Hub id' }).locator('.errors .error');
+    await inPanel.waitFor({ timeout: 60_000 });
+    expect(await inPanel.textContent()).toMatch(/^load-failedModel:/);
     expect(await gpu.locator('.app > .errors').count()).toBe(0);
     await inPanel.locator('button[aria-label="Dismiss"]').click();
     await expectClean(gpu);

@@ -76,7 +76,9 @@ describe.skipIf(!ready)(`The lab journey on WebGPU (SwiftShader) (${SKIP_NOTE})`
     expect(baseline1).toBe(baseline);
     expect(steered1).not.toBe(steered0);
     await regenerates(gpu, () => gpu.click('[role="radiogroup"][aria-label="Positions"] button:has-text("response")'));
-    await regenerates(gpu, () => gpu.locator('.slot label.toggle').first().click());
+    await regenerates(gpu, () => gpu.locator('.slot .ctl', { hasText: 'Ablate direction' }).locator('label.toggle').click());
+    expect(await gpu.isChecked('.slot .ctl:has-text("Ablate direction") input[type="checkbox"]')).toBe(true);
+    expect(await gpu.textContent('.output')).not.toContain('no steering');
     await shot(gpu, '21-webgpu-journey');
 
     await gpu.click('.tabs button[data-tab="sweep"]');

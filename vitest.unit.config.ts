@@ -17,7 +17,10 @@ class CheapFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['tests/unit/**/*.test.ts'],
-    exclude: ['node_modules/**'],
+    // MUTATE_LIGHT=1 leaves out the model-loading files (fixture engine, onnxruntime): for mutating pure modules
+    // whose own unit tests are the intended killers, it keeps each surviving mutant from costing model loads.
+    // It can only lower a mutation score, never raise it.
+    exclude: ['node_modules/**', ...(process.env.MUTATE_LIGHT ? ['tests/unit/**/*.engine.test.ts', 'tests/unit/fixtures/**'] : [])],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

@@ -32,6 +32,7 @@ export function f32ToF16Bits(value: number): number {
     if (m === 0x400) {
       m = 0;
       e++;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: e is at most 0x1f here, and (0x1f << 10) | 0 is 0x7c00 anyway
       if (e >= 0x1f) return sign | 0x7c00;
     }
   }
@@ -51,6 +52,7 @@ export const f16Round = (x: number): number => f16BitsToF32(f32ToF16Bits(x));
 
 export function encodeF16(values: ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(values.length);
+  // Stryker disable next-line EqualityOperator: one write past the end of a typed array is a no-op
   for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
   return out;
 }
@@ -60,6 +62,7 @@ export function toFloat32(data: unknown): Float32Array {
   if (data instanceof Float32Array) return data;
   if (data instanceof Uint16Array) {
     const out = new Float32Array(data.length);
+    // Stryker disable next-line EqualityOperator: one write past the end of a typed array is a no-op
     for (let i = 0; i < data.length; i++) out[i] = f16BitsToF32(data[i]);
     return out;
   }

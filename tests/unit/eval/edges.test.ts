@@ -203,3 +203,18 @@ describe('trait pack messages', () => {
     expect(parseTraitPack(JSON.stringify(ours))).toEqual(ours);
   });
 });
+
+describe('eval refusals carry their engine error code', () => {
+  const codeOf = (f: () => unknown): string => {
+    try { f(); } catch (e) { return (e as { code?: string }).code ?? `no code: ${String(e)}`; }
+    return 'no error';
+  };
+  it('bad input is bad-input', () => {
+    expect(codeOf(() => toPlain(new BigInt64Array(1)))).toBe('bad-input');
+    expect(codeOf(() => toPlain(new Map()))).toBe('bad-input');
+    expect(codeOf(() => toPlain(Symbol('s')))).toBe('bad-input');
+    expect(codeOf(() => fromPlain({ $typed: 'Nope', b64: '' }))).toBe('bad-input');
+    expect(codeOf(() => parseTraitPack('{'))).toBe('bad-input');
+    expect(codeOf(() => parseTraitPack({}))).toBe('bad-input');
+  });
+});

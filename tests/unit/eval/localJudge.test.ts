@@ -111,3 +111,57 @@ describe('local judge', () => {
     await expect(judge.scoreMany(['a', 'b'])).rejects.toThrow('boom');
   });
 });
+
+describe('local judge options', () => {
+  const flat = (): Dist => [['60', 1]];
+  it('names itself by model, dtype, format and k; sends k, one token and no eos stop', async () => {
+    const eng = scripted({ splitDigits: false, dist: flat });
+    const j = await createLocalJudge(eng, { topK: 5, format: 'raw' });
+    expect(j.id).toBe('local:fake#fp32#raw#k5');
+    expect(await j.scoreMany(['a'])).toEqual([60]);
+    expect(eng.requests[0]).toEqual({ rows: [{ prompt: `a${RAW_ANSWER_CUE}` }], maxNewTokens: 1, topLogprobs: 5, stopAtEos: false });
+    expect(j.calls).toBe(1);
+    expect(await j.scoreMany([])).toEqual([]);
+    expect(j.calls).toBe(1);
+    expect((await createLocalJudge(eng)).id).toBe('local:fake#fp32#chat#k20');
+  });
+
+  it('splits a wave into generate calls of batchSize rows (1..64)', async () => {
+    const eng = scripted({ splitDigits: false, dist: flat });
+    const j = await createLocalJudge(eng, { batchSize: 2 });
+    expect(await j.scoreMany(['a', 'b', 'c', 'd', 'e'])).toEqual([60, 60, 60, 60, 60]);
+    expect(eng.requests.map((r) => r.rows.length)).toEqual([2, 2, 1]);
+    const one = scripted({ splitDigits: false, dist: flat });
+    await (await createLocalJudge(one, { batchSize: 0 })).scoreMany(['a', 'b']);
+    expect(one.requests.map((r) => r.rows.length)).toEqual([1, 1]);
+    const big = scripted({ splitDigits: false, dist: flat });
+    await (await createLocalJudge(big, { batchSize: 1000 })).scoreMany(Array.from({ length: 70 }, (_, i) => `p${i}`));
+    expect(big.requests.map((r) => r.rows.length)).toEqual([64, 6]);
+  });
+
+  it('minMass and the chat/raw choice follow the options and the model', async () => {
+    const eng = scripted({ splitDigits: false, dist: () => [['40', 0.1], ['x', 0.9]] });
+    expect(await (await createLocalJudge(eng)).scoreMany(['a'])).toEqual([null]);
+    expect((await (await createLocalJudge(eng, { minMass: 0.05 })).scoreMany(['a']))[0]).toBeCloseTo(40, 10);
+    const noTemplate = scripted({ splitDigits: false, dist: flat });
+    (noTemplate.info() as { hasChatTemplate: boolean }).hasChatTemplate = false;
+    expect((await createLocalJudge(noTemplate)).format).toBe('raw');
+    await expect(createLocalJudge(noTemplate, { format: 'chat' })).rejects.toMatchObject({ code: 'bad-input', message: 'This model has no chat template; use the raw-text judge format.' });
+    const unloaded = { ...noTemplate, info: () => null };
+    await expect(createLocalJudge(unloaded)).rejects.toMatchObject({ code: 'not-loaded', message: 'Load a model before using it as a judge.' });
+  });
+
+  it('digit trees skip first digits under minBranchProb (default 0.001)', async () => {
+    const eng = scripted({ splitDigits: true, dist: (_p, prefix) => (prefix === '' ? [['4', 0.9995], ['7', 0.0005]] : [['.', 1]]) });
+    await (await createLocalJudge(eng)).scoreMany(['p']);
+    const prefixes = eng.requests.flatMap((r) => r.rows.map((x) => (Array.isArray(x.prompt) ? (x.prompt[1]?.content ?? '') : x.prompt)));
+    expect(prefixes).toEqual(['', '4']);
+  });
+
+  it('an engine without log-probabilities is an internal error', async () => {
+    const eng = scripted({ splitDigits: false, dist: flat });
+    const gen = eng.generate;
+    eng.generate = async (req) => ({ ...(await gen(req)), logprobs: undefined });
+    await expect((await createLocalJudge(eng)).scoreMany(['a'])).rejects.toMatchObject({ code: 'internal', message: 'The engine returned no log-probabilities for a topLogprobs request.' });
+  });
+});

@@ -124,6 +124,8 @@ describe('runPipeline on a fixture model', () => {
     await expect(runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(90, 10, 49), store, settings: BASE })).rejects.toThrow(/No effective pairs among 2/);
     await expect(runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(90, 10), store, settings: { ...BASE, minPairs: 3 } }))
       .rejects.toThrow('Only 2 effective pairs of 2: extraction needs at least 3. Lower the thresholds or use more pairs and questions.');
+    await expect(runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(90, 10), store, settings: { ...BASE, minPairs: 3 } })).rejects.toSatisfy((e) => code(e) === 'bad-input');
+    await expect(runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(49, 10), store, settings: BASE })).rejects.toSatisfy((e) => code(e) === 'bad-input');
     await expect(runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(90, 10), store, settings: { ...BASE, maxQuestions: 1, minPairs: 2 } }))
       .rejects.toThrow('Only 1 effective pair of 1:');
     // Custom thresholds are used, and named.
@@ -264,6 +266,9 @@ describe('runSweep on a fixture model', () => {
     const D = fx.engine.info()!.hiddenSize;
     const base = { vector: vec(D), layer: 0, coeffs: [1], questions: ['a?'], maxNewTokens: 1 };
     await expect(runSweep(fx.engine, { ...base, coeffs: [] })).rejects.toThrow('A sweep needs at least one coefficient and one question.');
+    for (const bad of [{ coeffs: [] }, { vector: vec(D + 1) }, { judge: sidedJudge(1, 1) }]) {
+      await expect(runSweep(fx.engine, { ...base, ...bad })).rejects.toSatisfy((e) => code(e) === 'bad-input');
+    }
     await expect(runSweep(fx.engine, { ...base, questions: [] })).rejects.toThrow(/at least one coefficient/);
     await expect(runSweep(fx.engine, { ...base, vector: vec(D + 1) })).rejects.toThrow(`The vector has ${D + 1} values; this model's hidden size is ${D}.`);
     await expect(runSweep(fx.engine, { ...base, judge: sidedJudge(1, 1) })).rejects.toThrow('Scoring a sweep needs the trait judge template.');

@@ -73,7 +73,7 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     pickDtype: (available) => chooseDevice({ preference: opts.device ?? 'auto', gpu, requestedDtype: opts.dtype, availableDtypes: available }),
   });
   const config = readModelConfig(files.config, files.generationConfig);
-  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize }), 'adding taps and steering inputs to the graph');
+  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize, inPlace: true }), 'adding taps and steering inputs to the graph');
   const decoder = await runStage('session', call.onProgress, () => createDecoder(inst, { device: files.device, externalData: files.externalData, vocabSize: config.vocabSize }), `creating the ${files.device} session`);
   const tokenizer = await createTokenizer(files.tokenizerJson, files.tokenizerConfig);
   const info: ModelInfo = {

@@ -31,6 +31,12 @@ export interface InstrumentedModel {
   inputs: GraphValue[];
   outputs: GraphValue[];
   externalLocations: string[];
+  /**
+   * The int64 input [B, K] that picks, per row, the K positions whose logits the graph computes (the
+   * logits output is then [B, K, V]; K = 0 computes none). Absent when the graph's lm_head was not found
+   * or `selectLogits` was off: then every position's logits are computed.
+   */
+  logitsPositions?: string;
   /** Op types present in the graph (e.g. GroupQueryAttention changes how batches may be padded). */
   opTypes: string[];
   warnings: string[];
@@ -129,6 +135,34 @@ export interface InstrumentOptions {
    * other bytes, or without this option, the model is copied once into a new buffer and edited there.
    */
   inPlace?: boolean;
+  /**
+   * Compute logits only at the positions fed in `logits_positions` (default true): the hidden states
+   * are gathered per row in front of the lm_head, so a prompt pass pays the vocabulary projection for
+   * the position it reads, or for none. Off: the original graph's logits at every position.
+   */
+  selectLogits?: boolean;
+}
+
+export const LOGITS_POSITIONS = 'logits_positions';
+
+/** The lm_head: the MatMul/MatMulNBits that writes `logits` (through Cast/Identity), if the graph has one. */
+function findLmHead(view: OnnxModelView, producer: Map<string, GraphNode>): GraphNode | null {
+  let node = producer.get('logits');
+  while (node && (node.opType === 'Cast' || node.opType === 'Identity')) node = producer.get(node.inputs[0]);
+  if (!node || (node.opType !== 'MatMul' && node.opType !== 'MatMulNBits')) return null;
+  return view.initializers.has(node.inputs[0]) ? null : node;
+}
+
+/** hidden [B, S, D] → hidden at `positions` [B, K] per row: [B, K, D] (GatherElements over expanded indices). */
+function selectPositions(f: Fragment, hidden: string, positions: string, hiddenSize: number, opset: number, output: string): void {
+  const i64 = (name: string, values: number[]) => f.op('Constant', [], {
+    value: { t: { name, dataType: DataType.INT64, dims: [values.length], raw: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) } },
+  });
+  const idx = opset >= 13
+    ? f.op('Unsqueeze', [positions, i64('/steer/logits/axes', [2])])
+    : f.op('Unsqueeze', [positions], { axes: { ints: [2] } });
+  const expanded = f.op('Expand', [idx, i64('/steer/logits/shape', [1, 1, hiddenSize])]); // [B, K, D]
+  f.op('GatherElements', [hidden, expanded], { axis: { i: 1 } }, output);
 }
 
 export function instrument(bytes: Uint8Array, opts: InstrumentOptions): InstrumentedModel {
@@ -142,7 +176,7 @@ export function instrument(bytes: Uint8Array, opts: InstrumentOptions): Instrume
  * model's last byte as a second ModelProto.graph field (protobuf merges it into the one graph) computes
  * B = B' + delta, the taps, and declares the new inputs and outputs.
  */
-export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inPlace = false }: InstrumentOptions): InstrumentedModel {
+export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inPlace = false, selectLogits = true }: InstrumentOptions): InstrumentedModel {
   const stream = findResidualStream(view, numLayers);
   checkHidden(view, stream, hiddenSize);
   const half = stream.bodyDtype === 'float16';
@@ -181,6 +215,19 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inP
     if (!closing.sum) f.op('Add', [residual, branch], undefined, finalSum);
   }
 
+  // Logits only where read: the lm_head's input is renamed in place to H' and the fragment writes
+  // H' = the hidden states at the fed positions (the final norm still runs on every position: it is
+  // per position and costs D, the projection V·D).
+  const lmHead = selectLogits ? findLmHead(view, producer) : null;
+  if (lmHead) {
+    const hidden = lmHead.inputs[0];
+    const renamed = renameInPlace(view, lmHead, 1, hidden, taken);
+    edits.push(renamed.edit);
+    const opset = view.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 13;
+    selectPositions(f, hidden, LOGITS_POSITIONS, hiddenSize, opset, renamed.name);
+    newInputs.push(encodeValueInfo({ name: LOGITS_POSITIONS, elemType: DataType.INT64, dims: [`${LOGITS_POSITIONS}.batch`, `${LOGITS_POSITIONS}.count`] }));
+  }
+
   const taps = tapNames(numLayers);
   tapNode(f, stream.embed, 'hook_embed', half);
   for (let layer = 0; layer < numLayers; layer++) {
@@ -205,6 +252,7 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inP
     inputs: view.inputs,
     outputs: view.outputs,
     externalLocations: view.externalLocations,
+    ...(lmHead ? { logitsPositions: LOGITS_POSITIONS } : {}),
     opTypes: [...new Set(view.nodes.map((n) => n.opType))],
     warnings: stream.warnings,
   };

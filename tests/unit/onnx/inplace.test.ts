@@ -37,10 +37,11 @@ describe.each(LAYOUTS.map((l) => [`${l.layout}/${l.dtype}`, l] as const))('%s', 
     expect(inPlace.bytes.buffer).toBe(bytes.buffer);
     expect(inPlace.bytes.byteOffset).toBe(0);
     expect(Buffer.from(inPlace.bytes).equals(Buffer.from(copied.bytes))).toBe(true);
-    // The original bytes keep their place: only one byte per layer (a renamed branch tensor) differs.
+    // The original bytes keep their place: only one byte per layer (a renamed branch tensor) and one for the lm_head input differ.
     let changed = 0;
     for (let i = 0; i < model.length; i++) if (model[i] !== inPlace.bytes[i]) changed++;
-    expect(changed).toBe(dims.numLayers);
+    expect(inPlace.logitsPositions).toBe('logits_positions');
+    expect(changed).toBe(dims.numLayers + 1); // and the lm_head's input, for the logits selection
   });
 
   it('never edits bytes it does not own: without inPlace, or a view into a larger buffer', () => {
@@ -71,7 +72,7 @@ describe.each(LAYOUTS.map((l) => [`${l.layout}/${l.dtype}`, l] as const))('%s', 
     const view = readModel(inst.bytes);
     expect(view.graphSpans).toHaveLength(2);
     expect(view.initializers.size).toBe(orig.initializers.size);
-    expect(view.inputs.map((i) => i.name)).toEqual([...orig.inputs.map((i) => i.name), ...inst.steer.flatMap((s) => [s.add, s.ablateDir, s.ablateStrength])]);
+    expect(view.inputs.map((i) => i.name)).toEqual([...orig.inputs.map((i) => i.name), ...inst.steer.flatMap((s) => [s.add, s.ablateDir, s.ablateStrength]), inst.logitsPositions]);
     expect(view.outputs.map((o) => o.name)).toEqual([...orig.outputs.map((o) => o.name), ...inst.taps]);
     expect(view.nodes.length).toBeGreaterThan(orig.nodes.length);
     // Every tensor any node reads is produced by a node, an initializer or a graph input (the renames left no dangling name).

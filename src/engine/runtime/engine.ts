@@ -19,6 +19,7 @@ import { makePicker, topLogprobs } from './pick';
 import { runStage } from './progress';
 import { dot, unit as unitVector } from '../vectors/linalg';
 import { configureRuntime, type RuntimeConfig } from './ort';
+import { TextStream } from './textStream';
 
 interface Loaded { info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache }
 
@@ -127,6 +128,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
   const monitorTap = req.monitor ? (`blocks.${req.monitor.layer}.${req.monitor.tap ?? 'hook_resid_post'}` as TapName) : null;
   const unit = req.monitor ? unitVector(req.monitor.direction) : null;
   const taps = [...new Set([...(req.captures ?? []), ...(monitorTap ? [monitorTap] : [])])];
+  const streams = ids.map(() => new TextStream((t) => l.tokenizer.decode(t, { skipSpecialTokens: true })));
   for (const group of rowGroups(l.decoder, ids)) {
     const picker = makePicker(group.map(() => req.sampling ?? {}));
     const pick = (gr: number, logits: Float32Array) => {
@@ -148,7 +150,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
       onToken: (gr, step, token, last) => {
         const r = group[gr];
         result.tokens[r].push(token);
-        result.text[r] = l.tokenizer.decode(result.tokens[r], { skipSpecialTokens: true });
+        result.text[r] = streams[r].push(token);
         const projection = monitorTap && unit ? dot(last[monitorTap], unit) : undefined;
         if (projection !== undefined) result.projections![r].push(projection);
         call.onToken?.({ row: r, step, token, text: result.text[r], projection });
@@ -158,6 +160,8 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
     group.forEach((r, gr) => (result.padLeft[r] = out.padLeft[gr]));
     mergeCaptures(result, out.captures, group, ids.length, req.captures ?? []);
   }
+  // Once per row at the end: the whole text, including a character still incomplete in the stream.
+  result.text = result.tokens.map((t) => l.tokenizer.decode(t, { skipSpecialTokens: true }));
   return result;
 }
 

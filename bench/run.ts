@@ -10,11 +10,14 @@ import './ortGlobal'; // FIRST: transformers.js must see the engine's onnxruntim
 import { cpus, loadavg } from 'node:os';
 import { undoCdnWasmPaths, ortWeb } from './ortGlobal';
 import { CACHE_DIR } from './models';
-import { FULL, QUICK, batchedSweep, decodeContext, sliderRestart, steerOverhead, tapReadback, vsTransformersJs, type Opts, type Scale } from './decode';
+import {
+  FULL, QUICK, batchedSweep, collectSpeedup, decodeContext, disposeTransformersJs, sliderRestart, steerOverhead, tapReadback, ttftVsTransformersJs, vsTransformersJs,
+  type Opts, type Scale,
+} from './decode';
 import { runInstrument1b } from './instrument1b';
 import { check, median, round, type BenchResult, type Clock } from './harness';
 
-const NAMES = ['steer-overhead', 'vs-transformers-js', 'batched-sweep', 'slider-restart', 'tap-readback', 'instrument-1b'] as const;
+const NAMES = ['steer-overhead', 'vs-transformers-js', 'ttft-vs-transformers-js', 'batched-sweep', 'slider-restart', 'tap-readback', 'collect-speedup', 'instrument-1b'] as const;
 type Name = (typeof NAMES)[number];
 
 function parseArgs(argv: string[]): { json: boolean; only: Name[]; scale: Scale; clock: Clock | 'auto' } {
@@ -95,6 +98,8 @@ async function main(): Promise<void> {
       else if (name === 'batched-sweep') r = await batchedSweep(c!, opts);
       else if (name === 'slider-restart') r = await sliderRestart(c!, opts);
       else if (name === 'vs-transformers-js') r = await vsTransformersJs(c!, opts, log);
+      else if (name === 'ttft-vs-transformers-js') r = await ttftVsTransformersJs(c!, opts, log);
+      else if (name === 'collect-speedup') r = await collectSpeedup(c!, opts);
       else r = await instrument1b(clock);
     } catch (e) {
       r = { name, ratio: NaN, target: '', pass: false, summary: `ERROR: ${(e as Error).message}`, error: String((e as Error).stack ?? e) };
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
     log(`${name}: ${r.ratio} (${r.target}) ${r.pass ? 'PASS' : 'FAIL'} — ${r.summary} [${r.seconds_wall} s]`);
     results.push(r);
   }
+  await disposeTransformersJs();
   const environment = {
     node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, onnxruntimeWeb: ortWeb.env.versions.web,
     backend: 'wasm', threads: ortWeb.env.wasm.numThreads, loadavgStart: load0.map((x) => round(x, 2)), loadavgEnd: loadavg().map((x) => round(x, 2)),

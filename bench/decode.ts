@@ -60,6 +60,8 @@ export interface DecodeContext {
   inst: InstrumentedModel;
   instrumented: Decoder;
   original: Decoder;
+  /** The instrumented graph as it was before issue 14: logits at every position, always computed. */
+  allLogits(): Promise<Decoder>;
   steer(coeff: number, positions?: 'all' | 'prompt' | 'response'): ResolvedSpec;
   layer: number;
 }
@@ -74,8 +76,14 @@ export function decodeContext(log: (s: string) => void): Promise<DecodeContext> 
     const inst = instrument(model.bytes, { numLayers, hiddenSize });
     log('opening sessions (instrumented and original graph)…');
     const instrumented = await createDecoder(inst, { device: 'wasm', externalData: [], vocabSize });
-    const plain: InstrumentedModel = { ...inst, bytes: model.bytes, steer: [], taps: [] };
+    const plain: InstrumentedModel = { ...inst, bytes: model.bytes, steer: [], taps: [], logitsPositions: undefined };
     const original = await createDecoder(plain, { device: 'wasm', externalData: [], vocabSize });
+    let allLogits: Promise<Decoder> | null = null;
+    const openAllLogits = () => (allLogits ??= (async () => {
+      const d = await createDecoder(instrument(model.bytes, { numLayers, hiddenSize, selectLogits: false }), { device: 'wasm', externalData: [], vocabSize });
+      await generate(d, new PrefixCache(), { ids: [promptIds(8, 1)], maxNewTokens: 3 });
+      return d;
+    })());
     const layer = numLayers >> 1;
     const v = unitVector(hiddenSize, 17);
     const steer = (coeff: number, positions: 'all' | 'prompt' | 'response' = 'response') =>
@@ -83,7 +91,7 @@ export function decodeContext(log: (s: string) => void): Promise<DecodeContext> 
     // Warm-up: the first runs of a session are much slower (allocator growth, kernel set-up).
     const warm = promptIds(8, 1);
     for (const d of [instrumented, original]) await generate(d, new PrefixCache(), { ids: [warm], maxNewTokens: 3 });
-    return { model, inst, instrumented, original, steer, layer };
+    return { model, inst, instrumented, original, allLogits: openAllLogits, steer, layer };
   })();
   return ctx;
 }
@@ -195,10 +203,42 @@ export async function sliderRestart(c: DecodeContext, { scale: s, clock }: Opts)
 }
 
 /**
+ * collect-speedup: prompt-only activation collection (what vectors, probes and detection run): 16
+ * prompts of 24–54 tokens in two batches of 8 (collect.ts's default), every layer's resid_post captured,
+ * no token generated. "Before" is the graph as instrumented before issue 14 (the logits of every
+ * position computed, then not fetched); "after" feeds an empty logits selection, so the graph projects
+ * none. Same loop, same feeds otherwise, interleaved.
+ */
+export async function collectSpeedup(c: DecodeContext, { scale: s, clock }: Opts): Promise<BenchResult> {
+  const before = await c.allLogits();
+  const prompts = Array.from({ length: 16 }, (_, i) => promptIds(24 + ((i * 7) % 31), 40 + i));
+  const taps = Array.from({ length: DECODE_CONFIG.numLayers }, (_, l) => `blocks.${l}.hook_resid_post` as TapName);
+  const collect = (d: Decoder) => async () => {
+    const t0 = stamp();
+    const out: Float32Array[] = [];
+    for (let b = 0; b < prompts.length; b += 8) {
+      const g = await generate(d, new PrefixCache(), { ids: prompts.slice(b, b + 8), maxNewTokens: 0, captures: taps });
+      out.push(g.captures[taps[taps.length - 1]].data);
+    }
+    return { t: since(t0), out };
+  };
+  const runs = await interleave(s.sliderReps, { before: collect(before), after: collect(c.instrumented) });
+  const same = runs.before[0].out.every((x, i) => x.length === runs.after[0].out[i].length && x.every((v, k) => v === runs.after[0].out[i][k]));
+  if (!same) throw new Error('collect-speedup: the two graphs captured different activations');
+  const r = times({ before: runs.before.map((x) => x.t), after: runs.after.map((x) => x.t) }, 'before', 'after', clock);
+  const target = '>= 1.2';
+  return {
+    name: 'collect-speedup', ratio: r.ratio, target, pass: check(r.ratio, target), clock,
+    summary: `16 prompts, prompt-only: all-position logits ${(r.num / 1000).toFixed(2)} s, no logits ${(r.den / 1000).toFixed(2)} s (${clock} clock); same activations`,
+    ms: r.ms, perRunMs: r.perRunMs, prompts: 16, batch: 8, promptTokens: prompts.map((p) => p.length), taps: taps.length, reps: s.sliderReps,
+  };
+}
+
+/**
  * transformers.js `generate` on the same file, in the same process, on the same onnxruntime-web
  * module (see bench/ortGlobal.ts), same thread count, greedy, no EOS stop.
  */
-export async function vsTransformersJs(c: DecodeContext, { scale: s, clock }: Opts, log: (m: string) => void): Promise<BenchResult> {
+async function loadTransformersJs(c: DecodeContext, log: (m: string) => void) {
   const tjs = await import('@huggingface/transformers');
   const { dirname, basename } = await import('node:path');
   tjs.env.allowRemoteModels = false;
@@ -216,8 +256,7 @@ export async function vsTransformersJs(c: DecodeContext, { scale: s, clock }: Op
     device: 'auto' as never,
     session_options: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } as never,
   });
-  const prompt = promptIds(s.promptTokens, 6);
-  const tjsGenerate = async (maxNew: number) => {
+  const tjsGenerate = async (prompt: number[], maxNew: number) => {
     const stamps: Stamp[] = [];
     const t0 = stamp();
     const input = new tjs.Tensor('int64', BigInt64Array.from(prompt.map(BigInt)), [1, prompt.length]);
@@ -229,9 +268,44 @@ export async function vsTransformersJs(c: DecodeContext, { scale: s, clock }: Op
     // put #0 is the prompt, then one per generated token
     return { tokens: [out[0].slice(prompt.length).map(Number)], ...timing(t0, stamps.slice(1)) };
   };
-  await tjsGenerate(3); // warm-up
+  await tjsGenerate(promptIds(8, 1), 3); // warm-up
+  return { generate: tjsGenerate, dispose: () => (model as unknown as { dispose(): Promise<void> }).dispose() };
+}
+
+type Tjs = Awaited<ReturnType<typeof loadTransformersJs>>;
+let tjsModel: Promise<Tjs> | null = null;
+const transformersJs = (c: DecodeContext, log: (m: string) => void): Promise<Tjs> => (tjsModel ??= loadTransformersJs(c, log));
+export async function disposeTransformersJs(): Promise<void> {
+  if (tjsModel) await (await tjsModel).dispose();
+  tjsModel = null;
+}
+
+/**
+ * ttft-vs-transformers-js: time to the first token of a 256-token prompt (one row, greedy), transformers.js
+ * `generate` ÷ ours, same file, same onnxruntime-web module, interleaved; same first token checked.
+ */
+export async function ttftVsTransformersJs(c: DecodeContext, { scale: s, clock }: Opts, log: (m: string) => void): Promise<BenchResult> {
+  const tjs = await transformersJs(c, log);
+  const prompt = promptIds(256, 7);
+  const runs = await interleave(s.sliderReps, {
+    transformers: () => tjs.generate(prompt, 1),
+    ours: () => generate(c.instrumented, new PrefixCache(), { ids: [prompt], maxNewTokens: 1 }),
+  });
+  const sameToken = runs.transformers[0].tokens[0][0] === runs.ours[0].tokens[0][0];
+  const r = times({ transformers: runs.transformers.map((x) => x.firstToken), ours: runs.ours.map((x) => x.firstToken) }, 'transformers', 'ours', clock);
+  const target = '>= 1.2';
+  return {
+    name: 'ttft-vs-transformers-js', ratio: r.ratio, target, pass: check(r.ratio, target) && sameToken, clock,
+    summary: `first token of a 256-token prompt: transformers.js ${r.num.toFixed(0)} ms, ours ${r.den.toFixed(0)} ms (${clock} clock); same token: ${sameToken}`,
+    ms: r.ms, perRunMs: r.perRunMs, sameToken, promptTokens: 256, reps: s.sliderReps,
+  };
+}
+
+export async function vsTransformersJs(c: DecodeContext, { scale: s, clock }: Opts, log: (m: string) => void): Promise<BenchResult> {
+  const tjs = await transformersJs(c, log);
+  const prompt = promptIds(s.promptTokens, 6);
   const runs = await interleave(s.reps, {
-    transformers: () => tjsGenerate(s.newTokens),
+    transformers: () => tjs.generate(prompt, s.newTokens),
     ours: () => generate(c.instrumented, new PrefixCache(), { ids: [prompt], maxNewTokens: s.newTokens }),
     // Not part of the ratio: the un-instrumented graph through our loop separates loop from graph costs.
     oursOriginalGraph: () => generate(c.original, new PrefixCache(), { ids: [prompt], maxNewTokens: s.newTokens }),
@@ -239,7 +313,6 @@ export async function vsTransformersJs(c: DecodeContext, { scale: s, clock }: Op
   const r = rates(runs, 'ours', 'transformers', clock);
   const orig = rates(runs, 'oursOriginalGraph', 'transformers', clock);
   const sameTokens = JSON.stringify(runs.transformers[0].tokens[0]) === JSON.stringify(runs.ours[0].tokens[0]);
-  await (model as unknown as { dispose(): Promise<void> }).dispose();
   const target = '>= 1.0';
   return {
     name: 'vs-transformers-js', ratio: r.ratio, target, pass: check(r.ratio, target) && sameTokens, clock,

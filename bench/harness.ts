@@ -70,6 +70,7 @@ export interface GenStats {
   firstToken: Stamp;
   total: Stamp;
   prefixReused: boolean;
+  captures: Record<string, { shape: number[]; data: Float32Array }>;
 }
 
 export interface GenRequest {
@@ -77,6 +78,8 @@ export interface GenRequest {
   steering?: ResolvedSpec[][];
   maxNewTokens: number;
   taps?: TapName[];
+  /** Taps to accumulate over the whole run (as activation collection does); also fetched. */
+  captures?: TapName[];
 }
 
 /** One generation with the engine's loop (greedy, no EOS stop), timing every token. */
@@ -91,10 +94,11 @@ export async function generate(dec: Decoder, cache: PrefixCache, req: GenRequest
     eos: new Set(),
     padId: 0,
     stopAtEos: false,
-    taps: req.taps ?? [],
+    taps: [...new Set([...(req.taps ?? []), ...(req.captures ?? [])])],
+    captures: req.captures ?? [],
     onToken: (row) => { if (row === 0) times.push(stamp()); },
   });
-  return { tokens: r.tokens, ...timing(t0, times), prefixReused: r.prefixReused };
+  return { tokens: r.tokens, ...timing(t0, times), prefixReused: r.prefixReused, captures: r.captures };
 }
 
 /** Step durations and time to first token from the stamps taken at each generated token. */

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const instrumentMs = performance.now() - t0;
   status(`model ${(bytes.length / 1e6).toFixed(1)} MB, instrumented in ${instrumentMs.toFixed(0)} ms`);
   const instrumented = await createDecoder(inst, { device, externalData: [], vocabSize: cfg.vocabSize });
-  const plain: InstrumentedModel = { ...inst, bytes, steer: [], taps: [] };
+  const plain: InstrumentedModel = { ...inst, bytes, steer: [], taps: [], logitsPositions: undefined };
   const original = await createDecoder(plain, { device, externalData: [], vocabSize: cfg.vocabSize });
   const layer = cfg.numLayers >> 1;
   const v = Array.from({ length: cfg.hiddenSize }, (_, i) => Math.sin(i * 12.9898) * 0.5);

@@ -11,8 +11,9 @@
  * The ablation maths runs in float32 whatever the body dtype; only the final delta is cast.
  */
 import { EngineError } from '../errors';
-import { DataType, encodeNode, encodeValueInfo, type NodeSpec } from './schema';
-import { editNodeBody, readModel, writeModel, type GraphValue, type OnnxModelView } from './model';
+import protobuf from 'protobufjs';
+import { DataType, GraphField, ModelField, encodeField, encodeNode, encodeValueInfo, type NodeSpec } from './schema';
+import { concat, isModelBuffer, readModel, slackAfter, varint, type GraphNode, type GraphValue, type OnnxModelView } from './model';
 import { findResidualStream, type ResidualStream } from './residual';
 import type { TapName } from '../api';
 
@@ -30,6 +31,12 @@ export interface InstrumentedModel {
   inputs: GraphValue[];
   outputs: GraphValue[];
   externalLocations: string[];
+  /**
+   * The int64 input [B, K] that picks, per row, the K positions whose logits the graph computes (the
+   * logits output is then [B, K, V]; K = 0 computes none). Absent when the graph's lm_head was not found
+   * or `selectLogits` was off: then every position's logits are computed.
+   */
+  logitsPositions?: string;
   /** Op types present in the graph (e.g. GroupQueryAttention changes how batches may be padded). */
   opTypes: string[];
   warnings: string[];
@@ -60,8 +67,8 @@ class Fragment {
   }
 }
 
-/** The steering subgraph for one layer; returns the new branch tensor name. */
-function steerLayer(f: Fragment, names: SteerInputs, residual: string, branch: string, half: boolean): string {
+/** The steering subgraph for one layer, writing the steered branch to `output`. */
+function steerLayer(f: Fragment, names: SteerInputs, residual: string, branch: string, half: boolean, output: string): string {
   const h = f.toF32(f.op('Add', [residual, branch]), half);
   const proj = f.op('MatMul', [h, names.ablateDir]); // [B,S,1] = h·u
   const scaled = f.op('Mul', [proj, names.ablateStrength]);
@@ -69,7 +76,39 @@ function steerLayer(f: Fragment, names: SteerInputs, residual: string, branch: s
   const ablation = f.op('MatMul', [scaled, uRow]); // [B,S,D]
   const delta32 = f.op('Sub', [names.add, ablation]);
   const delta = half ? f.op('Cast', [delta32], { to: { i: DataType.FLOAT16 } }) : delta32;
-  return f.op('Add', [branch, delta]);
+  return f.op('Add', [branch, delta], undefined, output);
+}
+
+/** One byte of the model to overwrite. */
+interface ByteEdit { at: number; value: number }
+
+/**
+ * Renames, in place, the string `name` stored as field `field` (1 input, 2 output) of `node` to a name
+ * of the same length (its first character changed) that no tensor uses: one byte changes, no field
+ * changes length, so nothing around it moves.
+ */
+function renameInPlace(view: OnnxModelView, node: GraphNode, field: 1 | 2, name: string, taken: Set<string>): { name: string; edit: ByteEdit } {
+  const enc = new TextEncoder().encode(name);
+  const r = protobuf.Reader.create(view.bytes);
+  r.pos = node.body.start;
+  while (r.pos < node.body.end) {
+    const tag = r.uint32();
+    if (tag >>> 3 !== field || (tag & 7) !== 2) {
+      r.skipType(tag & 7);
+      continue;
+    }
+    const len = r.uint32();
+    const at = r.pos;
+    r.pos += len;
+    if (len !== enc.length || !enc.every((b, i) => view.bytes[at + i] === b)) continue;
+    for (const c of '#$%&~^') {
+      const renamed = c + name.slice(1);
+      if (taken.has(renamed)) continue;
+      taken.add(renamed);
+      return { name: renamed, edit: { at, value: c.charCodeAt(0) } };
+    }
+  }
+  throw new EngineError('unsupported-model', `Cannot rename "${name}" in node "${node.name}" to add the steering inputs.`);
 }
 
 function tapNode(f: Fragment, tensor: string, tap: TapName, half: boolean): void {
@@ -86,22 +125,72 @@ function checkHidden(view: OnnxModelView, stream: ResidualStream, hiddenSize: nu
   }
 }
 
-export interface InstrumentOptions { numLayers: number; hiddenSize: number }
+export interface InstrumentOptions {
+  numLayers: number;
+  hiddenSize: number;
+  /**
+   * Edit the caller's bytes where they lie when they come from `modelBuffer`: rename a few tensors byte
+   * by byte and write the graph fragment into the room after them, so the weights are never copied.
+   * The caller's bytes then hold the instrumented model (and no longer the original graph). For any
+   * other bytes, or without this option, the model is copied once into a new buffer and edited there.
+   */
+  inPlace?: boolean;
+  /**
+   * Compute logits only at the positions fed in `logits_positions` (default true): the hidden states
+   * are gathered per row in front of the lm_head, so a prompt pass pays the vocabulary projection for
+   * the position it reads, or for none. Off: the original graph's logits at every position.
+   */
+  selectLogits?: boolean;
+}
+
+export const LOGITS_POSITIONS = 'logits_positions';
+
+/** The lm_head: the MatMul/MatMulNBits that writes `logits` (through Cast/Identity), if the graph has one. */
+function findLmHead(view: OnnxModelView, producer: Map<string, GraphNode>): GraphNode | null {
+  let node = producer.get('logits');
+  while (node && (node.opType === 'Cast' || node.opType === 'Identity')) node = producer.get(node.inputs[0]);
+  if (!node || (node.opType !== 'MatMul' && node.opType !== 'MatMulNBits')) return null;
+  return view.initializers.has(node.inputs[0]) ? null : node;
+}
+
+/** hidden [B, S, D] → hidden at `positions` [B, K] per row: [B, K, D] (GatherElements over expanded indices). */
+function selectPositions(f: Fragment, hidden: string, positions: string, hiddenSize: number, opset: number, output: string): void {
+  const i64 = (name: string, values: number[]) => f.op('Constant', [], {
+    value: { t: { name, dataType: DataType.INT64, dims: [values.length], raw: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) } },
+  });
+  const idx = opset >= 13
+    ? f.op('Unsqueeze', [positions, i64('/steer/logits/axes', [2])])
+    : f.op('Unsqueeze', [positions], { axes: { ints: [2] } });
+  const expanded = f.op('Expand', [idx, i64('/steer/logits/shape', [1, 1, hiddenSize])]); // [B, K, D]
+  f.op('GatherElements', [hidden, expanded], { axis: { i: 1 } }, output);
+}
 
 export function instrument(bytes: Uint8Array, opts: InstrumentOptions): InstrumentedModel {
   const view = readModel(bytes);
   return instrumentView(view, opts);
 }
 
-export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize }: InstrumentOptions): InstrumentedModel {
+/**
+ * Instruments without rewriting the graph: for each layer the producer of the closing node's branch
+ * tensor B gets its output renamed in place to B' (one byte), and a graph fragment appended after the
+ * model's last byte as a second ModelProto.graph field (protobuf merges it into the one graph) computes
+ * B = B' + delta, the taps, and declares the new inputs and outputs.
+ */
+export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inPlace = false, selectLogits = true }: InstrumentOptions): InstrumentedModel {
   const stream = findResidualStream(view, numLayers);
   checkHidden(view, stream, hiddenSize);
   const half = stream.bodyDtype === 'float16';
   const f = new Fragment('/steer/');
-  const replace = new Map<number, Uint8Array>();
   const newInputs: Uint8Array[] = [];
   const steer: SteerInputs[] = [];
-  const sumOf = (i: number): string => stream.nodes[i].sum ?? `/steer/layers.${numLayers - 1}/resid_post`;
+  const edits: ByteEdit[] = [];
+  const taken = new Set(view.nodes.flatMap((n) => [...n.inputs, ...n.outputs]));
+  for (const v of [...view.inputs, ...view.outputs]) taken.add(v.name);
+  for (const name of view.initializers.keys()) taken.add(name);
+  const producer = new Map<string, GraphNode>();
+  for (const n of view.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const finalSum = `/steer/layers.${numLayers - 1}/resid_post`;
+  const sumOf = (i: number): string => stream.nodes[i].sum ?? finalSum;
 
   for (let layer = 0; layer < numLayers; layer++) {
     const names = steerInputNames(layer);
@@ -115,11 +204,28 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize }: I
       encodeValueInfo({ name: names.ablateStrength, elemType: DataType.FLOAT, dims: [`${names.ablateStrength}.batch`, `${names.ablateStrength}.sequence`, 1] }),
     );
     const closing = stream.nodes[2 * layer + 1];
-    const inputs = [...closing.node.inputs];
-    inputs[closing.branchInput] = steerLayer(f, names, inputs[closing.residualInput], inputs[closing.branchInput], half);
-    // The final Skip norm of builder exports has no residual output: give it output 3 so the tap exists.
-    const outputs = closing.sum ? undefined : [closing.node.outputs[0] ?? '', '', '', sumOf(2 * layer + 1)];
-    replace.set(closing.node.index, editNodeBody(view, closing.node, { inputs, outputs }));
+    const branch = closing.node.inputs[closing.branchInput];
+    const residual = closing.node.inputs[closing.residualInput];
+    const from = producer.get(branch);
+    if (!from) throw new EngineError('unsupported-model', `The branch "${branch}" that "${closing.node.name}" adds to the residual stream has no producing node.`);
+    const renamed = renameInPlace(view, from, 2, branch, taken);
+    edits.push(renamed.edit);
+    steerLayer(f, names, residual, renamed.name, half, branch);
+    // The final Skip norm of builder exports has no residual output: the tap adds the sum itself.
+    if (!closing.sum) f.op('Add', [residual, branch], undefined, finalSum);
+  }
+
+  // Logits only where read: the lm_head's input is renamed in place to H' and the fragment writes
+  // H' = the hidden states at the fed positions (the final norm still runs on every position: it is
+  // per position and costs D, the projection V·D).
+  const lmHead = selectLogits ? findLmHead(view, producer) : null;
+  if (lmHead) {
+    const hidden = lmHead.inputs[0];
+    const renamed = renameInPlace(view, lmHead, 1, hidden, taken);
+    edits.push(renamed.edit);
+    const opset = view.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 13;
+    selectPositions(f, hidden, LOGITS_POSITIONS, hiddenSize, opset, renamed.name);
+    newInputs.push(encodeValueInfo({ name: LOGITS_POSITIONS, elemType: DataType.INT64, dims: [`${LOGITS_POSITIONS}.batch`, `${LOGITS_POSITIONS}.count`] }));
   }
 
   const taps = tapNames(numLayers);
@@ -130,12 +236,11 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize }: I
   }
   const tapOutputs = taps.map((t) => encodeValueInfo({ name: t, elemType: DataType.FLOAT, dims: ['batch_size', 'sequence_length', hiddenSize] }));
 
-  const out = writeModel(view, {
-    replaceNodes: replace,
-    appendNodes: f.nodes.map(encodeNode),
-    appendInputs: newInputs,
-    appendOutputs: tapOutputs,
-  });
+  const out = appendFragment(view.bytes, inPlace, edits, [
+    ...f.nodes.map((n) => encodeField(GraphField.node, encodeNode(n))),
+    ...newInputs.map((b) => encodeField(GraphField.input, b)),
+    ...tapOutputs.map((b) => encodeField(GraphField.output, b)),
+  ]);
   return {
     bytes: out,
     layout: stream.layout,
@@ -147,7 +252,28 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize }: I
     inputs: view.inputs,
     outputs: view.outputs,
     externalLocations: view.externalLocations,
+    ...(lmHead ? { logitsPositions: LOGITS_POSITIONS } : {}),
     opTypes: [...new Set(view.nodes.map((n) => n.opType))],
     warnings: stream.warnings,
   };
+}
+
+/** The model with `edits` applied and a graph field of `parts` appended: in the room after `bytes` when allowed and there is room, else in a copy. */
+function appendFragment(bytes: Uint8Array, inPlace: boolean, edits: ByteEdit[], parts: Uint8Array[]): Uint8Array {
+  const bodyLength = parts.reduce((n, p) => n + p.length, 0);
+  const head = concat([varint((ModelField.graph << 3) | 2), varint(bodyLength)]);
+  const total = bytes.length + head.length + bodyLength;
+  let out: Uint8Array;
+  if (inPlace && isModelBuffer(bytes) && slackAfter(bytes) >= total - bytes.length) out = new Uint8Array(bytes.buffer, bytes.byteOffset, total);
+  else {
+    out = new Uint8Array(total);
+    out.set(bytes);
+  }
+  for (const e of edits) out[e.at] = e.value;
+  let o = bytes.length;
+  for (const p of [head, ...parts]) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }

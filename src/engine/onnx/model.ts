@@ -42,8 +42,15 @@ export interface OnnxModelView {
   initializers: Map<string, Initializer>;
   /** Locations of external-data files named by initializers, as stored in the model. */
   externalLocations: string[];
+  /** The first graph field (tag + length + body). */
   graphSpan: Span;
-  /** Spans of every field of the graph body, in file order, with their field numbers. */
+  /**
+   * Every graph field of the model. Protobuf merges repeated occurrences of an embedded message, so a
+   * graph fragment appended after the model's last byte (in-place instrumentation) is part of the one
+   * graph onnxruntime sees; the reader merges them the same way.
+   */
+  graphSpans: Span[];
+  /** Spans of every field of the graph body (of every graph field), in file order, with their field numbers. */
   graphFields: { field: number; span: Span }[];
 }
 
@@ -171,23 +178,23 @@ export function readModel(bytes: Uint8Array): OnnxModelView {
     initializers: new Map(),
     externalLocations: [],
     graphSpan: { start: 0, end: 0 },
+    graphSpans: [],
     graphFields: [],
   };
   try {
     const r = protobuf.Reader.create(bytes);
-    let graphs = 0;
     scan(r, bytes.length, (field, wire, fieldStart) => {
       if (wire !== 2) return void r.skipType(wire);
       const inner = readSpan(r);
       const here = r.pos;
       if (field === ModelField.graph) {
-        graphs++;
-        view.graphSpan = { start: fieldStart, end: inner.end };
+        view.graphSpans.push({ start: fieldStart, end: inner.end });
         readGraph(bytes, r, inner, view);
       } else if (field === ModelField.opsetImport) view.opsets.push(readOpset(bytes, inner));
       r.pos = here;
     });
-    if (graphs !== 1) throw new Error(graphs === 0 ? 'it has no graph' : 'it has more than one graph field');
+    if (!view.graphSpans.length) throw new Error('it has no graph');
+    view.graphSpan = view.graphSpans[0];
   } catch (e) {
     throw new EngineError(
       'load-failed',
@@ -231,7 +238,7 @@ export interface ModelEdit {
   appendInitializers?: Uint8Array[];
 }
 
-function varint(n: number): Uint8Array {
+export function varint(n: number): Uint8Array {
   return protobuf.Writer.create().uint32(n).finish();
 }
 
@@ -251,14 +258,42 @@ export function writeModel(view: OnnxModelView, edit: ModelEdit): Uint8Array {
   append(GraphField.input, edit.appendInputs);
   append(GraphField.output, edit.appendOutputs);
   const graphLen = graph.reduce((n, p) => n + p.length, 0);
+  // The merged graph takes the first graph field's place; bytes between graph fields are kept.
+  const between = view.graphSpans.slice(1).map((s, i) => bytes.subarray(view.graphSpans[i].end, s.start));
   return concat([
     bytes.subarray(0, view.graphSpan.start),
     varint((ModelField.graph << 3) | 2),
     varint(graphLen),
     ...graph,
-    bytes.subarray(view.graphSpan.end),
+    ...between,
+    bytes.subarray(view.graphSpans[view.graphSpans.length - 1].end),
   ]);
 }
+
+/**
+ * Room left after a model's bytes for the graph fragment that instrumentation appends in place
+ * (`instrument(…, { inPlace: true })`). The fragment of a 36-layer model is about 100 KB.
+ */
+export const MODEL_SLACK = 1 << 20;
+
+const owned = new WeakSet<ArrayBuffer>();
+
+/**
+ * A zeroed buffer of `size` bytes whose ArrayBuffer has `MODEL_SLACK` more room after them, for a model
+ * file read by the loader. Only buffers made here are ever edited in place: their room is known to
+ * belong to nobody else (a view into someone's larger buffer may look like it has room but does not).
+ */
+export function modelBuffer(size: number): Uint8Array<ArrayBuffer> {
+  const buffer = new ArrayBuffer(size + MODEL_SLACK);
+  owned.add(buffer);
+  return new Uint8Array(buffer, 0, size);
+}
+
+/** Whether `bytes` came from `modelBuffer` (whole, from its start). */
+export const isModelBuffer = (bytes: Uint8Array): boolean => bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && owned.has(bytes.buffer);
+
+/** Bytes free in `bytes.buffer` after its last byte. */
+export const slackAfter = (bytes: Uint8Array): number => bytes.buffer.byteLength - bytes.byteOffset - bytes.byteLength;
 
 export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

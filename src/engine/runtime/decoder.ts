@@ -96,11 +96,12 @@ function steeringFeeds(d: { model: ModelLayout; zero: Record<string, Tensor> }, 
   return feeds;
 }
 
+/** Per row, the logits at `lastIndex[r]` (default the last position) of [B, S, V] logits, as views (no copy). */
 function lastLogits(data: Float32Array, dims: readonly number[], lastIndex?: number[]): Float32Array[] {
   const [B, S, V] = dims;
   return Array.from({ length: B }, (_, r) => {
     const i = lastIndex?.[r] ?? S - 1;
-    return data.slice((r * S + i) * V, (r * S + i + 1) * V);
+    return data.subarray((r * S + i) * V, (r * S + i + 1) * V);
   });
 }
 
@@ -128,8 +129,16 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
       ...steeringFeeds(d, s),
     };
     if (inputNames.has('position_ids')) feeds.position_ids = i64(s.positions);
-    // Rows that end before the pass does (right padding) need every position's logits.
-    const keep = s.lastIndex ? s.ids[0].length : 1;
+    const S = s.ids[0].length;
+    const select = model.logitsPositions;
+    if (select) {
+      // The graph projects only the selected position of each row (none for a pass nobody reads).
+      const pos = s.noLogits ? [] : s.ids.map((_, r) => BigInt(s.lastIndex?.[r] ?? S - 1));
+      feeds[select] = tensor('int64', BigInt64Array.from(pos), [B, s.noLogits ? 0 : 1]);
+    }
+    // Rows that end before the pass does (right padding) need every position's logits; so does a
+    // selection inside the graph (its indices count from the pass's first position).
+    const keep = s.lastIndex || select ? S : 1;
     if (inputNames.has('num_logits_to_keep')) feeds.num_logits_to_keep = tensor('int64', BigInt64Array.from([BigInt(keep)]), []);
     const fetches = [...(s.noLogits ? [] : ['logits']), ...presentNames, ...s.taps];
     const out = await session.run(feeds, fetches).catch((e: unknown) => {
@@ -137,7 +146,7 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
     });
     const taps: Record<string, Float32Array> = {};
     for (const t of s.taps) taps[t] = toFloat32(await readData(out[t]));
-    const logits = s.noLogits ? null : lastLogits(toFloat32(await readData(out.logits)), out.logits.dims, s.lastIndex);
+    const logits = s.noLogits ? null : lastLogits(toFloat32(await readData(out.logits)), out.logits.dims, select ? undefined : s.lastIndex);
     const present = Object.fromEntries(kv.names.map((n) => [`past_key_values.${n}`, out[`present.${n}`]]));
     return { logits, present, taps };
   }

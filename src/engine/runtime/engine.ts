@@ -19,6 +19,7 @@ import { makePicker, topLogprobs } from './pick';
 import { runStage } from './progress';
 import { dot, unit as unitVector } from '../vectors/linalg';
 import { configureRuntime, type RuntimeConfig } from './ort';
+import { TextStream } from './textStream';
 
 interface Loaded { info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache }
 
@@ -73,7 +74,7 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     pickDtype: (available) => chooseDevice({ preference: opts.device ?? 'auto', gpu, requestedDtype: opts.dtype, availableDtypes: available }),
   });
   const config = readModelConfig(files.config, files.generationConfig);
-  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize }), 'adding taps and steering inputs to the graph');
+  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize, inPlace: true }), 'adding taps and steering inputs to the graph');
   const decoder = await runStage('session', call.onProgress, () => createDecoder(inst, { device: files.device, externalData: files.externalData, vocabSize: config.vocabSize }), `creating the ${files.device} session`);
   const tokenizer = await createTokenizer(files.tokenizerJson, files.tokenizerConfig);
   const info: ModelInfo = {
@@ -128,6 +129,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
   const monitorTap = req.monitor ? (`blocks.${req.monitor.layer}.${req.monitor.tap ?? 'hook_resid_post'}` as TapName) : null;
   const unit = req.monitor ? unitVector(req.monitor.direction) : null;
   const taps = [...new Set([...(req.captures ?? []), ...(monitorTap ? [monitorTap] : [])])];
+  const streams = ids.map(() => new TextStream((t) => l.tokenizer.decode(t, { skipSpecialTokens: true })));
   for (const group of rowGroups(l.decoder, ids)) {
     const picker = makePicker(group.map(() => req.sampling ?? {}));
     const pick = (gr: number, logits: Float32Array) => {
@@ -149,7 +151,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
       onToken: (gr, step, token, last) => {
         const r = group[gr];
         result.tokens[r].push(token);
-        result.text[r] = l.tokenizer.decode(result.tokens[r], { skipSpecialTokens: true });
+        result.text[r] = streams[r].push(token);
         const projection = monitorTap && unit ? dot(last[monitorTap], unit) : undefined;
         if (projection !== undefined) result.projections![r].push(projection);
         call.onToken?.({ row: r, step, token, text: result.text[r], projection });
@@ -159,6 +161,8 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
     group.forEach((r, gr) => (result.padLeft[r] = out.padLeft[gr]));
     mergeCaptures(result, out.captures, group, ids.length, req.captures ?? []);
   }
+  // Once per row at the end: the whole text, including a character still incomplete in the stream.
+  result.text = result.tokens.map((t) => l.tokenizer.decode(t, { skipSpecialTokens: true }));
   return result;
 }
 

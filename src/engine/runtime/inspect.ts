@@ -17,6 +17,6 @@ export interface Inspection {
 export async function inspectModel(source: ModelSource, opts: { dtype?: ModelDtype; remoteHost?: string }): Promise<Inspection> {
   const files = await loadModelFiles(source, { dtype: opts.dtype, remoteHost: opts.remoteHost });
   const config = readModelConfig(files.config, files.generationConfig);
-  const inst = instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize });
+  const inst = instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize, inPlace: true });
   return { layout: inst.layout, numLayers: inst.numLayers, hiddenSize: inst.hiddenSize, dtype: files.dtype, bodyDtype: inst.bodyDtype, taps: inst.taps, warnings: inst.warnings };
 }

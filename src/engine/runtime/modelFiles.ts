@@ -14,7 +14,7 @@
 import { env, ModelRegistry } from '@huggingface/transformers';
 import type { Device, ModelDtype, ModelSource, ProgressEvent } from '../api';
 import { EngineError } from '../errors';
-import { readModel } from '../onnx/model';
+import { modelBuffer, readModel } from '../onnx/model';
 import { chooseDevice, type DeviceChoice } from './device';
 import { ProgressTracker } from './progress';
 
@@ -268,7 +268,8 @@ async function readBody(res: Response, file: string, tracker: ProgressTracker, s
     tracker.finish(file, bytes.length);
     return bytes;
   }
-  let buf = new Uint8Array(size ?? 1 << 20);
+  // A model graph gets room after its bytes so instrumentation can edit it in place (no copy of the weights).
+  let buf = size === undefined ? new Uint8Array(1 << 20) : file.endsWith('.onnx') ? modelBuffer(size) : new Uint8Array(size);
   let n = 0;
   const reader = res.body.getReader();
   for (;;) {
@@ -360,10 +361,28 @@ async function nodeFs(): Promise<NodeFs> {
   return (await import(/* @vite-ignore */ name)) as NodeFs;
 }
 
-/** A file's bytes, or undefined when it does not exist. */
-async function readNodeFile(path: string): Promise<Uint8Array | undefined> {
+/**
+ * A file's bytes, or undefined when it does not exist. A model graph (.onnx) is read into a
+ * `modelBuffer`, with room after it for instrumenting in place.
+ */
+export async function readNodeFile(path: string): Promise<Uint8Array | undefined> {
   const fs = await nodeFs();
   try {
+    if (path.endsWith('.onnx')) {
+      const handle = await fs.open(path, 'r');
+      try {
+        const size = (await handle.stat()).size;
+        const bytes = modelBuffer(size);
+        for (let o = 0; o < size;) {
+          const { bytesRead } = await handle.read(bytes, o, Math.min(1 << 26, size - o), o);
+          if (bytesRead === 0) throw new Error(`the file ended at byte ${o} of ${size}`);
+          o += bytesRead;
+        }
+        return bytes;
+      } finally {
+        await handle.close();
+      }
+    }
     const b = await fs.readFile(path);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {

@@ -5,11 +5,12 @@
  */
 import type { Sampling } from '../api';
 import { createRng, type Rng } from './rng';
-import { sampleToken } from './sampling';
+import { sampleToken, samplingScratch } from './sampling';
 
 export function makePicker(samplings: Sampling[]): (row: number, logits: Float32Array) => number {
   const rngs: Rng[] = samplings.map((s) => createRng(s.seed ?? 0));
-  return (row, logits) => sampleToken(logits, samplings[row], rngs[row]);
+  const scratch = samplingScratch(); // reused by every row and step: nothing vocabulary-sized per token
+  return (row, logits) => sampleToken(logits, samplings[row], rngs[row], scratch);
 }
 
 /** The k most likely tokens with log-probabilities (log-softmax in float64), most likely first. */

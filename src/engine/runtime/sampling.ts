@@ -39,12 +39,25 @@ export function checkSampling(s: Sampling | undefined): void {
   }
 }
 
-/** softmax(logits / temperature) in float64; NaN logits get probability 0. */
-export function softmax(logits: ArrayLike<number>, temperature = 1): Float64Array {
-  const p = new Float64Array(logits.length);
+/**
+ * Buffers one picker reuses from step to step, so sampling allocates nothing that scales with the
+ * vocabulary (the vocabulary is 128k–152k entries on the models the lab targets).
+ */
+export interface SamplingScratch { probs: Float64Array; order: Int32Array }
+export const samplingScratch = (): SamplingScratch => ({ probs: new Float64Array(0), order: new Int32Array(0) });
+
+function fit(scratch: SamplingScratch, n: number): void {
+  if (scratch.probs.length >= n) return;
+  scratch.probs = new Float64Array(n);
+  scratch.order = new Int32Array(n);
+}
+
+/** softmax(logits / temperature) in float64; NaN logits get probability 0. Written into `out` when given (its length must be the logits'). */
+export function softmax(logits: ArrayLike<number>, temperature = 1, out?: Float64Array): Float64Array {
+  const p = out ?? new Float64Array(logits.length);
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
-  if (max === -Infinity || Number.isNaN(max)) return p;
+  if (max === -Infinity || Number.isNaN(max)) return p.fill(0);
   if (max === Infinity) return onlyInfinite(logits, p);
   let sum = 0;
   for (let i = 0; i < logits.length; i++) {
@@ -70,22 +83,36 @@ function onlyInfinite(logits: ArrayLike<number>, p: Float64Array): Float64Array 
  * probability first reaches topP; the token that crosses the threshold is kept, and always at least one.
  */
 export function nucleus(probs: Float64Array, topP: number): number[] {
-  const order = Array.from(probs.keys()).filter((i) => probs[i] > 0);
-  order.sort((a, b) => probs[b] - probs[a] || a - b);
-  const kept: number[] = [];
-  let mass = 0;
-  for (const i of order) {
-    kept.push(i);
-    mass += probs[i];
-    if (mass >= topP) break;
-  }
-  return kept;
+  const order = new Int32Array(probs.length);
+  return Array.from(order.subarray(0, nucleusInto(probs, topP, order)));
 }
 
-/** Draws one index among `candidates` (all indices when null) in proportion to probs; u in [0, 1). */
-function draw(probs: Float64Array, candidates: number[] | null, u: number): number {
-  const n = candidates ? candidates.length : probs.length;
-  const at = (k: number): number => (candidates ? candidates[k] : k);
+/**
+ * `nucleus` into `order` (returns how many it kept). Sorting the whole vocabulary every step is the
+ * costly part, so only the tokens at or above a probability threshold are sorted: they are exactly the
+ * head of the full order, and when their cumulative mass reaches topP the cut lies among them. Otherwise
+ * the threshold drops (÷64) and the next head is tried; at 0 every token with probability is sorted.
+ */
+function nucleusInto(probs: Float64Array, topP: number, order: Int32Array): number {
+  let max = 0;
+  for (let i = 0; i < probs.length; i++) if (probs[i] > max) max = probs[i];
+  for (let t = max / 64; ; t = t > 1e-300 ? t / 64 : 0) {
+    let n = 0;
+    for (let i = 0; i < probs.length; i++) if (probs[i] > 0 && probs[i] >= t) order[n++] = i;
+    const head = order.subarray(0, n);
+    head.sort((a, b) => probs[b] - probs[a] || a - b);
+    let mass = 0;
+    for (let k = 0; k < n; k++) {
+      mass += probs[head[k]];
+      if (mass >= topP) return k + 1;
+    }
+    if (t === 0) return n;
+  }
+}
+
+/** Draws one index among `order[0..n)` (all indices when order is null) in proportion to probs; u in [0, 1). */
+function draw(probs: Float64Array, order: Int32Array | null, n: number, u: number): number {
+  const at = (k: number): number => (order ? order[k] : k);
   let mass = 0;
   for (let k = 0; k < n; k++) mass += probs[at(k)];
   let target = u * mass;
@@ -101,10 +128,12 @@ function draw(probs: Float64Array, candidates: number[] | null, u: number): numb
 }
 
 /** The next token for one row. Greedy when temperature is 0/absent (the rng is then not advanced). */
-export function sampleToken(logits: ArrayLike<number>, s: Sampling | undefined, rng: Rng): number {
+export function sampleToken(logits: ArrayLike<number>, s: Sampling | undefined, rng: Rng, scratch: SamplingScratch = samplingScratch()): number {
   if (isGreedy(s)) return argmax(logits);
-  const probs = softmax(logits, s!.temperature!);
-  if (probs.every((p) => p === 0)) return argmax(logits); // all -Infinity / NaN: nothing to draw from
+  fit(scratch, logits.length);
+  const probs = softmax(logits, s!.temperature!, scratch.probs.subarray(0, logits.length));
+  if (!probs.some((p) => p !== 0)) return argmax(logits); // all -Infinity / NaN: nothing to draw from
   const topP = s!.topP ?? 1;
-  return draw(probs, topP < 1 ? nucleus(probs, topP) : null, rng.next());
+  if (topP >= 1) return draw(probs, null, probs.length, rng.next());
+  return draw(probs, scratch.order, nucleusInto(probs, topP, scratch.order), rng.next());
 }

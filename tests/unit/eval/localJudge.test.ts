@@ -119,7 +119,7 @@ describe('local judge options', () => {
     const j = await createLocalJudge(eng, { topK: 5, format: 'raw' });
     expect(j.id).toBe('local:fake#fp32#raw#k5');
     expect(await j.scoreMany(['a'])).toEqual([60]);
-    expect(eng.requests[0]).toEqual({ rows: [{ prompt: `a${RAW_ANSWER_CUE}` }], maxNewTokens: 1, topLogprobs: 5, stopAtEos: false });
+    expect(eng.requests[0]).toEqual({ rows: [{ prompt: `a${RAW_ANSWER_CUE}`, label: expect.stringMatching(/^The judge prompt/) }], maxNewTokens: 1, topLogprobs: 5, stopAtEos: false });
     expect(j.calls).toBe(1);
     expect(await j.scoreMany([])).toEqual([]);
     expect(j.calls).toBe(1);

@@ -143,9 +143,11 @@ export async function runGenerate(): Promise<void> {
   const texts: [string, string] = ['', ''];
   const proj: [number[], number[]] = [[], []];
   let count = 0;
+  let finished = false;
   const started = performance.now();
+  // A frame still pending when the result arrives must not paint the streamed text over the final one.
   const flush = frameBatcher(() => {
-    if (ctl !== runCtl) return;
+    if (ctl !== runCtl || finished) return;
     const secs = (performance.now() - started) / 1000;
     setLab({ texts: [...texts], projections: [[...proj[0]], [...proj[1]]], tokensPerSec: secs > 0 ? count / secs : 0 });
   });
@@ -162,6 +164,7 @@ export async function runGenerate(): Promise<void> {
       },
     });
     if (ctl !== runCtl) return;
+    finished = true;
     const finalTexts: [string, string] = [result.text[0] ?? '', result.text[1] ?? ''];
     const finalProj: [number[], number[]] = [result.projections?.[0] ?? proj[0], result.projections?.[1] ?? proj[1]];
     const secs = (performance.now() - started) / 1000;

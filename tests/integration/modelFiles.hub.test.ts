@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ProgressEvent } from '../../src/engine/api';
 import { toErrorData } from '../../src/engine/errors';
 import { listDtypes, loadModelFiles } from '../../src/engine/runtime/modelFiles';
+import { isModelBuffer } from '../../src/engine/onnx/model';
 import { buildFixture } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import { startHubServer, type HubServer } from '../helpers/hubServer';
@@ -97,11 +98,15 @@ describe('hub download through a local hub server', () => {
     };
     Object.assign(env, { useCustomCache: true, customCache: cache });
     try {
-      await load();
+      const downloaded = await load();
+      expect(isModelBuffer(downloaded.files.onnx)).toBe(true); // a download with Content-Length, too
       expect([...store.keys()]).toContain(`${server.url}${id}/resolve/main/onnx/model_q4.onnx_data`);
       expect(store.get(`${server.url}${id}/resolve/main/config.json`)?.headers.get('content-length')).toBe(String(repo.files['config.json'].length));
       const { files, events } = await load();
       sameBytes(files.externalData[0].data, repo.files['onnx/model_q4.onnx_data']);
+      // The graph comes out of the cache into a buffer with room to instrument it in place (issue 14).
+      sameBytes(files.onnx, repo.files['onnx/model_q4.onnx']);
+      expect(isModelBuffer(files.onnx)).toBe(true);
       expect(server.downloads(id, 'onnx/model_q4.onnx_data')).toBe(1);
       expectProgressRules(events);
     } finally {

@@ -286,6 +286,21 @@ async function readBody(res: Response, file: string, tracker: ProgressTracker, s
   return n === buf.length ? buf : buf.slice(0, n);
 }
 
+/** Reads a stream into `buf`, which must be exactly its length (a cached Response's Content-Length). */
+async function streamInto(body: ReadableStream<Uint8Array>, buf: Uint8Array): Promise<Uint8Array> {
+  const reader = body.getReader();
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (n + value.length > buf.length) throw new EngineError('load-failed', `A cached file is longer than its recorded ${buf.length} bytes; clear the browser's model cache and load again.`);
+    buf.set(value, n);
+    n += value.length;
+  }
+  if (n !== buf.length) throw new EngineError('load-failed', `A cached file has ${n} of its recorded ${buf.length} bytes; clear the browser's model cache and load again.`);
+  return buf;
+}
+
 function grow(buf: Uint8Array, used: number, needed: number): Uint8Array<ArrayBuffer> {
   const next = new Uint8Array(Math.max(needed, buf.length * 2));
   next.set(buf.subarray(0, used));
@@ -325,7 +340,10 @@ function responseCache(store: ResponseStore): ByteCache {
     async match(key) {
       const hit = await store.match(key);
       if (typeof hit === 'string') return readNodeFile(hit); // custom caches may return a file path (Node)
-      const withBody = hit as { arrayBuffer?: () => Promise<ArrayBuffer> } | undefined;
+      const withBody = hit as { arrayBuffer?: () => Promise<ArrayBuffer>; body?: ReadableStream<Uint8Array> | null; headers?: Headers } | undefined;
+      const size = Number(withBody?.headers?.get('content-length'));
+      // A model graph streams straight into a modelBuffer (room to instrument in place, no second copy).
+      if (key.endsWith('.onnx') && withBody?.body && Number.isSafeInteger(size) && size > 0) return streamInto(withBody.body, modelBuffer(size));
       return withBody?.arrayBuffer ? new Uint8Array(await withBody.arrayBuffer()) : undefined;
     },
     async put(key, bytes) {

@@ -10,6 +10,10 @@ import { buildFixture } from '../../fixtures/hubRepo';
 import { instrument } from '../../../src/engine/onnx/instrument';
 import { MODEL_SLACK, isModelBuffer, modelBuffer, readModel, writeModel } from '../../../src/engine/onnx/model';
 import type { FixtureConfig } from '../../fixtures/spec';
+import { readNodeFile } from '../../../src/engine/runtime/modelFiles';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const LAYOUTS: Partial<FixtureConfig>[] = [
   { family: 'llama', layout: 'decomposed', dtype: 'q4f16' },
@@ -87,5 +91,23 @@ describe.each(LAYOUTS.map((l) => [`${l.layout}/${l.dtype}`, l] as const))('%s', 
     expect(folded.graphSpans).toHaveLength(1);
     expect(folded.nodes.map((n) => n.name)).toEqual(view.nodes.map((n) => n.name));
     expect(folded.outputs.map((o) => o.name)).toEqual(view.outputs.map((o) => o.name));
+  });
+});
+
+describe('the loader', () => {
+  it('reads a model graph from disk into a modelBuffer, which the engine then instruments in place', async () => {
+    const { model, dims } = fixture(LAYOUTS[0]);
+    const dir = await mkdtemp(join(tmpdir(), 'inplace-'));
+    try {
+      await writeFile(join(dir, 'model.onnx'), model);
+      await writeFile(join(dir, 'config.json'), '{}');
+      const bytes = (await readNodeFile(join(dir, 'model.onnx')))!;
+      expect(Buffer.from(bytes).equals(Buffer.from(model))).toBe(true);
+      expect(isModelBuffer(bytes)).toBe(true);
+      expect(instrument(bytes, { ...dims, inPlace: true }).bytes.buffer).toBe(bytes.buffer);
+      expect(isModelBuffer((await readNodeFile(join(dir, 'config.json')))!)).toBe(false); // only graphs get the room
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -91,31 +91,23 @@ function prefixKey(req: LoopRequest, prefixLength: number): string {
 
 /** Accumulates per-pass taps into [B, S_total, D] captures. */
 class CaptureSink {
-  private parts: Record<string, { data: Float32Array; seq: number }[]> = {};
+  private readonly parts: Record<string, Float32Array>[] = [];
   constructor(private readonly B: number, private readonly D: number, private readonly keep: ReadonlySet<string>) {}
   get empty(): boolean {
     return this.keep.size === 0;
   }
   add(taps: Record<string, Float32Array>): void {
-    for (const [name, data] of Object.entries(taps)) {
-      if (this.keep.has(name)) (this.parts[name] ??= []).push({ data, seq: data.length / (this.B * this.D) });
-    }
+    const kept = Object.entries(taps).filter(([name]) => this.keep.has(name));
+    if (kept.length) this.parts.push(Object.fromEntries(kept));
   }
   result(): LoopResult['captures'] {
-    const out: LoopResult['captures'] = {};
-    for (const [name, parts] of Object.entries(this.parts)) {
-      const S = parts.reduce((n, p) => n + p.seq, 0);
-      const data = new Float32Array(this.B * S * this.D);
-      for (let r = 0; r < this.B; r++) {
-        let s0 = 0;
-        for (const p of parts) {
-          data.set(p.data.subarray(r * p.seq * this.D, (r + 1) * p.seq * this.D), (r * S + s0) * this.D);
-          s0 += p.seq;
-        }
-      }
-      out[name] = { shape: [this.B, S, this.D], data };
-    }
-    return out;
+    if (!this.parts.length) return {};
+    // Captures are the caller's to keep: never hand out a pass's own array (the prefix cache holds some).
+    const joined = joinTaps(this.parts, this.B, this.D);
+    return Object.fromEntries(Object.entries(joined).map(([name, v]) => {
+      const data = this.parts.length === 1 ? v.slice() : v;
+      return [name, { shape: [this.B, data.length / (this.B * this.D), this.D] as [number, number, number], data }];
+    }));
   }
 }
 

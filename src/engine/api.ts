@@ -4,7 +4,9 @@
  * and a caller cannot tell which. Everything that crosses it is plain, structured-cloneable data.
  */
 import type { SteeringSpec } from './steering';
+import type { AdapterFiles } from './io/lora';
 export type { SteeringSpec, AddSpec, AblateSpec, Positions } from './steering';
+export type { AdapterFiles } from './io/lora';
 
 /** Tap names follow TransformerLens. Layer indices are 0-based into model.layers. */
 export type TapName = 'hook_embed' | `blocks.${number}.hook_resid_mid` | `blocks.${number}.hook_resid_post`;
@@ -26,6 +28,25 @@ export interface LoadOptions {
   device?: DevicePreference;
   /** Remote host serving the hub URL layout; tests point it at a local server. */
   remoteHost?: string;
+  /**
+   * A PEFT LoRA adapter applied in the graph. Each request row then says how strongly
+   * (`GenerateRow.adapterStrength`), so base and fine-tuned run as rows of one batch.
+   */
+  adapter?: AdapterFiles;
+}
+
+/** The loaded LoRA adapter, as ModelInfo reports it. */
+export interface AdapterInfo {
+  name: string;
+  baseModel?: string;
+  rank: number;
+  alpha: number;
+  rslora: boolean;
+  /** alpha / rank (alpha / √rank with rslora). */
+  scale: number;
+  modules: string[];
+  /** Layers (0-based) the adapter changes. */
+  layers: number[];
 }
 
 export interface ModelInfo {
@@ -47,6 +68,8 @@ export interface ModelInfo {
   taps: TapName[];
   hasChatTemplate: boolean;
   eosTokenIds: number[];
+  /** Present when the model was loaded with a LoRA adapter. */
+  adapter?: AdapterInfo;
 }
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
@@ -60,6 +83,11 @@ export interface GenerateRow {
   continueFinal?: boolean;
   /** What this prompt is, in the user's words ("the judge prompt", "trait question 3"): errors about it name it so. */
   label?: string;
+  /**
+   * With a LoRA adapter loaded: how much of it this row gets, 0 = the base model, 1 = the fine-tuned
+   * model (the default), anything between or beyond a blend. Refused when no adapter is loaded.
+   */
+  adapterStrength?: number;
 }
 
 export interface Sampling {

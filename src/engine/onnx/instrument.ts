@@ -11,9 +11,11 @@
  * The ablation maths runs in float32 whatever the body dtype; only the final delta is cast.
  */
 import { EngineError } from '../errors';
-import protobuf from 'protobufjs';
-import { DataType, GraphField, ModelField, encodeField, encodeNode, encodeValueInfo, type NodeSpec } from './schema';
+import { DataType, GraphField, ModelField, encodeField, encodeNode, encodeTensor, encodeValueInfo } from './schema';
 import { concat, isModelBuffer, readModel, slackAfter, varint, type GraphNode, type GraphValue, type OnnxModelView } from './model';
+import { Fragment, Rewirer, type ByteEdit } from './fragment';
+import { addLoraBranches, LORA_STRENGTH } from './lora';
+import type { LoraAdapter } from '../io/lora';
 import { findResidualStream, type ResidualStream } from './residual';
 import type { TapName } from '../api';
 
@@ -37,6 +39,11 @@ export interface InstrumentedModel {
    * or `selectLogits` was off: then every position's logits are computed.
    */
   logitsPositions?: string;
+  /**
+   * With an adapter: the float32 input [B, 1, 1] of per-row adapter strengths, the projections it
+   * changes, and the adapter's weights as an external-data file the session must be given.
+   */
+  lora?: { strengthInput: string; targets: string[]; externalData: { path: string; data: Uint8Array } };
   /** Op types present in the graph (e.g. GroupQueryAttention changes how batches may be padded). */
   opTypes: string[];
   warnings: string[];
@@ -53,20 +60,6 @@ export const tapNames = (numLayers: number): TapName[] => [
   ...Array.from({ length: numLayers }, (_, l) => [`blocks.${l}.hook_resid_mid`, `blocks.${l}.hook_resid_post`] as TapName[]).flat(),
 ];
 
-class Fragment {
-  readonly nodes: NodeSpec[] = [];
-  constructor(private readonly prefix: string) {}
-  op(opType: string, inputs: string[], attrs?: NodeSpec['attrs'], output?: string): string {
-    const name = `${this.prefix}${opType}_${this.nodes.length}`;
-    const out = output ?? `${name}_output_0`;
-    this.nodes.push({ opType, inputs, outputs: [out], name, attrs });
-    return out;
-  }
-  toF32(x: string, half: boolean): string {
-    return half ? this.op('Cast', [x], { to: { i: DataType.FLOAT } }) : x;
-  }
-}
-
 /** The steering subgraph for one layer, writing the steered branch to `output`. */
 function steerLayer(f: Fragment, names: SteerInputs, residual: string, branch: string, half: boolean, output: string): string {
   const h = f.toF32(f.op('Add', [residual, branch]), half);
@@ -77,38 +70,6 @@ function steerLayer(f: Fragment, names: SteerInputs, residual: string, branch: s
   const delta32 = f.op('Sub', [names.add, ablation]);
   const delta = half ? f.op('Cast', [delta32], { to: { i: DataType.FLOAT16 } }) : delta32;
   return f.op('Add', [branch, delta], undefined, output);
-}
-
-/** One byte of the model to overwrite. */
-interface ByteEdit { at: number; value: number }
-
-/**
- * Renames, in place, the string `name` stored as field `field` (1 input, 2 output) of `node` to a name
- * of the same length (its first character changed) that no tensor uses: one byte changes, no field
- * changes length, so nothing around it moves.
- */
-function renameInPlace(view: OnnxModelView, node: GraphNode, field: 1 | 2, name: string, taken: Set<string>): { name: string; edit: ByteEdit } {
-  const enc = new TextEncoder().encode(name);
-  const r = protobuf.Reader.create(view.bytes);
-  r.pos = node.body.start;
-  while (r.pos < node.body.end) {
-    const tag = r.uint32();
-    if (tag >>> 3 !== field || (tag & 7) !== 2) {
-      r.skipType(tag & 7);
-      continue;
-    }
-    const len = r.uint32();
-    const at = r.pos;
-    r.pos += len;
-    if (len !== enc.length || !enc.every((b, i) => view.bytes[at + i] === b)) continue;
-    for (const c of '#$%&~^') {
-      const renamed = c + name.slice(1);
-      if (taken.has(renamed)) continue;
-      taken.add(renamed);
-      return { name: renamed, edit: { at, value: c.charCodeAt(0) } };
-    }
-  }
-  throw new EngineError('unsupported-model', `Cannot rename "${name}" in node "${node.name}" to add the steering inputs.`);
 }
 
 function tapNode(f: Fragment, tensor: string, tap: TapName, half: boolean): void {
@@ -141,6 +102,8 @@ export interface InstrumentOptions {
    * the position it reads, or for none. Off: the original graph's logits at every position.
    */
   selectLogits?: boolean;
+  /** A LoRA adapter to add as parallel branches whose strength is a per-row input (onnx/lora.ts). */
+  lora?: LoraAdapter;
 }
 
 export const LOGITS_POSITIONS = 'logits_positions';
@@ -176,19 +139,18 @@ export function instrument(bytes: Uint8Array, opts: InstrumentOptions): Instrume
  * model's last byte as a second ModelProto.graph field (protobuf merges it into the one graph) computes
  * B = B' + delta, the taps, and declares the new inputs and outputs.
  */
-export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inPlace = false, selectLogits = true }: InstrumentOptions): InstrumentedModel {
+export function instrumentView(view: OnnxModelView, opts: InstrumentOptions): InstrumentedModel {
+  const { numLayers, hiddenSize, inPlace = false, selectLogits = true } = opts;
   const stream = findResidualStream(view, numLayers);
   checkHidden(view, stream, hiddenSize);
   const half = stream.bodyDtype === 'float16';
   const f = new Fragment('/steer/');
   const newInputs: Uint8Array[] = [];
   const steer: SteerInputs[] = [];
-  const edits: ByteEdit[] = [];
-  const taken = new Set(view.nodes.flatMap((n) => [...n.inputs, ...n.outputs]));
-  for (const v of [...view.inputs, ...view.outputs]) taken.add(v.name);
-  for (const name of view.initializers.keys()) taken.add(name);
-  const producer = new Map<string, GraphNode>();
-  for (const n of view.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const rw = new Rewirer(view, f);
+  // LoRA first: steering then intercepts the (LoRA-adjusted) branch it adds to, so both stack.
+  const lora = opts.lora ? addLoraBranches(view, f, rw, opts.lora, { numLayers, half }) : null;
+  if (lora) newInputs.push(encodeValueInfo(lora.input));
   const finalSum = `/steer/layers.${numLayers - 1}/resid_post`;
   const sumOf = (i: number): string => stream.nodes[i].sum ?? finalSum;
 
@@ -206,11 +168,8 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inP
     const closing = stream.nodes[2 * layer + 1];
     const branch = closing.node.inputs[closing.branchInput];
     const residual = closing.node.inputs[closing.residualInput];
-    const from = producer.get(branch);
-    if (!from) throw new EngineError('unsupported-model', `The branch "${branch}" that "${closing.node.name}" adds to the residual stream has no producing node.`);
-    const renamed = renameInPlace(view, from, 2, branch, taken);
-    edits.push(renamed.edit);
-    steerLayer(f, names, residual, renamed.name, half, branch);
+    const renamed = rw.intercept(branch, `the branch "${closing.node.name}" adds to the residual stream`);
+    steerLayer(f, names, residual, renamed, half, branch);
     // The final Skip norm of builder exports has no residual output: the tap adds the sum itself.
     if (!closing.sum) f.op('Add', [residual, branch], undefined, finalSum);
   }
@@ -218,13 +177,12 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inP
   // Logits only where read: the lm_head's input is renamed in place to H' and the fragment writes
   // H' = the hidden states at the fed positions (the final norm still runs on every position: it is
   // per position and costs D, the projection V·D).
-  const lmHead = selectLogits ? findLmHead(view, producer) : null;
+  const lmHead = selectLogits ? findLmHead(view, rw.producer) : null;
   if (lmHead) {
     const hidden = lmHead.inputs[0];
-    const renamed = renameInPlace(view, lmHead, 1, hidden, taken);
-    edits.push(renamed.edit);
+    const renamed = rw.renameInput(lmHead, hidden);
     const opset = view.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 13;
-    selectPositions(f, hidden, LOGITS_POSITIONS, hiddenSize, opset, renamed.name);
+    selectPositions(f, hidden, LOGITS_POSITIONS, hiddenSize, opset, renamed);
     newInputs.push(encodeValueInfo({ name: LOGITS_POSITIONS, elemType: DataType.INT64, dims: [`${LOGITS_POSITIONS}.batch`, `${LOGITS_POSITIONS}.count`] }));
   }
 
@@ -236,8 +194,9 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inP
   }
   const tapOutputs = taps.map((t) => encodeValueInfo({ name: t, elemType: DataType.FLOAT, dims: ['batch_size', 'sequence_length', hiddenSize] }));
 
-  const out = appendFragment(view.bytes, inPlace, edits, [
+  const out = appendFragment(view.bytes, inPlace, rw.edits, [
     ...f.nodes.map((n) => encodeField(GraphField.node, encodeNode(n))),
+    ...f.initializers.map((t) => encodeField(GraphField.initializer, encodeTensor(t))),
     ...newInputs.map((b) => encodeField(GraphField.input, b)),
     ...tapOutputs.map((b) => encodeField(GraphField.output, b)),
   ]);
@@ -253,6 +212,7 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inP
     outputs: view.outputs,
     externalLocations: view.externalLocations,
     ...(lmHead ? { logitsPositions: LOGITS_POSITIONS } : {}),
+    ...(lora ? { lora: { strengthInput: LORA_STRENGTH, targets: lora.targets, externalData: f.externalData()! } } : {}),
     opTypes: [...new Set(view.nodes.map((n) => n.opType))],
     warnings: stream.warnings,
   };

@@ -121,8 +121,10 @@ export interface TensorSpec {
   name: string;
   dataType: number;
   dims: number[];
-  /** Little-endian bytes of the data. */
+  /** Little-endian bytes of the data (empty when `external` says where they are). */
   raw: Uint8Array;
+  /** Data kept outside the model (onnxruntime-web takes it as `externalData` under this location). */
+  external?: { location: string; offset: number; length: number };
 }
 
 export interface ValueSpec { name: string; elemType: number; dims: Dim[] }
@@ -148,6 +150,11 @@ export function nodeProto(n: NodeSpec): Record<string, unknown> {
 }
 
 export function tensorProto(t: TensorSpec): Record<string, unknown> {
+  if (t.external) {
+    const { location, offset, length } = t.external;
+    const externalData = [{ key: 'location', value: location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(length) }];
+    return { name: t.name, dataType: t.dataType, dims: t.dims, externalData, dataLocation: 1 };
+  }
   return { name: t.name, dataType: t.dataType, dims: t.dims, rawData: t.raw };
 }
 

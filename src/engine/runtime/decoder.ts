@@ -30,6 +30,11 @@ export interface Decoder {
    */
   readonly prefillChunk: number;
   forward(step: StepInput): Promise<StepOutput>;
+  /**
+   * The same decoder feeding `strengths` (one per batch row) to the LoRA adapter's strength input; the
+   * plain decoder feeds 1 to every row (the fine-tuned model). Models without an adapter refuse it.
+   */
+  withAdapterStrength(strengths: number[]): Decoder;
   release(): Promise<void>;
 }
 
@@ -110,7 +115,9 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
   const { bytes, ...model } = instrumented;
   const kv = kvLayout(model);
   const presentNames = kv.names.map((n) => `present.${n}`);
-  const session: Session = await createSession(bytes, { device: opts.device, externalData: opts.externalData, keepOnDevice: presentNames });
+  // The adapter's weights travel as one more external-data file of the instrumented graph.
+  const externalData = model.lora ? [...opts.externalData, model.lora.externalData] : opts.externalData;
+  const session: Session = await createSession(bytes, { device: opts.device, externalData, keepOnDevice: presentNames });
   const D = model.hiddenSize;
   const zero = {
     add: tensor('float32', new Float32Array(D), [1, 1, D]),
@@ -120,7 +127,7 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
   const inputNames = new Set(model.inputs.map((i) => i.name));
   const d = { model, zero };
 
-  async function forward(s: StepInput): Promise<StepOutput> {
+  async function forward(s: StepInput, strengths?: number[]): Promise<StepOutput> {
     const B = s.ids.length;
     const feeds: Record<string, Tensor> = {
       input_ids: i64(s.ids),
@@ -128,6 +135,10 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
       ...(s.past ?? emptyPast(kv, B)),
       ...steeringFeeds(d, s),
     };
+    if (model.lora) {
+      if (strengths && strengths.length !== B) throw new EngineError('internal', `${strengths.length} adapter strengths for a batch of ${B} rows.`);
+      feeds[model.lora.strengthInput] = tensor('float32', Float32Array.from(strengths ?? s.ids.map(() => 1)), [B, 1, 1]);
+    }
     if (inputNames.has('position_ids')) feeds.position_ids = i64(s.positions);
     const S = s.ids[0].length;
     const select = model.logitsPositions;
@@ -152,11 +163,17 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
   }
 
   const fusedAttention = model.opTypes.some((t) => t === 'MultiHeadAttention' || t === 'GroupQueryAttention');
-  return {
-    model, kv, device: opts.device, kvOnCpu: opts.device === 'wasm', vocabSize: opts.vocabSize, forward,
+  const decoder = (strengths?: number[]): Decoder => ({
+    model, kv, device: opts.device, kvOnCpu: opts.device === 'wasm', vocabSize: opts.vocabSize,
+    forward: (s) => forward(s, strengths),
+    withAdapterStrength: (next) => {
+      if (!model.lora) throw new EngineError('bad-input', 'An adapter strength was given but no LoRA adapter is loaded with this model.');
+      return decoder([...next]);
+    },
     prefillChunk: opts.device === 'webgpu' && fusedAttention ? WEBGPU_ATTENTION_CHUNK : Infinity,
     release: async () => { await session.release(); },
-  };
+  });
+  return decoder();
 }
 
 export function disposeKv(kv: Record<string, Tensor> | null): void {

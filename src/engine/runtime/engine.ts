@@ -3,10 +3,11 @@
  * runs steering requests. The worker wraps exactly this; tests and the CLI use it directly.
  */
 import type {
-  CallOptions, Capture, ChatMessage, Engine, GenerateRequest, GenerateResult, LoadOptions, ModelInfo, ModelSource, TapName, TokenizedPrompt,
+  AdapterInfo, CallOptions, Capture, ChatMessage, Engine, GenerateRequest, GenerateResult, LoadOptions, ModelInfo, ModelSource, TapName, TokenizedPrompt,
 } from '../api';
 import { EngineError } from '../errors';
 import { instrument } from '../onnx/instrument';
+import { readLoraAdapter, type LoraAdapter } from '../io/lora';
 import { resolveSpec, type ResolvedSpec } from '../steering';
 import { createDecoder, type Decoder } from './decoder';
 import { PrefixCache, runLoop } from './generate';
@@ -21,7 +22,11 @@ import { dot, unit as unitVector } from '../vectors/linalg';
 import { configureRuntime, type RuntimeConfig } from './ort';
 import { TextStream } from './textStream';
 
-interface Loaded { info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache }
+interface Loaded {
+  info: ModelInfo; decoder: Decoder; tokenizer: Tokenizer; config: ModelConfig; cache: PrefixCache;
+  /** The adapter strengths the cached prefix KV was computed with (it depends on them). */
+  cacheStrengths?: string;
+}
 
 export type EngineOptions = RuntimeConfig;
 
@@ -74,7 +79,8 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     pickDtype: (available) => chooseDevice({ preference: opts.device ?? 'auto', gpu, requestedDtype: opts.dtype, availableDtypes: available }),
   });
   const config = readModelConfig(files.config, files.generationConfig);
-  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize, inPlace: true }), 'adding taps and steering inputs to the graph');
+  const adapter = opts.adapter ? readLoraAdapter(opts.adapter) : undefined;
+  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize, inPlace: true, lora: adapter }), 'adding taps and steering inputs to the graph');
   const decoder = await runStage('session', call.onProgress, () => createDecoder(inst, { device: files.device, externalData: files.externalData, vocabSize: config.vocabSize }), `creating the ${files.device} session`);
   const tokenizer = await createTokenizer(files.tokenizerJson, files.tokenizerConfig);
   const info: ModelInfo = {
@@ -92,8 +98,24 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     taps: inst.taps,
     hasChatTemplate: tokenizer.hasChatTemplate,
     eosTokenIds: config.eosTokenIds,
+    ...(adapter ? { adapter: adapterInfo(adapter) } : {}),
   };
   return { info, decoder, tokenizer, config, cache: new PrefixCache() };
+}
+
+function adapterInfo(a: LoraAdapter): AdapterInfo {
+  const { name, baseModel, rank, alpha, rslora, scale, modules } = a;
+  return { name, ...(baseModel ? { baseModel } : {}), rank, alpha, rslora, scale, modules: [...modules], layers: [...new Set(a.weights.map((w) => w.layer))] };
+}
+
+/** The decoder for a group of rows, fed their adapter strengths; a prefix cached under other strengths is dropped. */
+function decoderFor(l: Loaded, req: GenerateRequest, group: number[]): Decoder {
+  if (!l.info.adapter) return l.decoder;
+  const strengths = group.map((r) => req.rows[r].adapterStrength ?? 1);
+  const key = JSON.stringify(strengths);
+  if (l.cacheStrengths !== key) l.cache.clear();
+  l.cacheStrengths = key;
+  return l.decoder.withAdapterStrength(strengths);
 }
 
 function tokenizePrompt(l: Loaded, prompt: string | ChatMessage[], continueFinal = false): TokenizedPrompt {
@@ -136,7 +158,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
       if (req.topLogprobs) result.logprobs![group[gr]].push(topLogprobs(logits, req.topLogprobs).map((t) => ({ ...t, text: l.tokenizer.decode([t.token]) })));
       return picker(gr, logits);
     };
-    const out = await runLoop(l.decoder, l.cache, {
+    const out = await runLoop(decoderFor(l, req, group), l.cache, {
       ids: group.map((r) => ids[r]),
       padRight: usesGqa(l.decoder),
       steering: group.map((r) => steering[r]),

@@ -7,6 +7,8 @@ import { assertFinite } from '../vectors/meta';
 
 export const MAX_ROWS = 64;
 export const MAX_NEW_TOKENS = 4096;
+/** Far past any useful blend; a bound catches a coefficient typed into the wrong field. */
+export const MAX_ADAPTER_STRENGTH = 100;
 
 function bad(msg: string): never {
   throw new EngineError('bad-input', msg);
@@ -31,6 +33,12 @@ export function validateRequest(req: GenerateRequest, info: ModelInfo, config: M
     const p = row.prompt;
     const ok = typeof p === 'string' || (Array.isArray(p) && p.length > 0 && p.every((m) => m && typeof m.content === 'string' && ['system', 'user', 'assistant'].includes(m.role)));
     if (!ok) bad(`rows[${r}].prompt must be text or a non-empty list of {role: system|user|assistant, content}.`);
+    const s = row.adapterStrength;
+    if (s === undefined) return;
+    if (!info.adapter) bad(`rows[${r}].adapterStrength is set but no LoRA adapter is loaded; load the model with an adapter first.`);
+    if (typeof s !== 'number' || !Number.isFinite(s) || Math.abs(s) > MAX_ADAPTER_STRENGTH) {
+      bad(`rows[${r}].adapterStrength must be a number from -${MAX_ADAPTER_STRENGTH} to ${MAX_ADAPTER_STRENGTH} (0 = base model, 1 = fine-tuned); got ${String(s)}.`);
+    }
   });
   if (req.monitor) {
     const { layer, direction } = req.monitor;

@@ -46,7 +46,13 @@ async function twoPasses(dec: Decoder, prompts: number[][], strengths: number[],
 
 const rowOf = (t: Float32Array, r: number, B: number): Float32Array => t.subarray((r * t.length) / B, ((r + 1) * t.length) / B);
 
-describe.each(VARIANTS.map((v) => [variantName(v), v] as const))('%s', (_name, variant) => {
+/** Builder exports that pack q/k/v into one projection: the adapter's three modules become one branch. */
+const PACKED: Partial<FixtureConfig>[] = [
+  { family: 'qwen2', layout: 'builder', attention: 'gqa', dtype: 'fp32', packedQkv: true },
+  { family: 'llama', layout: 'builder', attention: 'mha', dtype: 'q4', packedQkv: true },
+];
+
+describe.each([...VARIANTS, ...PACKED].map((v) => [`${variantName(v)}${v.packedQkv ? '/packed-qkv' : ''}`, v] as const))('%s', (_name, variant) => {
   // fp32 bodies (fp32, q4: the branch stays float32 beside the 4-bit weight) match the merged float64
   // reference to 1e-5; float16 bodies round every activation (the same bound as plain instrumentation).
   const tol = isHalf(variant) ? 2e-2 : 1e-5;
@@ -101,6 +107,18 @@ describe.each(VARIANTS.map((v) => [variantName(v), v] as const))('%s', (_name, v
       expect(Array.from(a[pass].logits![0])).toEqual(Array.from(b[pass].logits![0]));
       expect(Array.from(a[pass].taps[taps[0]])).toEqual(Array.from(b[pass].taps[taps[0]]));
     }
+  });
+
+  it.runIf(variant.packedQkv)('a packed qkv projection with only q and v adapted leaves the k columns alone', async () => {
+    const spec: AdapterSpec = { modules: ['q_proj', 'v_proj'], rank: 3, alpha: 6, layers: [1, 3], seed: 8, bStd: 0.6 };
+    const m = await adapted(variant, spec);
+    expect(m.inst.lora!.targets.map((t) => /layers\.\d+\/attn\/\w+/.exec(t)![0])).toEqual(['layers.1/attn/qkv_proj', 'layers.3/attn/qkv_proj']);
+    const last = `blocks.${m.cfg.numLayers - 1}.hook_resid_post` as TapName;
+    const { pre } = await twoPasses(m.decoder, [PROMPTS[0], PROMPTS[1]], [1, 0.25], [last]);
+    [1, 0.25].forEach((s, r) => {
+      const ref = referenceForward(m.cfg, mergeAdapter(m.cfg, m.weights, m.adapter, s), [PROMPTS[r]], [PROMPTS[r].map(() => 1)]);
+      expect(maxRelErr(rowOf(pre.taps[last], r, 2), ref.taps[last]), `row ${r}`).toBeLessThan(tol);
+    });
   });
 
   it('steering at a layer whose MLP output the adapter changes stacks on the adapted branch', async () => {

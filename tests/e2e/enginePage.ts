@@ -13,7 +13,7 @@ import { buildFixture } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import type { FixtureConfig } from '../fixtures/spec';
 import type { DevicePreference, ModelDtype, ModelInfo } from '../../src/engine/api';
-import type { JsonRequest } from './engine-page/main';
+import type { JsonAdapter, JsonRequest } from './engine-page/main';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -103,8 +103,8 @@ export async function startEnginePages(repos: Record<string, RepoSpec>): Promise
 }
 
 /** Runs `requests` on one model and device in the page (one engine, loaded once). */
-export const runRequests = (p: Page, id: string, dtype: ModelDtype, device: DevicePreference, requests: JsonRequest[]): Promise<CaseOutput> =>
-  p.evaluate((c) => (window as unknown as { runRequests(c: unknown): Promise<CaseOutput> }).runRequests(c), { id, dtype, device, requests });
+export const runRequests = (p: Page, id: string, dtype: ModelDtype, device: DevicePreference, requests: JsonRequest[], adapter?: JsonAdapter): Promise<CaseOutput> =>
+  p.evaluate((c) => (window as unknown as { runRequests(c: unknown): Promise<CaseOutput> }).runRequests(c), { id, dtype, device, requests, adapter });
 
 /** The adapter's features (null without WebGPU). */
 export const gpuFeatures = (p: Page): Promise<string[] | null> =>

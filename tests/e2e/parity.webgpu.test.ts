@@ -16,6 +16,7 @@ import { browserReady } from './harness';
 import { gpuFeatures, runRequests, startEnginePages, type EnginePages, type RepoSpec, type RunResult } from './enginePage';
 import type { JsonRequest } from './engine-page/main';
 import type { Positions } from '../../src/engine/steering';
+import { adapterFiles, makeAdapter, mergeAdapter } from '../fixtures/lora';
 
 const REPOS: Record<string, RepoSpec> = {
   'parity/qwen-decomposed': { family: 'qwen2', layout: 'decomposed', dtype: 'fp32', extra: ['q4'] },
@@ -129,6 +130,51 @@ describe.skipIf(!browserReady(false))('device parity in headless Chromium: WebGP
       expect(worstRef, `request ${q}: captures vs float64 reference`).toBeLessThan(1e-3);
     });
     console.log(`${id} ${dtype}: ${figures.join('; ')}`);
+  });
+
+  // A LoRA adapter on q/k/v/o and down_proj: base (0), fine-tuned (1), a blend and fine-tuned + steering as
+  // rows of one batch, generated on both devices and checked against the reference with the adapter merged.
+  it.each(cases)('%s %s with a LoRA adapter: per-row strengths give the same tokens and captures on both devices, equal to the merged reference', async (id, dtype) => {
+    const cfg = fixtureConfig({ ...REPOS[id], dtype });
+    const weights = effectiveWeights(cfg, buildFixture(fixtureConfig(REPOS[id])).rawWeights);
+    const adapter = makeAdapter(cfg, { modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'down_proj'], rank: 4, alpha: 8, seed: 21 });
+    const files = adapterFiles(adapter);
+    const json = { config: files.config, weights: Array.from(files.weights) };
+    const L = cfg.numLayers;
+    const v = wave(cfg.hiddenSize, 4);
+    const strengths = [0, 1, 0.5, 1];
+    const req: JsonRequest = {
+      rows: strengths.map((adapterStrength, r) => ({
+        prompt: r === 2 ? LONG : 'Tell me about the sea', adapterStrength,
+        ...(r === 3 ? { steering: [{ layer: L - 2, vector: v, coeff: 2, positions: 'all' as const }] } : {}),
+      })),
+      maxNewTokens: 8, stopAtEos: false, captures: [`blocks.${L - 1}.hook_resid_post`, 'blocks.1.hook_resid_mid'],
+    };
+    const g = await runRequests(await pages.page(true), id, dtype, 'webgpu', [req], json);
+    const w = await runRequests(await pages.page(false), id, dtype, 'wasm', [req], json);
+    if ('error' in g) throw new Error(`webgpu: ${g.error.message}`);
+    if ('error' in w) throw new Error(`wasm: ${w.error.message}`);
+    const [a, b] = [g.results[0], w.results[0]];
+    if ('error' in a) throw new Error(`webgpu request: ${a.error.message}`);
+    if ('error' in b) throw new Error(`wasm request: ${b.error.message}`);
+    expect(g.info.adapter?.modules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'down_proj']);
+    expect(a.tokens).toEqual(b.tokens);
+    expect(a.tokens[1]).not.toEqual(a.tokens[0]); // the adapter changes what the model says
+    let worstDev = 0, worstRef = 0;
+    req.rows.forEach((row, r) => {
+      const seq = [...a.ids[r], ...a.tokens[r]];
+      const merged = mergeAdapter(cfg, weights, adapter, strengths[r]);
+      const ref = referenceForward(cfg, merged, [seq], [seq.map(() => 1)], { intervene: intervention(row.steering ?? [], a.ids[r].length) });
+      for (const tap of req.captures ?? []) {
+        const ga = rowSlice(a, tap, r), wb = rowSlice(b, tap, r);
+        const want = Array.from(ref.taps[tap].subarray(0, ga.length));
+        worstDev = Math.max(worstDev, relErr(ga, wb));
+        worstRef = Math.max(worstRef, relErr(ga, want), relErr(wb, want));
+      }
+    });
+    console.log(`${id} ${dtype} LoRA: webgpu~wasm ${worstDev.toExponential(1)}, vs merged reference ${worstRef.toExponential(1)}`);
+    expect(worstDev).toBeLessThan(1e-3);
+    expect(worstRef).toBeLessThan(1e-3);
   });
 
   it('f16 variants run on WebGPU only where the adapter has shader-f16', async () => {

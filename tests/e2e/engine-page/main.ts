@@ -6,7 +6,10 @@ import { createEngine } from '../../../src/engine/runtime/engine';
 import { toErrorData } from '../../../src/engine/errors';
 import type { DevicePreference, GenerateRequest, ModelDtype } from '../../../src/engine/api';
 
-export interface CaseInput { id: string; dtype: ModelDtype; device: DevicePreference }
+/** A LoRA adapter as JSON (its safetensors bytes as numbers). */
+export interface JsonAdapter { config: string; weights: number[] }
+
+export interface CaseInput { id: string; dtype: ModelDtype; device: DevicePreference; adapter?: JsonAdapter }
 
 /** A request as JSON: vectors and directions as number arrays (turned into Float32Array here). */
 export type JsonRequest = Omit<GenerateRequest, 'monitor'> & { monitor?: { layer: number; direction: number[]; tap?: 'hook_resid_post' | 'hook_resid_mid' } };
@@ -15,10 +18,13 @@ function toRequest(r: JsonRequest): GenerateRequest {
   return { ...r, monitor: r.monitor ? { ...r.monitor, direction: Float32Array.from(r.monitor.direction) } : undefined };
 }
 
-async function runRequests({ id, dtype, device, requests }: CaseInput & { requests: JsonRequest[] }) {
+async function runRequests({ id, dtype, device, requests, adapter }: CaseInput & { requests: JsonRequest[] }) {
   const engine = createEngine({ wasmPaths: '/ort/' });
   try {
-    const info = await engine.load({ kind: 'hub', id }, { dtype, device, remoteHost: `${location.origin}/models/` });
+    const info = await engine.load({ kind: 'hub', id }, {
+      dtype, device, remoteHost: `${location.origin}/models/`,
+      ...(adapter ? { adapter: { config: adapter.config, weights: Uint8Array.from(adapter.weights) } } : {}),
+    });
     const results = [];
     for (const req of requests) {
       try {

@@ -10,16 +10,19 @@ import { createEngine } from '../engine/runtime/engine';
 import { inspectModel } from '../engine/runtime/inspect';
 import type { ChatMessage, GenerateRequest, ModelDtype, ModelSource, SteeringSpec, TapName } from '../engine/api';
 import { extraCommands } from './commands';
+import { ADAPTER_OPTIONS, ADAPTER_USAGE, adapted, adapterLoadOptions } from './adapter';
 
 const USAGE = `steer-lab — activation steering from the command line
 
   steer-lab inspect PATH [--dtype D] [--json]
   steer-lab run PATH --prompt TEXT [--system TEXT] [--raw] [--dtype D] [--max-new-tokens N]
-                [--temperature T --seed S] [--steer FILE]... [--capture TAP]... [--json]
+                [--temperature T --seed S] [--steer FILE]... [--capture TAP]... ${ADAPTER_USAGE} [--json]
 ${Object.values(extraCommands).map((c) => `  ${c.usage}`).join('\n')}
 
 PATH is a model folder in hub layout (config.json, tokenizer.json, onnx/model_<dtype>.onnx) or a hub id.
-Layers are 0-based into model.layers; a vector for layer L acts on the output of model.layers[L].`;
+Layers are 0-based into model.layers; a vector for layer L acts on the output of model.layers[L].
+--adapter DIR applies a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) in the graph to
+run, vectors, sweep and project; --adapter-strength S scales it (0 = base model, 1 = fine-tuned, the default).`;
 
 export function sourceOf(path: string): ModelSource {
   return existsSync(path) ? { kind: 'path', path } : { kind: 'hub', id: path };
@@ -41,8 +44,9 @@ async function readSteer(files: string[]): Promise<SteeringSpec[]> {
 
 async function run(path: string, v: Record<string, unknown>): Promise<unknown> {
   if (typeof v.prompt !== 'string') throw new EngineError('bad-input', 'run needs --prompt TEXT.');
-  const engine = createEngine();
-  await engine.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm' });
+  const loaded = createEngine();
+  await loaded.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm', ...await adapterLoadOptions(v) });
+  const engine = adapted(loaded, v);
   const messages: ChatMessage[] = [...(v.system ? [{ role: 'system' as const, content: String(v.system) }] : []), { role: 'user', content: v.prompt }];
   const req: GenerateRequest = {
     rows: [{ prompt: v.raw ? v.prompt : messages, steering: await readSteer((v.steer as string[]) ?? []) }],
@@ -67,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean' }, dtype: { type: 'string' }, prompt: { type: 'string' }, system: { type: 'string' },
         raw: { type: 'boolean' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' },
         steer: { type: 'string', multiple: true }, capture: { type: 'string', multiple: true },
+        ...ADAPTER_OPTIONS,
         ...(extra?.options ?? {}),
       },
     });

@@ -26,6 +26,7 @@ import { collectActivations, type Conversation } from '../engine/vectors/collect
 import { dot, unit } from '../engine/vectors/linalg';
 import { row, type VectorSet } from '../engine/vectors/meta';
 import type { CliCommand } from './commands';
+import { ADAPTER_USAGE, adapted, adapterDiffCommand, adapterLoadOptions } from './adapter';
 
 type Values = Record<string, unknown>;
 
@@ -46,8 +47,8 @@ function need(v: Values, name: string, what: string): string {
 async function withEngine<T>(path: string, v: Values, fn: (e: Engine) => Promise<T>): Promise<T> {
   const engine = createEngine();
   try {
-    await engine.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm' });
-    return await fn(engine);
+    await engine.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm', ...await adapterLoadOptions(v) });
+    return await fn(adapted(engine, v));
   } finally {
     await engine.dispose();
   }
@@ -144,7 +145,7 @@ const logProgress = (v: Values) => (e: ProgressEvent): void => {
 
 const vectors: CliCommand = {
   usage: 'steer-lab vectors PATH --trait NAME|FILE [--trait-eval FILE] --out FILE(.json|.safetensors|.gguf) [--judge local|lexical|URL] [--judge-model M]\n'
-    + '                [--threshold N] [--min-coherence N] [--instructions N] [--questions N] [--max-new-tokens N] [--cache DIR] [--json]',
+    + `                [--threshold N] [--min-coherence N] [--instructions N] [--questions N] [--max-new-tokens N] [--cache DIR] ${ADAPTER_USAGE} [--json]`,
   options: {
     trait: { type: 'string' }, 'trait-eval': { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' },
     threshold: { type: 'string' }, 'min-coherence': { type: 'string' }, instructions: { type: 'string' }, questions: { type: 'string' },
@@ -197,7 +198,7 @@ const DEFAULT_QUESTIONS = ['How should I spend a free afternoon?', 'What do you 
 
 const sweep: CliCommand = {
   usage: 'steer-lab sweep PATH --vector FILE --layer L --coeffs=LIST [--prompts FILE | --trait NAME|FILE [--trait-eval FILE]] [--judge local|lexical|URL]\n'
-    + `                [--questions N] [--max-new-tokens N] ${VECTOR_FILE_USAGE} [--json]`,
+    + `                [--questions N] [--max-new-tokens N] ${VECTOR_FILE_USAGE} ${ADAPTER_USAGE} [--json]`,
   options: {
     vector: { type: 'string' }, layer: { type: 'string' }, coeffs: { type: 'string' }, prompts: { type: 'string' },
     trait: { type: 'string' }, 'trait-eval': { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' }, questions: { type: 'string' },
@@ -225,7 +226,7 @@ const sweep: CliCommand = {
 };
 
 const project: CliCommand = {
-  usage: `steer-lab project PATH --vector FILE --layer L --prompts FILE ${VECTOR_FILE_USAGE} [--json]`,
+  usage: `steer-lab project PATH --vector FILE --layer L --prompts FILE ${VECTOR_FILE_USAGE} ${ADAPTER_USAGE} [--json]`,
   options: { vector: { type: 'string' }, layer: { type: 'string' }, prompts: { type: 'string' }, ...VECTOR_FILE_OPTIONS },
   run: async (path, v) => {
     const file = need(v, 'vector', 'FILE');
@@ -248,4 +249,4 @@ const project: CliCommand = {
   },
 };
 
-export const vectorCommands: Record<string, CliCommand> = { vectors, sweep, project };
+export const vectorCommands: Record<string, CliCommand> = { vectors, sweep, project, 'adapter-diff': adapterDiffCommand(withEngine, readPrompts) };

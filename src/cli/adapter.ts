@@ -45,8 +45,13 @@ export function adapterStrength(v: Values): number {
   return s;
 }
 
-/** The engine the command works on: at `--adapter-strength` when an adapter is loaded. */
-export const adapted = (engine: Engine, v: Values): Engine => (v.adapter === undefined ? engine : atAdapterStrength(engine, adapterStrength(v)));
+/** The engine the command works on: at `--adapter-strength` when an adapter is loaded (its base-model note on stderr). */
+export function adapted(engine: Engine, v: Values): Engine {
+  if (v.adapter === undefined) return engine;
+  const note = engine.info()?.adapter?.note;
+  if (note) process.stderr.write(`note: ${note}\n`); // stderr: --json output stays one object
+  return atAdapterStrength(engine, adapterStrength(v));
+}
 
 export function adapterDiffCommand(withEngine: <T>(path: string, v: Values, fn: (e: Engine) => Promise<T>) => Promise<T>, readPrompts: (file: string) => Promise<Conversation[]>): CliCommand {
   return {

@@ -47,6 +47,8 @@ export interface AdapterInfo {
   modules: string[];
   /** Layers (0-based) the adapter changes. */
   layers: number[];
+  /** Present when the adapter's base model is unknown or named differently from the loaded model. */
+  note?: string;
 }
 
 export interface ModelInfo {

@@ -53,6 +53,7 @@ describe('LoRA adapter through the engine', () => {
     expect(engine.info()!.adapter).toEqual({
       name: 'fixture-adapter', baseModel: 'fixture/tiny-decoder', rank: 8, alpha: 16, rslora: true, scale: 16 / Math.sqrt(8),
       modules: ['q_proj', 'v_proj', 'o_proj', 'up_proj'], layers: [0, 2, 3],
+      note: `The adapter was trained for fixture/tiny-decoder; the loaded model is ${engine.info()!.id}. Their shapes match, but a different checkpoint of the same architecture (base vs instruct, another fine-tune) gives different results.`,
     });
   });
 

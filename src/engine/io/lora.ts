@@ -138,3 +138,24 @@ export function readLoraAdapter(files: AdapterFiles): LoraAdapter {
     weights,
   };
 }
+
+/** A hub name without its organisation and the suffixes ONNX and quantized re-uploads add ("-ONNX", "-q4f16"). */
+function coreName(id: string): string {
+  let name = (id.replace(/\/+$/, '').split('/').pop() ?? id).toLowerCase();
+  for (let prev = ''; prev !== name;) {
+    prev = name;
+    name = name.replace(/[-_.](onnx|gguf|mlx|awq|gptq|bnb4?|q4f16|q4|q8|int8|fp16|fp32|bf16)$/, '');
+  }
+  return name;
+}
+
+/**
+ * What to tell the user about the adapter's base model. Shapes are checked exactly elsewhere; a same-shaped
+ * model can still be another checkpoint (base vs instruct), which only the names can hint at. Null when the
+ * names agree.
+ */
+export function baseModelNote(baseModel: string | undefined, modelId: string): string | null {
+  if (!baseModel) return 'The adapter does not say which base model it was trained for (no base_model_name_or_path); its shapes match this model.';
+  if (coreName(baseModel) === coreName(modelId)) return null;
+  return `The adapter was trained for ${baseModel}; the loaded model is ${modelId}. Their shapes match, but a different checkpoint of the same architecture (base vs instruct, another fine-tune) gives different results.`;
+}

@@ -7,7 +7,7 @@ import type {
 } from '../api';
 import { EngineError } from '../errors';
 import { instrument } from '../onnx/instrument';
-import { readLoraAdapter, type LoraAdapter } from '../io/lora';
+import { baseModelNote, readLoraAdapter, type LoraAdapter } from '../io/lora';
 import { resolveSpec, type ResolvedSpec } from '../steering';
 import { createDecoder, type Decoder } from './decoder';
 import { PrefixCache, runLoop } from './generate';
@@ -98,14 +98,18 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     taps: inst.taps,
     hasChatTemplate: tokenizer.hasChatTemplate,
     eosTokenIds: config.eosTokenIds,
-    ...(adapter ? { adapter: adapterInfo(adapter) } : {}),
+    ...(adapter ? { adapter: adapterInfo(adapter, files.id) } : {}),
   };
   return { info, decoder, tokenizer, config, cache: new PrefixCache() };
 }
 
-function adapterInfo(a: LoraAdapter): AdapterInfo {
+function adapterInfo(a: LoraAdapter, modelId: string): AdapterInfo {
   const { name, baseModel, rank, alpha, rslora, scale, modules } = a;
-  return { name, ...(baseModel ? { baseModel } : {}), rank, alpha, rslora, scale, modules: [...modules], layers: [...new Set(a.weights.map((w) => w.layer))] };
+  const note = baseModelNote(baseModel, modelId);
+  return {
+    name, ...(baseModel ? { baseModel } : {}), rank, alpha, rslora, scale, modules: [...modules], layers: [...new Set(a.weights.map((w) => w.layer))],
+    ...(note ? { note } : {}),
+  };
 }
 
 /** The decoder for a group of rows, fed their adapter strengths; a prefix cached under other strengths is dropped. */

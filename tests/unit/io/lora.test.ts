@@ -4,7 +4,7 @@
  * (tests/fixtures/lora.ts); expected values are the fixture's own matrices or hand-computed scales.
  */
 import { describe, expect, it } from 'vitest';
-import { readLoraAdapter } from '../../../src/engine/io/lora';
+import { baseModelNote, readLoraAdapter } from '../../../src/engine/io/lora';
 import { adapterFiles, encodeFloats, loraKey, makeAdapter, safetensorsOf } from '../../fixtures/lora';
 import { fixtureConfig } from '../../fixtures/weights';
 
@@ -90,5 +90,20 @@ describe('readLoraAdapter', () => {
     expect(read(w, config({ modules_to_save: ['lm_head'] }))).toThrow(/modules_to_save lists lm_head/);
     expect(read(w, config({ r: 0 }))).toThrow('LoRA adapter: "r" is 0; adapter_config.json needs the rank as a positive integer.');
     expect(read(w, config({ lora_alpha: 'x' }))).toThrow('LoRA adapter: "lora_alpha" is "x"; it must be a number.');
+  });
+});
+
+describe('baseModelNote', () => {
+  it('is silent when the names agree up to organisation and re-upload suffixes', () => {
+    expect(baseModelNote('meta-llama/Llama-3.2-1B-Instruct', 'onnx-community/Llama-3.2-1B-Instruct-q4f16')).toBeNull();
+    expect(baseModelNote('Qwen/Qwen2.5-0.5B-Instruct', 'onnx-community/Qwen2.5-0.5B-Instruct-ONNX')).toBeNull();
+    expect(baseModelNote('Qwen/Qwen3-0.6B', '/models/qwen3-0.6b-onnx/')).toBeNull();
+  });
+
+  it('names both models when they differ, and says when the adapter does not tell', () => {
+    expect(baseModelNote('meta-llama/Llama-3.2-1B', 'onnx-community/Llama-3.2-1B-Instruct')).toBe(
+      'The adapter was trained for meta-llama/Llama-3.2-1B; the loaded model is onnx-community/Llama-3.2-1B-Instruct. Their shapes match, but a different checkpoint of the same architecture (base vs instruct, another fine-tune) gives different results.',
+    );
+    expect(baseModelNote(undefined, 'x')).toMatch(/^The adapter does not say which base model it was trained for/);
   });
 });

@@ -17,6 +17,8 @@ import {
   type BenchResult, type Clock, type GenStats, type Stamp,
 } from './harness';
 import { ortWeb } from './ortGlobal';
+import { readLoraAdapter } from '../src/engine/io/lora';
+import { adapterFiles, makeAdapter } from '../tests/fixtures/lora';
 
 export interface Scale {
   reps: number;
@@ -321,6 +323,33 @@ export async function vsTransformersJs(c: DecodeContext, { scale: s, clock }: Op
     originalGraphThroughOurLoop: { tokPerSec: orig.tokPerSec, note: 'the un-instrumented file through our loop, interleaved with the two above; ratio = it / transformers.js' },
     firstTokenMs: Object.fromEntries((['wall', 'cpu'] as const).map((k) => [k, { ours: round(median(runs.ours.map((x) => x.firstToken[k])), 0), transformers: round(median(runs.transformers.map((x) => x.firstToken[k])), 0) }])),
     runtime: `both on onnxruntime-web ${ortWeb.env.versions.web} wasm, ${ortWeb.env.wasm.numThreads} thread(s), one module instance (transformers.js via globalThis[Symbol.for('onnxruntime')])`,
+    reps: s.reps, newTokens: s.newTokens, promptTokens: s.promptTokens,
+  };
+}
+
+/**
+ * A rank-16 LoRA adapter on q/k/v/o of every layer (the shape of the issue's model organism), applied in the
+ * graph at strength 1, against the same instrumented graph without it: what the float32 branches cost per
+ * decode step beside the 4-bit weights.
+ */
+export async function loraOverhead(c: DecodeContext, { scale: s, clock }: Opts): Promise<BenchResult> {
+  const { numLayers, hiddenSize, vocabSize } = DECODE_CONFIG;
+  const adapter = readLoraAdapter(adapterFiles(makeAdapter(DECODE_CONFIG, { modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], rank: 16, alpha: 32, seed: 4 })));
+  const adapted = (await createDecoder(instrument(c.model.bytes, { numLayers, hiddenSize, lora: adapter }), { device: 'wasm', externalData: [], vocabSize })).withAdapterStrength([1]);
+  await generate(adapted, new PrefixCache(), { ids: [promptIds(8, 1)], maxNewTokens: 3 }); // warm-up
+  const ids = [promptIds(s.promptTokens, 5)];
+  const runs = await interleave(s.reps, {
+    plain: () => generate(c.instrumented, new PrefixCache(), { ids, maxNewTokens: s.newTokens }),
+    lora: () => generate(adapted, new PrefixCache(), { ids, maxNewTokens: s.newTokens }),
+  });
+  await adapted.release();
+  const r = rates(runs, 'lora', 'plain', clock);
+  const target = '>= 0.95';
+  return {
+    name: 'lora-overhead', ratio: r.ratio, target, pass: check(r.ratio, target), clock,
+    summary: `instrumented ${rate(r.den)}, + rank-16 LoRA on q/k/v/o ${rate(r.num)} (${clock} clock)`,
+    tokPerSec: r.tokPerSec, perRunTokPerSec: r.perRunTokPerSec,
+    adapter: `rank 16, alpha 32, q/k/v/o of ${numLayers} layers, ${adapter.weights.length} branches, strength 1`,
     reps: s.reps, newTokens: s.newTokens, promptTokens: s.promptTokens,
   };
 }

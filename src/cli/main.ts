@@ -80,6 +80,9 @@ async function main(argv: string[]): Promise<number> {
       return command ? 0 : 2;
     }
     let out: unknown;
+    if (command === 'inspect' && (v.adapter !== undefined || v['adapter-strength'] !== undefined)) {
+      throw new EngineError('bad-input', 'inspect reads the model file only; --adapter applies to run, vectors, sweep, project and adapter-diff.');
+    }
     if (command === 'inspect') out = await inspectModel(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined });
     else if (command === 'run') out = await run(path, v);
     else if (extra) out = await extra.run(path, v);

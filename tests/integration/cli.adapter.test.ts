@@ -87,5 +87,7 @@ describe('steer-lab with a LoRA adapter', () => {
     expect(alone.json.error.message).toBe('--adapter-strength needs --adapter DIR.');
     const nan = await run('run', model, '--prompt', 'x', '--adapter', adapterDir, '--adapter-strength', 'half', '--json');
     expect(nan.json.error.message).toBe('--adapter-strength must be a number (0 = base model, 1 = fine-tuned); got "half".');
+    const inspect = await run('inspect', model, '--adapter', adapterDir, '--json');
+    expect(inspect.json.error.message).toBe('inspect reads the model file only; --adapter applies to run, vectors, sweep, project and adapter-diff.');
   });
 });

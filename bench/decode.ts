@@ -223,7 +223,7 @@ export async function sliderSteeredOnly(c: DecodeContext, { scale: s, clock }: O
         ? await generate(c.instrumented, caches.kept, { ids: [prompt], steering: [[spec]], maxNewTokens: n })
         : await generate(c.instrumented, caches.both, { ids: [prompt, prompt], steering: [[], [spec]], maxNewTokens: n });
       steered[arm].set(k, g.tokens[arm === 'kept' ? 0 : 1]);
-      return g.total;
+      return g;
     };
     // The first position of each arm fills its cache (the lab's first Generate), untimed.
     await move('kept')();
@@ -231,7 +231,13 @@ export async function sliderSteeredOnly(c: DecodeContext, { scale: s, clock }: O
     const runs = await interleave(s.sliderReps, { kept: move('kept'), both: move('both') });
     const same = [...steered.kept].every(([k, t]) => JSON.stringify(t) === JSON.stringify(steered.both.get(k)));
     if (!same) throw new Error(`slider-steered-only (${positions}): the steered row alone generated other tokens than in the pair`);
-    return times(runs, 'kept', 'both', clock);
+    const pick = (f: (g: GenStats) => Stamp) => ({ kept: runs.kept.map(f), both: runs.both.map(f) });
+    // The whole move is the figure; the first token (prefill) and the decode steps show where the time goes.
+    return {
+      ...times(pick((g) => g.total), 'kept', 'both', clock),
+      firstToken: times(pick((g) => g.firstToken), 'kept', 'both', clock).ms,
+      decodeTokPerSec: Object.fromEntries((['wall', 'cpu'] as const).map((k) => [k, { kept: round(decodeRate(runs.kept, k)), both: round(decodeRate(runs.both, k)) }])),
+    };
   };
   const all = await perMode('all');
   const response = await perMode('response');
@@ -239,7 +245,8 @@ export async function sliderSteeredOnly(c: DecodeContext, { scale: s, clock }: O
   return {
     name: 'slider-steered-only', ratio: all.ratio, target, pass: check(all.ratio, target), clock,
     summary: `one slider move (positions all, ${n} tokens): steered row alone ${(all.num / 1000).toFixed(2)} s, both rows ${(all.den / 1000).toFixed(2)} s; response mode ${response.ratio} (${clock} clock); same steered tokens`,
-    ms: all.ms, perRunMs: all.perRunMs, response: { ratio: response.ratio, ms: response.ms, perRunMs: response.perRunMs },
+    ms: all.ms, perRunMs: all.perRunMs, firstTokenMs: all.firstToken, decodeTokPerSec: all.decodeTokPerSec,
+    response: { ratio: response.ratio, ms: response.ms, perRunMs: response.perRunMs, firstTokenMs: response.firstToken, decodeTokPerSec: response.decodeTokPerSec },
     promptTokens: prompt.length, newTokens: n, reps: s.sliderReps,
   };
 }

@@ -63,8 +63,9 @@ export const cancelJob = (kind: JobKind): void => jobOf(kind)?.handle.cancel();
 export const pauseJob = (kind: JobKind): void => jobOf(kind)?.handle.pause();
 export const resumeJob = (kind: JobKind): void => jobOf(kind)?.handle.resume();
 
-async function record(kind: idb.ExperimentKind, title: string, summary: string, result: unknown): Promise<void> {
-  const rec: idb.ExperimentRecord = { id: newId(), kind, title, summary, modelId: getLab().modelId ?? '?', createdAt: Date.now(), status: 'done', result };
+/** `modelId` is the model the job started on: a load queued behind the job may have changed the lab's since. */
+async function record(kind: idb.ExperimentKind, modelId: string, title: string, summary: string, result: unknown): Promise<void> {
+  const rec: idb.ExperimentRecord = { id: newId(), kind, title, summary, modelId, createdAt: Date.now(), status: 'done', result };
   setViews((s) => ({ history: [rec, ...s.history].slice(0, idb.MAX_EXPERIMENTS) }));
   await idb.putExperiment(rec).catch(report('Storage'));
 }
@@ -85,7 +86,7 @@ export async function startPipeline(): Promise<void> {
   try {
     const result = await run;
     patchView('pipeline', { result, status: 'done' });
-    await record('pipeline', `${pack.name} vector`, `${result.effective}/${result.rows.length} effective pairs · best L${result.recommendedLayer} · judge: ${result.judge}`, result);
+    await record('pipeline', modelId, `${pack.name} vector`, `${result.effective}/${result.rows.length} effective pairs · best L${result.recommendedLayer} · judge: ${result.judge}`, result);
   } catch (e) {
     const d = report('Trait pipeline')(e);
     patchView('pipeline', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });
@@ -115,17 +116,18 @@ export async function startSweep(): Promise<void> {
   const questions = lines(v.questions).length ? lines(v.questions) : currentPack().evaluationQuestions.slice(0, 3);
   const sel = vectorAt(v.vectorId, v.layer);
   if (!sel) return pushError('Sweep', { code: 'bad-input', message: 'Choose a vector from the library and one of its layers.' });
+  const modelId = getLab().modelId ?? '?';
   const run = begin('sweep', (ctx) => exp.runSweep(ctx, {
     vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeffs, questions, evalPrompt: currentPack().evalPrompt, markers: currentPack().markers,
     randomControl: v.random, controlSeed: 7, positions: v.positions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK },
-  }, getLab().modelId ?? '?', (s) => patchView('sweep', { steps: upsertStep(getViews().sweep.steps, s) })));
+  }, modelId, (s) => patchView('sweep', { steps: upsertStep(getViews().sweep.steps, s) })));
   if (!run) return;
   patchView('sweep', { steps: [], result: null, status: 'running', exampleQuestion: 0 });
   try {
     const result = await run;
     patchView('sweep', { result, status: result.error ? 'error' : 'done' });
     if (result.error) return pushError('Sweep', result.error);
-    await record('sweep', `${sel.rec.name} @ L${v.layer} sweep`, `${coeffs.length} coefficients × ${questions.length} questions${v.random ? ' + random control' : ''} · ${clip(currentPack().name, 24)} scored by ${result.judge}`, result);
+    await record('sweep', modelId, `${sel.rec.name} @ L${v.layer} sweep`, `${coeffs.length} coefficients × ${questions.length} questions${v.random ? ' + random control' : ''} · ${clip(currentPack().name, 24)} scored by ${result.judge}`, result);
   } catch (e) {
     const d = report('Sweep')(e);
     patchView('sweep', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });
@@ -141,14 +143,15 @@ export async function startMonitor(): Promise<void> {
   const sel = vectorAt(v.vectorId, v.layer);
   if (!sel) return pushError('Projections', { code: 'bad-input', message: 'Choose a vector from the library and one of its layers.' });
   const system = pack.instructions[Math.min(v.instruction, pack.instructions.length - 1)].pos;
+  const modelId = getLab().modelId ?? '?';
   const run = begin('monitor', (ctx) => exp.runMonitor(ctx, { vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeff: v.coeff, systemPrompt: system, questions, gen: gen(v.gen) },
-    getLab().modelId ?? '?', (s) => patchView('monitor', { steps: upsertStep(getViews().monitor.steps, s) })));
+    modelId, (s) => patchView('monitor', { steps: upsertStep(getViews().monitor.steps, s) })));
   if (!run) return;
   patchView('monitor', { steps: [], result: null, status: 'running' });
   try {
     const result = await run;
     patchView('monitor', { result, status: 'done' });
-    await record('monitor', `${sel.rec.name} @ L${v.layer} projections`, `baseline / prompted (${clip(pack.name, 20)}) / steered ×${v.coeff} · ${questions.length} questions`, result);
+    await record('monitor', modelId, `${sel.rec.name} @ L${v.layer} projections`, `baseline / prompted (${clip(pack.name, 20)}) / steered ×${v.coeff} · ${questions.length} questions`, result);
   } catch (e) {
     const d = report('Projections')(e);
     patchView('monitor', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });
@@ -161,8 +164,9 @@ export async function startDetection(): Promise<void> {
   const v = getViews().detection;
   const setA = lines(v.setA), setB = lines(v.setB);
   if (setA.length < 2 || setB.length < 2) return pushError('Detection', { code: 'bad-input', message: 'Give at least two prompts in each set (one per line).' });
+  const modelId = getLab().modelId ?? '?';
   const run = begin('detection', (ctx) => exp.runDetection(ctx, { labelA: v.labelA.trim() || 'A', labelB: v.labelB.trim() || 'B', setA, setB, seed: 1, batchSize: 8 },
-    getLab().modelId ?? '?', (s) => patchView('detection', { steps: upsertStep(getViews().detection.steps, s) })));
+    modelId, (s) => patchView('detection', { steps: upsertStep(getViews().detection.steps, s) })));
   if (!run) return;
   patchView('detection', { steps: [], result: null, status: 'running', ablation: null, ablationSteps: [] });
   try {
@@ -170,7 +174,7 @@ export async function startDetection(): Promise<void> {
     const L = result.separation.length;
     const lo = Math.floor(L / 2);
     patchView('detection', { result, status: 'done', layer: result.recommendedLayer, range: v.range || `${lo}-${L - 1}` });
-    await record('detection', `${result.labelA} vs ${result.labelB}`, `${setA.length}+${setB.length} prompts · best L${result.recommendedLayer} · AUROC ${result.auroc[result.recommendedLayer].toFixed(2)}`, result);
+    await record('detection', modelId, `${result.labelA} vs ${result.labelB}`, `${setA.length}+${setB.length} prompts · best L${result.recommendedLayer} · AUROC ${result.auroc[result.recommendedLayer].toFixed(2)}`, result);
   } catch (e) {
     const d = report('Detection')(e);
     patchView('detection', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });

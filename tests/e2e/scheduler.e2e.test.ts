@@ -91,4 +91,27 @@ describe.skipIf(!ready)(`A sweep and the Steer tab share the engine (${SKIP_NOTE
     await shot(page, 'scheduler-sweep-complete');
     await expectClean(page);
   });
+
+  it('an experiment started while another runs is queued: its RunBar says whom it waits for, and both complete in order', async () => {
+    const from = await logLength(page);
+    await page.click('.tabs button[data-tab="sweep"]');
+    await page.fill('input[aria-label="Coefficients"]', '-1, 1'); // other inputs than the first sweep: no cached step
+    await page.click('button:has-text("Run sweep")');
+    await page.click('.tabs button[data-tab="monitor"]');
+    await page.waitForFunction(() => (document.querySelector('select[aria-label="Vector"] option:checked')?.textContent ?? '').includes('scripture'));
+    await page.click('button:has-text("Run monitoring")');
+    await page.waitForSelector('.runbar .run-state[data-state="waiting"]', { timeout: 10_000 });
+    expect(await page.textContent('.runbar .run-state')).toBe('waiting for Sweeps');
+    expect(await page.textContent('[data-testid="queue"]')).toMatch(/▶ Sweeps.*waiting: Projections/);
+    await shot(page, 'scheduler-projections-queued');
+    await page.waitForSelector('.step[data-step="monitor"][data-status="done"]', { timeout: 300_000 });
+    await page.click('.tabs button[data-tab="sweep"]');
+    expect(await page.getAttribute('.step[data-step="sweep"]', 'data-status')).toBe('done');
+    expect(await page.locator('.sweep-table tbody tr').count()).toBe(4); // 2 coefficients × 2 conditions
+    // Neither was cancelled by the other.
+    const log = (await workerLog(page)).slice(from);
+    expect(log.filter((e) => (e.dir === 'in' && e.type === 'error') || (e.dir === 'out' && e.type === 'cancel'))).toEqual([]);
+    expect(await page.locator('.history .list li').count()).toBe(3); // two sweeps and the monitoring run
+    await expectClean(page);
+  });
 });

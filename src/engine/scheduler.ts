@@ -73,7 +73,7 @@ const cancelled = (why: string) => new EngineError('cancelled', why);
 
 export interface SchedulerOptions {
   debounceMs?: number;
-  /** Clock and timer, replaceable in tests. */
+  /** The clock (ms), replaceable in tests. */
   now?: () => number;
 }
 
@@ -132,7 +132,8 @@ export function createScheduler(engine: Engine, options: SchedulerOptions = {}):
     waiting = waiting.filter((c) => c !== next);
     running = next;
     changed();
-    void next.run(next.ctl.signal).then(next.resolve, next.reject).finally(() => {
+    // Through a promise even if the engine throws synchronously: the slot must be freed whatever happens.
+    void Promise.resolve().then(() => next.run(next.ctl.signal)).then(next.resolve, next.reject).finally(() => {
       running = null;
       changed();
       pump();

@@ -189,6 +189,17 @@ describe('scheduler rules (recording engine)', () => {
     expect(log).toEqual(['start j', 'end j', 'start stop-me', 'abort stop-me']);
   });
 
+  it('an engine that throws at once fails only that call; the next one runs', async () => {
+    const r = recordingEngine();
+    let first = true;
+    const engine: Engine = { ...r.engine, generate: (req, call) => { if (first) { first = false; throw new EngineError('bad-input', 'no'); } return r.engine.generate(req, call); } };
+    const s = createScheduler(engine, { debounceMs: 0 });
+    await expect(s.steer(gen('bad'))).rejects.toSatisfy((e) => code(e) === 'bad-input');
+    const ok = s.steer(gen('ok'));
+    await r.finish('ok');
+    expect((await ok).text).toEqual(['ok']);
+  });
+
   it('state changes are announced and a job\'s engine cannot dispose of the shared one', async () => {
     const { s, finish } = setup();
     let n = 0;

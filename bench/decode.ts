@@ -205,6 +205,55 @@ export async function sliderRestart(c: DecodeContext, { scale: s, clock }: Opts)
 }
 
 /**
+ * slider-steered-only: one slider move in the lab, as it generates now (the baseline for the prompt, seed and
+ * sampling is kept, src/app/baseline.ts: the steered row alone) ÷ as it did before (baseline and steered rows
+ * regenerated as one batch of two). Each arm keeps its own prefix cache across moves, as the engine does, and
+ * both see the same coefficients; the run fails if the steered row's tokens differ between the arms. Headline:
+ * the lab's default positions `all`; `response` (where the prefix is reused) is in the details.
+ */
+export async function sliderSteeredOnly(c: DecodeContext, { scale: s, clock }: Opts): Promise<BenchResult> {
+  const prompt = promptIds(24, 8);
+  const n = s.newTokens;
+  const perMode = async (positions: 'all' | 'response') => {
+    const caches = { kept: new PrefixCache(), both: new PrefixCache() };
+    const coeffs = { kept: 1, both: 1 };
+    const steered: Record<'kept' | 'both', Map<number, number[]>> = { kept: new Map(), both: new Map() };
+    const move = (arm: 'kept' | 'both') => async () => {
+      const k = (coeffs[arm] += 1.5); // the slider moved
+      const spec = c.steer(k, positions);
+      const g = arm === 'kept'
+        ? await generate(c.instrumented, caches.kept, { ids: [prompt], steering: [[spec]], maxNewTokens: n })
+        : await generate(c.instrumented, caches.both, { ids: [prompt, prompt], steering: [[], [spec]], maxNewTokens: n });
+      steered[arm].set(k, g.tokens[arm === 'kept' ? 0 : 1]);
+      return g;
+    };
+    // The first position of each arm fills its cache (the lab's first Generate), untimed.
+    await move('kept')();
+    await move('both')();
+    const runs = await interleave(s.sliderReps, { kept: move('kept'), both: move('both') });
+    const same = [...steered.kept].every(([k, t]) => JSON.stringify(t) === JSON.stringify(steered.both.get(k)));
+    if (!same) throw new Error(`slider-steered-only (${positions}): the steered row alone generated other tokens than in the pair`);
+    const pick = (f: (g: GenStats) => Stamp) => ({ kept: runs.kept.map(f), both: runs.both.map(f) });
+    // The whole move is the figure; the first token (prefill) and the decode steps show where the time goes.
+    return {
+      ...times(pick((g) => g.total), 'kept', 'both', clock),
+      firstToken: times(pick((g) => g.firstToken), 'kept', 'both', clock).ms,
+      decodeTokPerSec: Object.fromEntries((['wall', 'cpu'] as const).map((k) => [k, { kept: round(decodeRate(runs.kept, k)), both: round(decodeRate(runs.both, k)) }])),
+    };
+  };
+  const all = await perMode('all');
+  const response = await perMode('response');
+  const target = '<= 0.6';
+  return {
+    name: 'slider-steered-only', ratio: all.ratio, target, pass: check(all.ratio, target), clock,
+    summary: `one slider move (positions all, ${n} tokens): steered row alone ${(all.num / 1000).toFixed(2)} s, both rows ${(all.den / 1000).toFixed(2)} s; response mode ${response.ratio} (${clock} clock); same steered tokens`,
+    ms: all.ms, perRunMs: all.perRunMs, firstTokenMs: all.firstToken, decodeTokPerSec: all.decodeTokPerSec,
+    response: { ratio: response.ratio, ms: response.ms, perRunMs: response.perRunMs, firstTokenMs: response.firstToken, decodeTokPerSec: response.decodeTokPerSec },
+    promptTokens: prompt.length, newTokens: n, reps: s.sliderReps,
+  };
+}
+
+/**
  * collect-speedup: prompt-only activation collection (what vectors, probes and detection run): 16
  * prompts of 24–54 tokens in two batches of 8 (collect.ts's default), every layer's resid_post captured,
  * no token generated. "Before" is the graph as instrumented before issue 14 (the logits of every

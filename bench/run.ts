@@ -11,13 +11,13 @@ import { cpus, loadavg } from 'node:os';
 import { undoCdnWasmPaths, ortWeb } from './ortGlobal';
 import { CACHE_DIR } from './models';
 import {
-  FULL, QUICK, batchedSweep, collectSpeedup, decodeContext, loraOverhead, disposeTransformersJs, sliderRestart, steerOverhead, tapReadback, ttftVsTransformersJs, vsTransformersJs,
+  FULL, QUICK, batchedSweep, collectSpeedup, decodeContext, loraOverhead, disposeTransformersJs, sliderRestart, sliderSteeredOnly, steerOverhead, tapReadback, ttftVsTransformersJs, vsTransformersJs,
   type Opts, type Scale,
 } from './decode';
 import { runInstrument1b } from './instrument1b';
 import { check, median, round, type BenchResult, type Clock } from './harness';
 
-const NAMES = ['steer-overhead', 'vs-transformers-js', 'ttft-vs-transformers-js', 'batched-sweep', 'slider-restart', 'tap-readback', 'collect-speedup', 'instrument-1b', 'lora-overhead'] as const;
+const NAMES = ['steer-overhead', 'vs-transformers-js', 'ttft-vs-transformers-js', 'batched-sweep', 'slider-restart', 'slider-steered-only', 'tap-readback', 'collect-speedup', 'instrument-1b', 'lora-overhead'] as const;
 type Name = (typeof NAMES)[number];
 
 function parseArgs(argv: string[]): { json: boolean; only: Name[]; scale: Scale; clock: Clock | 'auto' } {
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
       else if (name === 'tap-readback') r = await tapReadback(c!, opts);
       else if (name === 'batched-sweep') r = await batchedSweep(c!, opts);
       else if (name === 'slider-restart') r = await sliderRestart(c!, opts);
+      else if (name === 'slider-steered-only') r = await sliderSteeredOnly(c!, opts);
       else if (name === 'vs-transformers-js') r = await vsTransformersJs(c!, opts, log);
       else if (name === 'ttft-vs-transformers-js') r = await ttftVsTransformersJs(c!, opts, log);
       else if (name === 'collect-speedup') r = await collectSpeedup(c!, opts);

@@ -2,33 +2,26 @@
  * Worker-side message handler: wraps any Engine and speaks workers/protocol.ts. Kept free of worker
  * globals so tests can drive it in-process over a real MessageChannel.
  *
+ * It cancels nothing on its own: which request ends early is the client's scheduler's decision
+ * (src/engine/scheduler.ts), carried here as a 'cancel' message and, when attached, through shared flags.
  * Rules it enforces (the engine does not have to):
- *  - latest generate wins: a new generate aborts the previous one; a new load aborts the previous load;
- *  - with shared cancel flags attached, a superseded or cancelled generate is aborted at its next token even
- *    while the engine keeps the worker busy (messages wait until the worker returns to its event loop);
+ *  - with shared cancel flags attached, a cancelled generate is aborted at its next token even while the
+ *    engine keeps the worker busy (messages wait until the worker returns to its event loop);
  *  - once a request is aborted, none of its token/progress events are posted, and it ends with a
  *    'cancelled' error even if the engine finished anyway;
  *  - progress is monotonic per stage and a successful request that reported progress ends with done=true.
  */
 import type { Engine, ProgressEvent } from '../src/engine/api';
 import { EngineError, toErrorData } from '../src/engine/errors';
-import { CancelFlags, isWorkerRequest, transferablesOf, type Op, type ResultValues, type WorkerResponse } from './protocol';
+import { CancelFlags, isCancelled, isWorkerRequest, transferablesOf, type Op, type ResultValues, type WorkerResponse } from './protocol';
 
 export type Post = (msg: WorkerResponse, transfer: ArrayBuffer[]) => void;
 
 export function createHandler(engine: Engine, post: Post): (raw: unknown) => void {
   const controllers = new Map<number, AbortController>();
-  const latest: { generate: number | null; load: number | null } = { generate: null, load: null };
   let flags: Int32Array | null = null;
-  /** Read from shared memory: the client has sent a newer generate than `id`, or cancelled it. */
-  const cancelledByClient = (id: number) =>
-    !!flags && (Atomics.load(flags, CancelFlags.latestGenerate) > id || Atomics.load(flags, CancelFlags.cancelledGenerate) === id);
-
-  function supersede(kind: 'generate' | 'load', id: number): void {
-    const prev = latest[kind];
-    if (prev !== null) controllers.get(prev)?.abort();
-    latest[kind] = id;
-  }
+  /** Read from shared memory: the client has cancelled request `id`. */
+  const cancelledByClient = (id: number) => !!flags && isCancelled(flags, id);
 
   async function run<K extends Op>(op: K, id: number, work: (signal: AbortSignal, onProgress: (e: ProgressEvent) => void) => Promise<ResultValues[K]>): Promise<void> {
     const ctl = new AbortController();
@@ -60,17 +53,14 @@ export function createHandler(engine: Engine, post: Post): (raw: unknown) => voi
         controllers.get(msg.target)?.abort();
         return;
       case 'load':
-        supersede('load', msg.id);
-        supersede('generate', -1); // a model change makes any running generation moot
         void run('load', msg.id, (signal, onProgress) => engine.load(msg.source, msg.options, { signal, onProgress }));
         return;
       case 'attach':
         flags = new Int32Array(msg.flags, 0, CancelFlags.length);
         return;
       case 'generate':
-        supersede('generate', msg.id);
         void run('generate', msg.id, (signal, onProgress) => {
-          // Queued behind a busy engine, this message may already be stale: do not let it start.
+          // Queued behind a busy engine, this message may already be cancelled: do not let it start.
           if (cancelledByClient(msg.id)) controllers.get(msg.id)?.abort();
           return engine.generate(msg.request, {
             signal,

@@ -26,18 +26,25 @@ export type WorkerRequest =
   /**
    * Sent once by the client when it can share memory (cross-origin isolated). Cancel messages only reach the
    * worker when it returns to its event loop, which a generation on wasm may not do until it ends; the
-   * client also writes cancellations here, and the worker reads them between tokens. See CancelFlags.
+   * client also writes cancellations here, and the worker reads them between tokens. See markCancelled.
    */
   | { type: 'attach'; id: number; flags: SharedArrayBuffer };
 
-/** Int32 slots of the shared cancel flags. */
-export const CancelFlags = {
-  /** Id of the newest generate the client has sent: every older generate is superseded. */
-  latestGenerate: 0,
-  /** Id of the last generate the client cancelled. */
-  cancelledGenerate: 1,
-  length: 2,
-} as const;
+/**
+ * Shared cancel flags: a ring of Int32 slots; cancelling request `id` writes `id` into slot `id % SLOTS`.
+ * Which request to cancel is decided by the client's scheduler (src/engine/scheduler.ts); these only carry
+ * the decision across to a worker that is too busy to read messages. A ring, not one slot, so that a second
+ * cancellation cannot overwrite the first before the worker has read it.
+ */
+export const CancelFlags = { slots: 64, length: 64 } as const;
+
+export function markCancelled(flags: Int32Array, id: number): void {
+  Atomics.store(flags, id % CancelFlags.slots, id);
+}
+
+export function isCancelled(flags: Int32Array, id: number): boolean {
+  return Atomics.load(flags, id % CancelFlags.slots) === id;
+}
 
 export type RequestType = WorkerRequest['type'];
 

@@ -3,8 +3,9 @@
  * vector, share and restore links, persist vectors and runs. Every failure lands in the error list
  * with its code and message; nothing here leaves the lab in a state the user cannot get out of.
  */
-import type { ChatMessage, Engine, GenerateRequest, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
+import type { ChatMessage, Engine, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
 import { EngineError, toErrorData } from '../engine/errors';
+import { createScheduler, type JobHandle, type Scheduler } from '../engine/scheduler';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/io/shareLink';
 import { ImportChoiceError } from '../engine/io/foreign';
 import { writeControlVectorGguf } from '../engine/io/gguf';
@@ -12,24 +13,28 @@ import { importVectorFile as parseVectorFile } from '../engine/io/import';
 import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/io/vectorJson';
 import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
 import { LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/vectors/meta';
+import { BaselineKeeper } from './baseline';
 import * as db from './db';
 import { newId } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
-import { getLab, pushError, setLab, type ImportQuestion, type StageProgress, type SteerSlot } from './store';
+import { getLab, pushError, setLab, type ImportQuestion, type LabState, type StageProgress, type SteerSlot } from './store';
 
-let engine: Engine;
+let scheduler: Scheduler;
 const CONTRAST_BATCH = 8;
-let runCtl: AbortController | null = null;
-let loadCtl: AbortController | null = null;
-let contrastCtl: AbortController | null = null;
+/** Which run / load is the newest: an older one that ends late must not paint over it. Cancelling is the scheduler's. */
+let runSeq = 0;
+let loadSeq = 0;
+let contrastJob: JobHandle<void> | null = null;
+const baseline = new BaselineKeeper();
 
-/** The engine the UI talks to (the experiment views run their workflows on it too). */
-export const getEngine = (): Engine => engine;
+/** Every engine call of the UI goes through this (the experiment views queue their jobs on it too). */
+export const getScheduler = (): Scheduler => scheduler;
 
 export function initActions(e: Engine): void {
-  engine = e;
+  scheduler = createScheduler(e);
+  scheduler.subscribe(() => setLab({ schedule: scheduler.state() }));
   void refreshLibrary();
 }
 
@@ -58,9 +63,9 @@ function trackProgress(e: ProgressEvent): void {
 
 export async function loadModel(): Promise<boolean> {
   const s = getLab();
-  loadCtl?.abort();
-  runCtl?.abort();
-  const ctl = (loadCtl = new AbortController());
+  const seq = ++loadSeq;
+  ++runSeq; // whatever the Steer view showed belonged to the old model
+  baseline.clear();
   const name = s.choice.kind === 'local' ? s.local?.name ?? 'local folder' : hubIdOf(s.choice);
   setLab({ modelStatus: 'loading', modelId: name, info: null, progress: {}, runStatus: 'idle' });
   try {
@@ -72,12 +77,13 @@ export async function loadModel(): Promise<boolean> {
       request = { source: { kind: 'files', name: s.local.name, files }, options: { dtype: s.dtype, device: s.device } };
     }
     if (!request) throw new EngineError('bad-input', 'Enter a hub model id like org/name.');
-    const info = await engine.load(request.source, request.options, { signal: ctl.signal, onProgress: trackProgress });
-    if (ctl !== loadCtl) return false;
+    // Queued behind a running job (it was started on the old model); a newer load replaces this one.
+    const info = await scheduler.load(request.source, request.options, { onProgress: trackProgress }).result;
+    if (seq !== loadSeq) return false;
     setLab((st) => ({ modelStatus: 'ready', info, slots: st.slots.map((x) => ({ ...x, layer: Math.min(x.layer, info.numLayers - 1) })) }));
     return true;
   } catch (e) {
-    if (ctl === loadCtl) setLab({ modelStatus: 'error' });
+    if (seq === loadSeq) setLab({ modelStatus: 'error' });
     report('Model')(e);
     return false;
   }
@@ -126,59 +132,70 @@ function frameBatcher(flush: () => void): () => void {
   };
 }
 
-/** Baseline (row 0) and steered (row 1) from one batched generate with one seed. Latest call wins. */
+/**
+ * Baseline and steered text side by side. The baseline for this prompt, seed, sampling and length is kept
+ * (baseline.ts), so after the first run only the steered row is generated; otherwise both rows come from one
+ * batched generate with one seed. Interactive: the scheduler debounces and lets the latest call win.
+ */
 export async function runGenerate(): Promise<void> {
   const s = getLab();
   if (!s.info || s.modelStatus !== 'ready' || s.contrastStatus === 'running') return;
-  runCtl?.abort();
-  const ctl = (runCtl = new AbortController());
+  const seq = ++runSeq;
   const { specs, monitor } = steeringSpecs();
-  const prompt = messages(s.systemPrompt, s.prompt, s.info.hasChatTemplate);
-  const request: GenerateRequest = {
-    rows: [{ prompt }, { prompt, steering: specs }],
-    maxNewTokens: s.maxTokens,
-    sampling: { temperature: s.temperature, seed: s.seed },
-    monitor,
-  };
-  const texts: [string, string] = ['', ''];
-  const proj: [number[], number[]] = [[], []];
+  const plan = baseline.plan({
+    modelKey: `${s.modelId ?? s.info.id}|${s.info.dtype}|${s.info.device}`,
+    prompt: messages(s.systemPrompt, s.prompt, s.info.hasChatTemplate),
+    steering: specs, sampling: { temperature: s.temperature, seed: s.seed }, maxNewTokens: s.maxTokens, monitor,
+  });
+  // Column c (0 baseline, 1 steered) of request row r.
+  const column = (r: number) => (r === plan.steeredRow ? 1 : 0);
+  // The columns keep what they show until new tokens replace it: a kept baseline never clears, the steered
+  // text is replaced by its first new token.
+  const texts: [string, string] = plan.baseline ? [plan.baseline.text, s.texts[1]] : [s.texts[0], s.texts[1]];
+  const proj: [number[], number[]] = plan.baseline ? [plan.baseline.projections, s.projections[1]] : [s.projections[0], s.projections[1]];
+  const fresh = [false, false];
   let count = 0;
   let finished = false;
-  const started = performance.now();
+  let started = 0;
   // A frame still pending when the result arrives must not paint the streamed text over the final one.
   const flush = frameBatcher(() => {
-    if (ctl !== runCtl || finished) return;
+    if (seq !== runSeq || finished) return;
     const secs = (performance.now() - started) / 1000;
     setLab({ texts: [...texts], projections: [[...proj[0]], [...proj[1]]], tokensPerSec: secs > 0 ? count / secs : 0 });
   });
-  setLab({ runStatus: 'running', texts: ['', ''], projections: [[], []], runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor });
+  setLab({ runStatus: 'running', runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor });
   try {
-    const result = await engine.generate(request, {
-      signal: ctl.signal,
+    const result = await scheduler.steer(plan.request, {
       onToken: (e) => {
-        if (e.row > 1) return;
-        texts[e.row] = e.text;
-        if (e.projection !== undefined) proj[e.row][e.step] = e.projection;
+        if (e.row >= plan.request.rows.length) return;
+        const c = column(e.row);
+        if (!count) started = performance.now();
+        if (!fresh[c]) { fresh[c] = true; proj[c] = []; }
+        texts[c] = e.text;
+        if (e.projection !== undefined) proj[c][e.step] = e.projection;
         count++;
         flush();
       },
     });
-    if (ctl !== runCtl) return;
+    if (seq !== runSeq) return;
     finished = true;
-    const finalTexts: [string, string] = [result.text[0] ?? '', result.text[1] ?? ''];
-    const finalProj: [number[], number[]] = [result.projections?.[0] ?? proj[0], result.projections?.[1] ?? proj[1]];
+    baseline.keep(plan, result);
+    const base = plan.baseline ?? { text: result.text[0] ?? '', projections: result.projections?.[0] ?? [] };
+    const finalTexts: [string, string] = [base.text, result.text[plan.steeredRow] ?? ''];
+    const finalProj: [number[], number[]] = [base.projections, result.projections?.[plan.steeredRow] ?? proj[1]];
     const secs = (performance.now() - started) / 1000;
-    setLab({ runStatus: 'done', texts: finalTexts, projections: finalProj, tokensPerSec: secs > 0 ? (result.tokens[0].length + result.tokens[1].length) / secs : 0 });
+    const generated = result.tokens.reduce((n, t) => n + t.length, 0);
+    setLab({ runStatus: 'done', texts: finalTexts, projections: finalProj, tokensPerSec: secs > 0 ? generated / secs : 0 });
     void saveRun(finalTexts, finalProj);
   } catch (e) {
-    if (ctl !== runCtl) return; // superseded: the newer run owns the output
+    if (seq !== runSeq) return; // superseded: the newer run owns the output
     const { code } = report('Generate')(e);
     setLab({ runStatus: code === 'cancelled' ? 'cancelled' : 'error' });
   }
 }
 
 export function stopGenerate(): void {
-  runCtl?.abort();
+  scheduler.stopSteer();
 }
 
 /** For controls that should re-run at once (slider, layer, mode): only once the user has run something. */
@@ -195,48 +212,54 @@ export async function buildContrast(): Promise<void> {
   if (!info) return pushError('Contrast', { code: 'not-loaded', message: 'Load a model first.' });
   const pos = splitPrompts(s.contrastPos), neg = splitPrompts(s.contrastNeg);
   if (pos.length < 2 || neg.length < 2) return pushError('Contrast', { code: 'bad-input', message: 'Give at least two prompts on each side (one per line).' });
-  runCtl?.abort();
-  contrastCtl?.abort();
-  const ctl = (contrastCtl = new AbortController());
+  if (contrastJob) return pushError('Contrast', { code: 'bad-input', message: 'A contrast vector is already being built; cancel it or wait for it.' });
   const taps = Array.from({ length: info.numLayers }, (_, l) => `blocks.${l}.hook_resid_post` as TapName);
   const missing = taps.filter((t) => !info.taps.includes(t));
   if (missing.length) return pushError('Contrast', { code: 'unsupported-model', message: `This model does not expose ${missing[0]}${missing.length > 1 ? ` and ${missing.length - 1} more taps` : ''}.` });
-  setLab({ contrastStatus: 'running', contrastDone: 0, contrastTotal: pos.length + neg.length, runStatus: 'idle' });
+  setLab({ contrastStatus: 'running', contrastDone: 0, contrastTotal: pos.length + neg.length });
+  // A job like the experiment views' ones: queued behind them, and only its own Cancel ends it.
+  const job = (contrastJob = scheduler.job('Quick contrast', (engine, signal) => contrastWork(engine, signal, s, info, pos, neg, taps)));
   try {
-    const collect = async (prompts: string[]) => {
-      const byLayer: Float32Array[][] = taps.map(() => []);
-      // Batches bound memory: captures are [B, S, D] for every layer.
-      for (let i = 0; i < prompts.length; i += CONTRAST_BATCH) {
-        const batch = prompts.slice(i, i + CONTRAST_BATCH).map((p) => messages('', p, info.hasChatTemplate));
-        // Average over the prompt's own text: template tokens and the first position (an attention sink
-        // with an outsized norm) would otherwise dominate the mean.
-        const spans = await Promise.all(batch.map(async (p) => (typeof p === 'string' ? undefined : (await engine.tokenize(p)).spans?.find((x) => x.role === 'user'))));
-        const res = await engine.generate({ rows: batch.map((prompt) => ({ prompt })), maxNewTokens: 1, captures: taps, stopAtEos: false }, { signal: ctl.signal });
-        batch.forEach((_, r) => {
-          const len = res.promptLengths[r], pad = res.padLeft?.[r] ?? 0, span = spans[r];
-          const [start, end] = span && span.end > span.start ? [span.start, span.end] : [Math.min(1, len - 1), len];
-          taps.forEach((t, l) => byLayer[l].push(meanOverPositions(res.captures[t], r, pad + start, pad + end)));
-        });
-        setLab((st) => ({ contrastDone: st.contrastDone + batch.length }));
-      }
-      return byLayer;
-    };
-    const P = await collect(pos);
-    const N = await collect(neg);
-    const name = s.traitName.trim() || 'trait';
-    const r = contrast(P, N, { modelId: s.modelId ?? info.id, architecture: info.modelType ?? info.architecture, trait: name });
-    const rec: db.VectorRecord = { id: newId(), name, set: r.set, separation: r.separation, source: 'contrast', createdAt: Date.now() };
-    await saveVector(rec);
-    const slot = newSlot(rec.id, r.bestLayer);
-    // The new vector takes the first slot: that is what the slider and the share link use.
-    setLab((st) => ({ contrastStatus: 'done', contrastVectorId: rec.id, slots: [slot, ...st.slots.filter((x) => x.vectorId !== rec.id)].slice(0, 4) }));
+    await job.result;
   } catch (e) {
-    setLab({ contrastStatus: ctl === contrastCtl ? 'error' : getLab().contrastStatus });
-    report('Contrast')(e);
+    const { code } = report('Contrast')(e);
+    setLab({ contrastStatus: code === 'cancelled' ? 'idle' : 'error' });
+  } finally {
+    contrastJob = null;
   }
 }
 
-export const cancelContrast = () => { contrastCtl?.abort(); setLab({ contrastStatus: 'idle' }); };
+async function contrastWork(engine: Engine, signal: AbortSignal, s: LabState, info: ModelInfo, pos: string[], neg: string[], taps: TapName[]): Promise<void> {
+  const collect = async (prompts: string[]) => {
+    const byLayer: Float32Array[][] = taps.map(() => []);
+    // Batches bound memory: captures are [B, S, D] for every layer.
+    for (let i = 0; i < prompts.length; i += CONTRAST_BATCH) {
+      const batch = prompts.slice(i, i + CONTRAST_BATCH).map((p) => messages('', p, info.hasChatTemplate));
+      // Average over the prompt's own text: template tokens and the first position (an attention sink
+      // with an outsized norm) would otherwise dominate the mean.
+      const spans = await Promise.all(batch.map(async (p) => (typeof p === 'string' ? undefined : (await engine.tokenize(p)).spans?.find((x) => x.role === 'user'))));
+      const res = await engine.generate({ rows: batch.map((prompt) => ({ prompt })), maxNewTokens: 1, captures: taps, stopAtEos: false }, { signal });
+      batch.forEach((_, r) => {
+        const len = res.promptLengths[r], pad = res.padLeft?.[r] ?? 0, span = spans[r];
+        const [start, end] = span && span.end > span.start ? [span.start, span.end] : [Math.min(1, len - 1), len];
+        taps.forEach((t, l) => byLayer[l].push(meanOverPositions(res.captures[t], r, pad + start, pad + end)));
+      });
+      setLab((st) => ({ contrastDone: st.contrastDone + batch.length }));
+    }
+    return byLayer;
+  };
+  const P = await collect(pos);
+  const N = await collect(neg);
+  const name = s.traitName.trim() || 'trait';
+  const r = contrast(P, N, { modelId: s.modelId ?? info.id, architecture: info.modelType ?? info.architecture, trait: name });
+  const rec: db.VectorRecord = { id: newId(), name, set: r.set, separation: r.separation, source: 'contrast', createdAt: Date.now() };
+  await saveVector(rec);
+  const slot = newSlot(rec.id, r.bestLayer);
+  // The new vector takes the first slot: that is what the slider and the share link use.
+  setLab((st) => ({ contrastStatus: 'done', contrastVectorId: rec.id, slots: [slot, ...st.slots.filter((x) => x.vectorId !== rec.id)].slice(0, 4) }));
+}
+
+export const cancelContrast = () => { contrastJob?.cancel(); setLab({ contrastStatus: 'idle' }); };
 
 /* ---------- vectors & runs ---------- */
 
@@ -398,7 +421,8 @@ async function saveRun(texts: [string, string], projections: [number[], number[]
 }
 
 export function restoreRun(run: db.RunRecord): void {
-  runCtl?.abort();
+  ++runSeq;
+  scheduler.stopSteer();
   setLab({ prompt: run.prompt, systemPrompt: run.systemPrompt, seed: run.seed, temperature: run.temperature, maxTokens: run.maxTokens, texts: run.texts, projections: run.projections, runStatus: 'idle', hasMonitor: run.projections.some((p) => p.length > 0) });
 }
 

@@ -1,7 +1,8 @@
-/** The lab's state. Async workflows live in actions.ts; components read slices with useLab(selector). */
+/** The lab's state. Async workflows live in actions.ts; components read it with useLab (whole, or a slice by selector). */
 import { create } from 'zustand';
 import type { DevicePreference, ModelDtype, ModelInfo, Positions, ProgressEvent } from '../engine/api';
 import type { ErrorCode } from '../engine/errors';
+import type { SchedulerState } from '../engine/scheduler';
 import type { TraitPack } from '../engine/eval/traitPack';
 import type { RunRecord, VectorRecord } from './db';
 import type { LocalFolder } from './localFolder';
@@ -74,6 +75,8 @@ export interface LabState {
   importQuestion: ImportQuestion | null;
   /** What the last import decided (rows to layers, dropped rows), for the user to read. */
   importNote: string | null;
+  /** The scheduler's queue, mirrored for the UI: what runs and what waits. */
+  schedule: SchedulerState;
 }
 
 export interface ImportQuestion {
@@ -134,6 +137,7 @@ export const initialState: LabState = {
   shareNote: null,
   importQuestion: null,
   importNote: null,
+  schedule: { running: null, waiting: [], sessions: [] },
 };
 
 export const useLab = create<LabState>()(() => initialState);

@@ -1,13 +1,14 @@
 /**
- * Engine over postMessage: the UI gets the same interface as the in-process engine.
- * Latest generate wins: issuing a generate rejects the previous pending one with 'cancelled' at once and
- * the worker aborts it; events for ids no longer pending are dropped.
+ * Engine over postMessage: the UI gets the same interface as the in-process engine. Calls do not cancel each
+ * other here (which call runs, waits or ends is the scheduler's decision, src/engine/scheduler.ts); an aborted
+ * signal rejects its call with 'cancelled' at once and tells the worker, and events for ids no longer pending
+ * are dropped.
  */
 import type {
   CallOptions, ChatMessage, Engine, GenerateRequest, GenerateResult, LoadOptions, ModelInfo, ModelSource, TokenizedPrompt,
 } from '../engine/api';
 import { EngineError, isErrorCode } from '../engine/errors';
-import { CancelFlags, transferablesOf, type Op, type ResultValues, type WorkerRequest, type WorkerResponse } from '../../workers/protocol';
+import { CancelFlags, markCancelled, transferablesOf, type Op, type ResultValues, type WorkerRequest, type WorkerResponse } from '../../workers/protocol';
 
 /** The part of Worker / MessagePort we use (Node's MessagePort fits too, for tests). */
 export interface PortLike {
@@ -35,7 +36,6 @@ const cancelled = () => new EngineError('cancelled', 'The request was superseded
 export function createWorkerEngine(port: PortLike): WorkerEngine {
   let nextId = 1;
   let info: ModelInfo | null = null;
-  let currentGenerate: number | null = null;
   const pending = new Map<number, Pending>();
   const flags = attachCancelFlags(port, nextId++);
 
@@ -44,7 +44,6 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
     if (!p) return undefined;
     pending.delete(id);
     p.detach();
-    if (currentGenerate === id) currentGenerate = null;
     return p;
   }
 
@@ -83,7 +82,7 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
     return new Promise<ResultValues[K]>((resolve, reject) => {
       const onAbort = () => {
         if (!settle(id)) return;
-        if (op === 'generate' && flags) Atomics.store(flags, CancelFlags.cancelledGenerate, id);
+        if (op === 'generate' && flags) markCancelled(flags, id);
         port.postMessage({ type: 'cancel', id: nextId++, target: id } satisfies WorkerRequest, []);
         reject(cancelled());
       };
@@ -92,12 +91,6 @@ export function createWorkerEngine(port: PortLike): WorkerEngine {
         op, call, resolve: resolve as (v: unknown) => void, reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
       });
-      if (op === 'generate') {
-        // Latest wins: the worker aborts the previous one when it sees this request.
-        if (currentGenerate !== null) settle(currentGenerate)?.reject(cancelled());
-        currentGenerate = id;
-        if (flags) Atomics.store(flags, CancelFlags.latestGenerate, id);
-      }
       port.postMessage({ type: op, id, ...body } as WorkerRequest, transfer);
     });
   }

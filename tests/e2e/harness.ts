@@ -59,8 +59,10 @@ export interface WorkerLogEntry {
   /** performance.now() in the page, ms. */
   t: number;
   target?: number;
-  /** out generate: steered row's first coefficient. */
+  /** out generate: the steered (last) row's first coefficient. */
   coeff?: number | null;
+  /** out generate: how many rows were asked for (the Steer view sends 1 when it keeps the baseline). */
+  rows?: number;
   /** in error: its code. */
   code?: string;
   /** in token: row and step. */
@@ -105,7 +107,8 @@ function instrument(): void {
     }
     override postMessage(m: unknown, t?: unknown): void {
       const msg = (m ?? {}) as { type?: string; id?: number; target?: number; request?: { rows?: { steering?: { coeff?: number }[] }[] } };
-      log.push({ dir: 'out', type: msg.type, id: msg.id, t: Math.round(performance.now()), target: msg.target, coeff: msg.request?.rows?.[1]?.steering?.find((s) => s.coeff !== undefined)?.coeff ?? null });
+      const rows = msg.request?.rows;
+      log.push({ dir: 'out', type: msg.type, id: msg.id, t: Math.round(performance.now()), target: msg.target, rows: rows?.length, coeff: rows?.[rows.length - 1]?.steering?.find((s) => s.coeff !== undefined)?.coeff ?? null });
       super.postMessage(m, t as Transferable[]);
     }
   } as typeof Worker;
@@ -153,13 +156,14 @@ export function generations(log: WorkerLogEntry[], from = 0) {
   const sent = log.slice(from).filter((e) => e.dir === 'out' && e.type === 'generate');
   return sent.map((s) => {
     const end = log.findIndex((e) => e.dir === 'in' && e.id === s.id && (e.type === 'result:generate' || e.type === 'error'));
-    return { id: s.id, coeff: s.coeff, sentAt: log.indexOf(s), endAt: end, end: end >= 0 ? log[end] : null, ms: end >= 0 ? log[end].t - s.t : null };
+    return { id: s.id, coeff: s.coeff, rows: s.rows, sentAt: log.indexOf(s), endAt: end, end: end >= 0 ? log[end] : null, ms: end >= 0 ? log[end].t - s.t : null };
   });
 }
 
 /**
  * Waits until every generation sent since `from` has ended in the worker, the last one with a result, and
- * the page shows it (status "done", the result's texts in both columns). Returns that result.
+ * the page shows it (status "done", the result's texts in both columns; a one-row result is the steered
+ * column beside the kept baseline). Returns that result.
  */
 export async function settle(page: Page, from: number): Promise<WorkerLogEntry> {
   await page.waitForFunction((n) => {
@@ -173,7 +177,8 @@ export async function settle(page: Page, from: number): Promise<WorkerLogEntry> 
   const result = gens[gens.length - 1].end!;
   await page.waitForFunction((texts) => {
     const cols = [...document.querySelectorAll('.output .gen')].map((el) => el.textContent);
-    return /^done/.test(document.querySelector('.output .panel-head > span')?.textContent ?? '') && cols[0] === texts[0] && cols[1] === texts[1];
+    const want = texts.length === 1 ? [cols[0], texts[0]] : texts;
+    return /^done/.test(document.querySelector('.output .panel-head > span')?.textContent ?? '') && cols[0] === want[0] && cols[1] === want[1];
   }, result.text!, { timeout: 10_000 });
   return result;
 }

@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { waitingFor } from '../../engine/scheduler';
 import { num } from '../format';
 import { useLab } from '../store';
 import { Chart, chartTheme } from './Chart';
@@ -8,19 +9,22 @@ import { Panel } from './ui';
 export const BASE_COLOR = '#6ea8fe';
 export const STEER_COLOR = '#f5a524';
 
-function statusText(status: string, tps: number): string {
+function statusText(status: string, tps: number, waiting: string | null): string {
+  if (status === 'running' && waiting) return `waiting for ${waiting}`;
   if (status === 'running') return `generating · ${num(tps, 1)} tok/s`;
   if (status === 'done') return `done · ${num(tps, 1)} tok/s`;
   return status === 'idle' ? '' : status;
 }
 
 export function OutputPanel() {
-  const { texts, runStatus, tokensPerSec, slots, vectors } = useLab();
+  const { texts, runStatus, tokensPerSec, slots, vectors, schedule } = useLab();
+  // The Steer view's call is queued behind another owner's (a job's call, a model load): say whose.
+  const waiting = runStatus === 'running' ? waitingFor(schedule, 'Steer') : null;
   const first = slots.find((s) => s.enabled);
   const steerLabel = first ? `${vectors.find((v) => v.id === first.vectorId)?.name ?? '?'} @ L${first.layer} × ${first.coeff >= 0 ? '+' : ''}${first.coeff.toFixed(2)}` : 'no steering';
   const running = runStatus === 'running';
   return (
-    <Panel title="Output" right={<span className={`muted small mono ${running ? 'pulse' : ''}`}>{statusText(runStatus, tokensPerSec)}</span>} className="output">
+    <Panel title="Output" right={<span className={`muted small mono ${running ? 'pulse' : ''}`}>{statusText(runStatus, tokensPerSec, waiting)}</span>} className="output">
       <ErrorList where="Generate" />
       <div className="columns">
         <Column title="Baseline" color={BASE_COLOR} sub="same seed, no intervention" text={texts[0]} running={running} />

@@ -13,7 +13,7 @@ const MODES: { value: Positions; label: string; title: string }[] = [
 ];
 const SLIDER = 10;
 
-/** Every steering control re-runs at once; the worker cancels the previous generation (latest wins). */
+/** Every steering control re-runs; the scheduler debounces and cancels the previous run (latest wins). Only the steered row is generated again. */
 const change = (key: string, patch: Partial<SteerSlot>) => { updateSlot(key, patch); rerunIfActive(); };
 
 export function SteeringPanel() {

@@ -5,9 +5,10 @@ import { presentLayers } from '../../engine/vectors/meta';
 import { useLab } from '../store';
 import { Bar, Field } from '../components/ui';
 import type { JudgeKind, StepProgress } from './experiments';
-import { cancelJob } from './jobs';
+import { waitingFor } from '../../engine/scheduler';
+import { cancelJob, pauseJob, resumeJob } from './jobs';
 import { BUILTIN_PACKS } from '../../engine/eval/packs';
-import { setViews, useCurrentPack, useViews, type GenForm } from './viewStore';
+import { setViews, useCurrentPack, useViews, type GenForm, type JobKind } from './viewStore';
 
 const STATUS_LABEL: Record<StepProgress['status'], string> = {
   pending: 'pending', running: 'running', done: 'done', cached: 'cached', error: 'failed', cancelled: 'cancelled',
@@ -37,17 +38,26 @@ export function StepList({ steps }: { steps: StepProgress[] }) {
   );
 }
 
-/** Run / Cancel for a view: disabled without a model or while another job runs. */
-export function RunBar({ kind, label, onRun, disabled, extra }: { kind: string; label: string; onRun: () => void; disabled?: boolean; extra?: ReactNode }) {
-  const job = useViews((s) => s.job);
+/**
+ * Run for a view; once its job is queued, Cancel and Pause/Resume (its own controls, the only ones that stop
+ * it) and what it is doing: running, paused, or waiting for the owner the scheduler runs instead.
+ */
+export function RunBar({ kind, label, onRun, disabled, extra }: { kind: JobKind; label: string; onRun: () => void; disabled?: boolean; extra?: ReactNode }) {
+  const job = useViews((s) => s.jobs.find((j) => j.kind === kind));
+  const schedule = useLab((s) => s.schedule);
   const ready = useLab((s) => s.modelStatus === 'ready');
-  const mine = job?.kind === kind;
+  const paused = !!job && schedule.sessions.some((x) => x.owner.label === job.label && x.status === 'paused');
+  const waiting = job ? waitingFor(schedule, job.label) : null;
   return (
     <div className="runbar">
-      {mine ? <button className="run" onClick={cancelJob}>Cancel</button>
-        : <button className="primary run" disabled={!ready || !!job || disabled} onClick={onRun} title={!ready ? 'Load a model first' : job ? 'Another experiment is running' : undefined}>{label}</button>}
+      {job ? (
+        <>
+          <button className="run" onClick={() => cancelJob(kind)}>Cancel</button>
+          <button className="ghost" onClick={() => (paused ? resumeJob(kind) : pauseJob(kind))}>{paused ? 'Resume' : 'Pause'}</button>
+          <span className="muted small run-state" data-state={paused ? 'paused' : waiting ? 'waiting' : 'running'}>{paused ? 'paused' : waiting ? `waiting for ${waiting}` : 'running'}</span>
+        </>
+      ) : <button className="primary run" disabled={!ready || disabled} onClick={onRun} title={!ready ? 'Load a model first' : undefined}>{label}</button>}
       {!ready && <span className="muted small">Load a model in the left panel to run.</span>}
-      {job && !mine && <span className="muted small">Another experiment ({job.kind}) is running.</span>}
       <span className="grow" />
       {extra}
       {VIEW_ERRORS[kind] && <div className="runbar-errors"><ErrorList where={VIEW_ERRORS[kind]} /></div>}

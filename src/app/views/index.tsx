@@ -1,6 +1,7 @@
 /** The experiment views: tab bar, the view for the active tab, and the run history. */
 import { useEffect } from 'react';
 import { Panel } from '../components/ui';
+import { QueueIndicator } from '../components/QueueIndicator';
 import { DetectionView } from './DetectionView';
 import { GeometryView } from './GeometryView';
 import type { ExperimentKind } from './idbStore';
@@ -17,16 +18,17 @@ export type { Tab } from './viewStore';
 
 export function ViewTabs() {
   const tab = useViews((s) => s.tab);
-  const job = useViews((s) => s.job);
+  const jobs = useViews((s) => s.jobs);
   useEffect(() => { void refreshViewsData(); }, []);
   return (
     <nav className="tabs" role="tablist" aria-label="Views">
       {TABS.map((t) => (
         <button key={t.key} role="tab" aria-selected={tab === t.key} className={tab === t.key ? 'on' : ''} title={t.title} data-tab={t.key} onClick={() => setViews({ tab: t.key })}>
           {t.label}
-          {job && (job.kind === t.key || (job.kind === 'ablation' && t.key === 'detection')) && <span className="tab-dot" aria-label="running" />}
+          {jobs.some((job) => job.kind === t.key || (job.kind === 'ablation' && t.key === 'detection')) && <span className="tab-dot" aria-label="has a job" />}
         </button>
       ))}
+      <QueueIndicator />
     </nav>
   );
 }

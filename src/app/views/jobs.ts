@@ -1,21 +1,21 @@
 /**
- * Starting, cancelling and recording the experiment views' jobs. One job at a time: the engine runs one
- * generate at a time and the latest one wins, so two experiments would cancel each other.
- * Results land in the view's section of the store and in the IndexedDB history; failures in the lab's
+ * Starting, pausing, cancelling and recording the experiment views' jobs. Each is queued on the scheduler
+ * (src/engine/scheduler.ts): jobs run one after another, the Steer view's calls go between a job's calls, and
+ * only a job's own controls pause or cancel it. Results land in the view's section of the store and in the IndexedDB history; failures in the lab's
  * error list (cancellation is not an error).
  */
-import { EngineError, toErrorData } from '../../engine/errors';
+import { toErrorData } from '../../engine/errors';
 import { BUILTIN_PACKS } from '../../engine/eval/packs';
 import type { TraitPack } from '../../engine/eval/traitPack';
 import { presentLayers, row } from '../../engine/vectors/meta';
-import { getEngine, saveVector } from '../actions';
+import { getScheduler, saveVector } from '../actions';
 import type { VectorRecord } from '../db';
 import { newId } from '../format';
 import { getLab, pushError } from '../store';
 import * as exp from './experiments';
 import * as idb from './idbStore';
 import { clip, lines, parseLayerRange, parseNumberList } from './logic';
-import { getViews, packFor, patchView, setViews, upsertStep, type GenForm, type Job } from './viewStore';
+import { getViews, JOB_LABEL, packFor, patchView, setViews, upsertStep, type GenForm, type Job, type JobKind } from './viewStore';
 
 export const stepStore = createStoreOnce();
 function createStoreOnce() {
@@ -38,30 +38,34 @@ export async function refreshViewsData(): Promise<void> {
 
 export const currentPack = (): TraitPack => { const s = getViews(); return packFor(s.packKey, s.savedPacks) ?? BUILTIN_PACKS[0]; };
 
-function ctxFor(job: Job): exp.Ctx {
-  const { info, modelId } = getLab();
-  if (!info) throw new EngineError('not-loaded', 'Load a model first (left panel).');
-  return { engine: getEngine(), store: stepStore(), signal: job.ctl.signal, modelKey: exp.modelKeyOf(info, modelId) };
-}
-
-function begin(kind: Job['kind']): Job | null {
-  const s = getViews();
-  if (s.job) { pushError('Experiments', { code: 'bad-input', message: 'Another experiment is running; cancel it or wait for it to finish.' }); return null; }
-  const { info, modelStatus } = getLab();
+/**
+ * Queues `work` as the view's job, with a context whose engine calls are the job's. Null (and an error shown)
+ * when the view already has a job queued or running, or no model is loaded.
+ */
+function begin<T>(kind: JobKind, work: (ctx: exp.Ctx) => Promise<T>): Promise<T> | null {
+  if (getViews().jobs.some((j) => j.kind === kind)) {
+    pushError('Experiments', { code: 'bad-input', message: `${JOB_LABEL[kind]} is already queued or running; cancel it or wait for it to finish.` });
+    return null;
+  }
+  const { info, modelStatus, modelId } = getLab();
   if (!info || modelStatus !== 'ready') { pushError('Experiments', { code: 'not-loaded', message: 'Load a model first (left panel).' }); return null; }
-  const job: Job = { kind, ctl: new AbortController(), startedAt: Date.now() };
-  setViews({ job });
-  return job;
+  const modelKey = exp.modelKeyOf(info, modelId);
+  const handle = getScheduler().job(JOB_LABEL[kind], (engine, signal) => work({ engine, store: stepStore(), signal, modelKey }));
+  const job: Job = { kind, label: JOB_LABEL[kind], handle, startedAt: Date.now() };
+  setViews((s) => ({ jobs: [...s.jobs, job] }));
+  const end = () => setViews((s) => ({ jobs: s.jobs.filter((j) => j !== job) }));
+  handle.result.then(end, end);
+  return handle.result;
 }
 
-const end = (job: Job) => { if (getViews().job === job) setViews({ job: null }); };
+const jobOf = (kind: JobKind): Job | undefined => getViews().jobs.find((j) => j.kind === kind);
+export const cancelJob = (kind: JobKind): void => jobOf(kind)?.handle.cancel();
+export const pauseJob = (kind: JobKind): void => jobOf(kind)?.handle.pause();
+export const resumeJob = (kind: JobKind): void => jobOf(kind)?.handle.resume();
 
-export function cancelJob(): void {
-  getViews().job?.ctl.abort();
-}
-
-async function record(kind: idb.ExperimentKind, title: string, summary: string, result: unknown): Promise<void> {
-  const rec: idb.ExperimentRecord = { id: newId(), kind, title, summary, modelId: getLab().modelId ?? '?', createdAt: Date.now(), status: 'done', result };
+/** `modelId` is the model the job started on: a load queued behind the job may have changed the lab's since. */
+async function record(kind: idb.ExperimentKind, modelId: string, title: string, summary: string, result: unknown): Promise<void> {
+  const rec: idb.ExperimentRecord = { id: newId(), kind, title, summary, modelId, createdAt: Date.now(), status: 'done', result };
   setViews((s) => ({ history: [rec, ...s.history].slice(0, idb.MAX_EXPERIMENTS) }));
   await idb.putExperiment(rec).catch(report('Storage'));
 }
@@ -71,22 +75,22 @@ const gen = (g: GenForm): exp.GenSettings => ({ maxNewTokens: Math.max(1, Math.f
 /* ---------- pipeline ---------- */
 
 export async function startPipeline(): Promise<void> {
-  const job = begin('pipeline');
-  if (!job) return;
   const v = getViews().pipeline;
   const pack = currentPack();
+  const modelId = getLab().modelId ?? getLab().info?.id ?? '?';
+  const run = begin('pipeline', (ctx) => exp.runPipeline(ctx, {
+    pack, nPairs: v.nPairs, nQuestions: v.nQuestions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK, keepUnscored: v.keepUnscored }, thresholds: v.thresholds,
+  }, modelId, (s) => patchView('pipeline', { steps: upsertStep(getViews().pipeline.steps, s) })));
+  if (!run) return;
   patchView('pipeline', { steps: exp.PIPELINE_STEPS.map((s) => ({ ...s, status: 'pending', loaded: 0, total: 0, fresh: 0, reused: 0 })), result: null, status: 'running' });
   try {
-    const modelId = getLab().modelId ?? getLab().info!.id;
-    const result = await exp.runPipeline(ctxFor(job), {
-      pack, nPairs: v.nPairs, nQuestions: v.nQuestions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK, keepUnscored: v.keepUnscored }, thresholds: v.thresholds,
-    }, modelId, (s) => patchView('pipeline', { steps: upsertStep(getViews().pipeline.steps, s) }));
+    const result = await run;
     patchView('pipeline', { result, status: 'done' });
-    await record('pipeline', `${pack.name} vector`, `${result.effective}/${result.rows.length} effective pairs · best L${result.recommendedLayer} · judge: ${result.judge}`, result);
+    await record('pipeline', modelId, `${pack.name} vector`, `${result.effective}/${result.rows.length} effective pairs · best L${result.recommendedLayer} · judge: ${result.judge}`, result);
   } catch (e) {
     const d = report('Trait pipeline')(e);
     patchView('pipeline', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });
-  } finally { end(job); }
+  }
 }
 
 /** Saves the pipeline's vector set to the library (the Steer view and the other views can use it at once). */
@@ -112,22 +116,22 @@ export async function startSweep(): Promise<void> {
   const questions = lines(v.questions).length ? lines(v.questions) : currentPack().evaluationQuestions.slice(0, 3);
   const sel = vectorAt(v.vectorId, v.layer);
   if (!sel) return pushError('Sweep', { code: 'bad-input', message: 'Choose a vector from the library and one of its layers.' });
-  const job = begin('sweep');
-  if (!job) return;
+  const modelId = getLab().modelId ?? '?';
+  const run = begin('sweep', (ctx) => exp.runSweep(ctx, {
+    vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeffs, questions, evalPrompt: currentPack().evalPrompt, markers: currentPack().markers,
+    randomControl: v.random, controlSeed: 7, positions: v.positions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK },
+  }, modelId, (s) => patchView('sweep', { steps: upsertStep(getViews().sweep.steps, s) })));
+  if (!run) return;
   patchView('sweep', { steps: [], result: null, status: 'running', exampleQuestion: 0 });
   try {
-    const modelId = getLab().modelId ?? '?';
-    const result = await exp.runSweep(ctxFor(job), {
-      vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeffs, questions, evalPrompt: currentPack().evalPrompt, markers: currentPack().markers,
-      randomControl: v.random, controlSeed: 7, positions: v.positions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK },
-    }, modelId, (s) => patchView('sweep', { steps: upsertStep(getViews().sweep.steps, s) }));
+    const result = await run;
     patchView('sweep', { result, status: result.error ? 'error' : 'done' });
     if (result.error) return pushError('Sweep', result.error);
-    await record('sweep', `${sel.rec.name} @ L${v.layer} sweep`, `${coeffs.length} coefficients × ${questions.length} questions${v.random ? ' + random control' : ''} · ${clip(currentPack().name, 24)} scored by ${result.judge}`, result);
+    await record('sweep', modelId, `${sel.rec.name} @ L${v.layer} sweep`, `${coeffs.length} coefficients × ${questions.length} questions${v.random ? ' + random control' : ''} · ${clip(currentPack().name, 24)} scored by ${result.judge}`, result);
   } catch (e) {
     const d = report('Sweep')(e);
     patchView('sweep', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });
-  } finally { end(job); }
+  }
 }
 
 /* ---------- projection monitoring ---------- */
@@ -139,18 +143,19 @@ export async function startMonitor(): Promise<void> {
   const sel = vectorAt(v.vectorId, v.layer);
   if (!sel) return pushError('Projections', { code: 'bad-input', message: 'Choose a vector from the library and one of its layers.' });
   const system = pack.instructions[Math.min(v.instruction, pack.instructions.length - 1)].pos;
-  const job = begin('monitor');
-  if (!job) return;
+  const modelId = getLab().modelId ?? '?';
+  const run = begin('monitor', (ctx) => exp.runMonitor(ctx, { vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeff: v.coeff, systemPrompt: system, questions, gen: gen(v.gen) },
+    modelId, (s) => patchView('monitor', { steps: upsertStep(getViews().monitor.steps, s) })));
+  if (!run) return;
   patchView('monitor', { steps: [], result: null, status: 'running' });
   try {
-    const result = await exp.runMonitor(ctxFor(job), { vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeff: v.coeff, systemPrompt: system, questions, gen: gen(v.gen) },
-      getLab().modelId ?? '?', (s) => patchView('monitor', { steps: upsertStep(getViews().monitor.steps, s) }));
+    const result = await run;
     patchView('monitor', { result, status: 'done' });
-    await record('monitor', `${sel.rec.name} @ L${v.layer} projections`, `baseline / prompted (${clip(pack.name, 20)}) / steered ×${v.coeff} · ${questions.length} questions`, result);
+    await record('monitor', modelId, `${sel.rec.name} @ L${v.layer} projections`, `baseline / prompted (${clip(pack.name, 20)}) / steered ×${v.coeff} · ${questions.length} questions`, result);
   } catch (e) {
     const d = report('Projections')(e);
     patchView('monitor', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });
-  } finally { end(job); }
+  }
 }
 
 /* ---------- detection & ablation ---------- */
@@ -159,20 +164,21 @@ export async function startDetection(): Promise<void> {
   const v = getViews().detection;
   const setA = lines(v.setA), setB = lines(v.setB);
   if (setA.length < 2 || setB.length < 2) return pushError('Detection', { code: 'bad-input', message: 'Give at least two prompts in each set (one per line).' });
-  const job = begin('detection');
-  if (!job) return;
+  const modelId = getLab().modelId ?? '?';
+  const run = begin('detection', (ctx) => exp.runDetection(ctx, { labelA: v.labelA.trim() || 'A', labelB: v.labelB.trim() || 'B', setA, setB, seed: 1, batchSize: 8 },
+    modelId, (s) => patchView('detection', { steps: upsertStep(getViews().detection.steps, s) })));
+  if (!run) return;
   patchView('detection', { steps: [], result: null, status: 'running', ablation: null, ablationSteps: [] });
   try {
-    const result = await exp.runDetection(ctxFor(job), { labelA: v.labelA.trim() || 'A', labelB: v.labelB.trim() || 'B', setA, setB, seed: 1, batchSize: 8 },
-      getLab().modelId ?? '?', (s) => patchView('detection', { steps: upsertStep(getViews().detection.steps, s) }));
+    const result = await run;
     const L = result.separation.length;
     const lo = Math.floor(L / 2);
     patchView('detection', { result, status: 'done', layer: result.recommendedLayer, range: v.range || `${lo}-${L - 1}` });
-    await record('detection', `${result.labelA} vs ${result.labelB}`, `${setA.length}+${setB.length} prompts · best L${result.recommendedLayer} · AUROC ${result.auroc[result.recommendedLayer].toFixed(2)}`, result);
+    await record('detection', modelId, `${result.labelA} vs ${result.labelB}`, `${setA.length}+${setB.length} prompts · best L${result.recommendedLayer} · AUROC ${result.auroc[result.recommendedLayer].toFixed(2)}`, result);
   } catch (e) {
     const d = report('Detection')(e);
     patchView('detection', { status: d.code === 'cancelled' ? 'cancelled' : 'error' });
-  } finally { end(job); }
+  }
 }
 
 export async function startAblation(): Promise<void> {
@@ -183,14 +189,15 @@ export async function startAblation(): Promise<void> {
   if (typeof range === 'string') return pushError('Ablation', { code: 'bad-input', message: `Layer range: ${range}` });
   const prompts = lines(v.testPrompts);
   if (!prompts.length) return pushError('Ablation', { code: 'bad-input', message: 'Give at least one test prompt.' });
-  const job = begin('ablation');
-  if (!job) return;
+  const set = v.result.set;
+  const run = begin('ablation', (ctx) => exp.runAblation(ctx, { set, range, strength: v.strength, prompts, gen: gen(v.gen) },
+    (s) => patchView('detection', { ablationSteps: upsertStep(getViews().detection.ablationSteps, s) })));
+  if (!run) return;
   patchView('detection', { ablation: null, ablationSteps: [] });
   try {
-    const ablation = await exp.runAblation(ctxFor(job), { set: v.result.set, range, strength: v.strength, prompts, gen: gen(v.gen) },
-      (s) => patchView('detection', { ablationSteps: upsertStep(getViews().detection.ablationSteps, s) }));
+    const ablation = await run;
     patchView('detection', { ablation });
-  } catch (e) { report('Ablation')(e); } finally { end(job); }
+  } catch (e) { report('Ablation')(e); }
 }
 
 export async function saveDetectionVector(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * State of the experiment views: the active tab, each view's form and last result, the one running job,
+ * State of the experiment views: the active tab, each view's form and last result, their queued and running jobs,
  * the history of finished experiments and the saved trait packs. Kept apart from the lab store so the
  * Steer view's state and this one evolve independently.
  */
@@ -24,7 +24,12 @@ export const TABS: { key: Tab; label: string; title: string }[] = [
 export interface GenForm { maxNewTokens: number; temperature: number; seed: number; batchSize: number }
 export const DEFAULT_GEN: GenForm = { maxNewTokens: 48, temperature: 0, seed: 1, batchSize: 8 };
 
-export interface Job { kind: ExperimentKind | 'ablation'; ctl: AbortController; startedAt: number }
+export type JobKind = ExperimentKind | 'ablation';
+/** A view's job as the scheduler runs it: `label` is its owner name there ("waiting for Sweeps"). */
+export interface Job { kind: JobKind; label: string; handle: { pause(): void; resume(): void; cancel(): void }; startedAt: number }
+
+/** Owner names in the scheduler and the queue indicator. */
+export const JOB_LABEL: Record<JobKind, string> = { pipeline: 'Trait pipeline', sweep: 'Sweeps', monitor: 'Projections', detection: 'Detection', ablation: 'Ablation' };
 
 export interface ViewsState {
   tab: Tab;
@@ -34,7 +39,8 @@ export interface ViewsState {
   /** The pack editor's last message ("Saved …"), kept here because saving remounts the editor on the new pack. */
   packNote: string | null;
   history: ExperimentRecord[];
-  job: Job | null;
+  /** Started experiments in the order they were queued; the scheduler runs them one after another. */
+  jobs: Job[];
 
   pipeline: {
     nPairs: number; nQuestions: number; gen: GenForm; thresholds: Thresholds; judge: JudgeKind; minMass: number; coherence: boolean; topK: number; keepUnscored: boolean;
@@ -61,7 +67,7 @@ export const initialViews: ViewsState = {
   savedPacks: [],
   packNote: null,
   history: [],
-  job: null,
+  jobs: [],
   pipeline: { nPairs: 2, nQuestions: 3, gen: { ...DEFAULT_GEN }, thresholds: { ...DEFAULT_THRESHOLDS }, judge: 'auto', minMass: 0.25, coherence: true, topK: 20, keepUnscored: false, steps: [], result: null, status: 'idle' },
   // Coefficients for the demo model's diff-in-means vectors (|v| ~ 10): the style turns over between 0.5 and 2.
   sweep: { vectorId: '', layer: -1, coeffs: '-2, -1, 0, 1, 2', questions: '', random: true, positions: 'all', gen: { ...DEFAULT_GEN, maxNewTokens: 32 }, judge: 'auto', minMass: 0.25, coherence: true, topK: 20, steps: [], result: null, exampleQuestion: 0, status: 'idle' },

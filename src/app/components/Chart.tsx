@@ -16,6 +16,15 @@ type PlotEl = HTMLDivElement & { on?(event: string, cb: (e: { points: { x: unkno
 let plotly: Promise<PlotlyLike> | null = null;
 const loadPlotly = () => (plotly ??= import('plotly.js-cartesian-dist-min').then((m) => ((m as { default?: unknown }).default ?? m) as PlotlyLike));
 
+/**
+ * Starts fetching and parsing plotly once the browser is idle after the first paint, so the first chart
+ * (usually the separation chart after Build vector) draws as soon as its data exists instead of waiting for it.
+ */
+export function warmCharts(): void {
+  const go = () => { loadPlotly().catch(() => { plotly = null; /* retried by the first chart */ }); };
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(go, { timeout: 3000 }); else setTimeout(go, 500);
+}
+
 export const chartTheme = (extra: Layout = {}): Layout => ({
   paper_bgcolor: 'rgba(0,0,0,0)',
   plot_bgcolor: 'rgba(0,0,0,0)',

@@ -62,7 +62,7 @@ export function ContrastPanel() {
       <p className="muted small">One prompt per line. Each prompt's residual stream is averaged over its tokens at every layer.</p>
       {running ? (
         <div className="row center">
-          <div className="grow"><Bar value={contrastDone} total={contrastTotal} /></div>
+          <div className="grow"><Bar label="Collecting activations" value={contrastDone} total={contrastTotal} /></div>
           <span className="mono small">{contrastDone}/{contrastTotal}</span>
           <button className="ghost" onClick={cancelContrast}>Cancel</button>
         </div>

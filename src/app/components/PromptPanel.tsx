@@ -19,7 +19,7 @@ export function PromptPanel() {
   const fieldsOk = parseNumber(String(maxTokens), tokensRule).ok && !textProblem('', prompt) && !textProblem('', systemPrompt) && !Object.values(invalid).some(Boolean);
   const ready = modelStatus === 'ready' && contrastStatus !== 'running' && fieldsOk;
   return (
-    <Panel title="Prompt" right={info && !info.hasChatTemplate ? <span className="muted small">no chat template: plain text</span> : undefined}>
+    <Panel title="Prompt" className="prompt-panel" right={info && !info.hasChatTemplate ? <span className="muted small">no chat template: plain text</span> : undefined}>
       <Field label="System prompt">
         <textarea rows={2} value={systemPrompt} onChange={(e) => setLab({ systemPrompt: e.target.value })} aria-invalid={!!textProblem('', systemPrompt)} />
         <TextLimitNote what="The system prompt" text={systemPrompt} />
@@ -29,7 +29,7 @@ export function PromptPanel() {
           onKeyDown={(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && ready) void runGenerate(); }} />
         <TextLimitNote what="The prompt" text={prompt} />
       </Field>
-      <div className="row end">
+      <div className="row end prompt-fields">
         <Field label="Seed"><NumberInput label="Seed" onValidity={validity('Seed')} value={seed} rule={SEED} onChange={(v) => setLab({ seed: v })} /></Field>
         <Field label="Temperature" hint={temperature === 0 ? 'greedy' : undefined}>
           <NumberInput label="Temperature" onValidity={validity('Temperature')} value={temperature} rule={TEMPERATURE} step={0.1} onChange={(v) => setLab({ temperature: v })} />

@@ -2,7 +2,7 @@
  * Inputs that keep what the user is typing (an empty field stays empty) and pass on only valid values; an
  * invalid entry shows its message under the field (see ../fields.ts for the rules).
  */
-import { useEffect, useId, useState, type KeyboardEvent } from 'react';
+import { useId, useLayoutEffect, useState, type KeyboardEvent } from 'react';
 import { LIMITS } from '../../engine/io/shareLink';
 import { parseNumber, textProblem, type NumberRule } from '../fields';
 
@@ -12,11 +12,17 @@ export function NumberInput({ value, onChange, rule, label, step, onKeyDown, onV
   onValidity?: (ok: boolean) => void;
 }) {
   const [text, setText] = useState(String(value));
+  const [shown, setShown] = useState(value);
   const msgId = useId();
   // Follow changes made elsewhere (slider, share link, restored run) unless the text already says that value.
-  useEffect(() => { setText((t) => (t.trim() !== '' && Number(t) === value ? t : String(value))); }, [value]);
+  // Adjusted during render, not in an effect, so the field never shows the old number for a frame.
+  if (shown !== value) {
+    setShown(value);
+    if (!(text.trim() !== '' && Number(text) === value)) setText(String(value));
+  }
   const parsed = parseNumber(text, rule);
-  useEffect(() => { onValidity?.(parsed.ok); }, [parsed.ok, onValidity]);
+  // Before paint: the form's buttons must not look usable for a frame while a field is invalid.
+  useLayoutEffect(() => { onValidity?.(parsed.ok); }, [parsed.ok, onValidity]);
   return (
     <>
       <input type="number" value={text} step={step} min={rule.min} max={rule.max} aria-label={label} aria-invalid={!parsed.ok} aria-describedby={parsed.ok ? undefined : msgId}

@@ -53,7 +53,8 @@ export function Toggle({ checked, onChange, label, hideLabel = false }: { checke
   );
 }
 
-export function Bar({ value, total }: { value: number; total: number }) {
+/** A progress bar; `label` names it for screen readers (what is progressing). */
+export function Bar({ value, total, label }: { value: number; total: number; label: string }) {
   const pct = total > 0 ? Math.min(100, (100 * value) / total) : 0;
-  return <div className="bar" role="progressbar" aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100}><div style={{ width: `${pct}%` }} /></div>;
+  return <div className="bar" role="progressbar" aria-label={label} aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100}><div style={{ width: `${pct}%` }} /></div>;
 }

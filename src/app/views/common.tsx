@@ -32,7 +32,7 @@ export function StepList({ steps }: { steps: StepProgress[] }) {
           <span className="mono small muted step-count" data-fresh={s.fresh} data-reused={s.reused}>
             {s.total > 0 ? `${s.loaded}/${s.total} · ` : ''}{s.fresh} {s.name === 'generate' ? 'generated' : 'computed'}{s.reused > 0 ? ` · ${s.reused} from cache` : ''}
           </span>
-          <Bar value={s.status === 'cached' || s.status === 'done' ? 1 : s.loaded} total={s.status === 'cached' || s.status === 'done' ? 1 : s.total} />
+          <Bar label={s.label} value={s.status === 'cached' || s.status === 'done' ? 1 : s.loaded} total={s.status === 'cached' || s.status === 'done' ? 1 : s.total} />
           {s.note && <span className={`small ${s.status === 'error' ? 'err-text' : 'muted'}`}>{s.note}</span>}
         </li>
       ))}

@@ -262,10 +262,14 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
   it('a vector with |v| = 5.6e30 or with NaN is refused with a message, and nothing is added', async () => {
     const input = page.locator('input[type="file"][aria-label="Import a vector or trait pack"]');
     const before = await libraryNames(page);
-    // |v| = 5.6e30: all of it on one coordinate.
+    // |v| = 5.6e30: all of it on one coordinate. Scrolled to the bottom, the message must still be in view.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     await input.setInputFiles({ name: 'huge.vectors.json', mimeType: 'application/json', buffer: Buffer.from(exportVectorJson(vectorSet(L, D, 1, 'huge', (i) => (i === 0 ? 5.6e30 : 0)))) });
     await page.waitForSelector('.errors .error');
     expect((await errorTexts(page))[0]).toMatch(/huge: the vector at layer 1 has norm 5\.60e\+30, over the limit/);
+    const box = await rect(page, '.errors.floating .error');
+    expect(box.top).toBeGreaterThanOrEqual(0);
+    expect(box.bottom).toBeLessThanOrEqual(SIZES.desktop.height);
     await dismissErrors(page);
     const nan = Array.from({ length: (L + 1) * D }, (_, i) => (i === D + 3 ? NaN : Math.sin(i)));
     await input.setInputFiles({ name: 'nan_response_avg_diff.pt', mimeType: 'application/octet-stream', buffer: Buffer.from(ptFile({ shape: [L + 1, D], values: nan })) });
@@ -349,7 +353,7 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
     await expectClean(page);
   });
 
-  it('keyboard only: load the model, build the vector, steer and generate without the mouse', async () => {
+  it('keyboard only: load the model, build the vector, steer and generate without the mouse; a reload brings the session back', async () => {
     const kb = await browser.newContext({ viewport: SIZES.desktop });
     try {
       const p = await openLab(kb, base);
@@ -376,6 +380,19 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
       expect(result.text![1].length).toBeGreaterThan(0);
       const sent = (await workerLog(p)).slice(from).filter((e) => e.dir === 'out' && e.type === 'generate');
       expect(sent.at(-1)!.coeff).toBeCloseTo(5.1, 5);
+      await expectClean(p);
+
+      // A reload restores the session: the model loads again from the cache, the slot, the prompt and the open view return.
+      await p.getByLabel('User prompt').fill('Tell me of the hills.');
+      await p.click('[data-tab="geometry"]');
+      await p.waitForTimeout(500); // the session is written at most every 300 ms
+      await p.reload();
+      await p.waitForSelector('.top .chip.ok', { timeout: 120_000 });
+      expect(await p.getAttribute('[data-tab="geometry"]', 'aria-selected')).toBe('true');
+      await p.click('[data-tab="steer"]');
+      expect(await p.inputValue('input[aria-label="Coefficient value"]')).toBe('5.1');
+      expect(await p.getByLabel('User prompt').inputValue()).toBe('Tell me of the hills.');
+      expect(await p.textContent('.slot-name')).toBe('scripture');
       await expectClean(p);
     } finally { await kb.close(); }
   });

@@ -219,6 +219,10 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
     expect(c.left).toBeGreaterThanOrEqual(0);
     expect(c.right).toBeLessThanOrEqual(SIZES.phone.width);
     expect(await chip.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    // The prompt's number fields keep their labels apart, and the output columns stack.
+    expect(await page.$$eval('.prompt-fields .field-label', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent))).toEqual([]);
+    const cols = await page.$$eval('.output .column', (els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+    expect(cols[1].top).toBeGreaterThanOrEqual(cols[0].bottom);
     // Nothing on the page is wider than the phone.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(SIZES.phone.width);
     await page.locator('.ctl.ablate .toggle').click();
@@ -230,7 +234,11 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
     const pos = await page.getByLabel('Positive prompts, one per line').inputValue();
     const neg = await page.getByLabel('Negative prompts, one per line').inputValue();
     await page.getByLabel('Negative prompts, one per line').fill(pos);
-    await buildVector(page);
+    // Wait for this build's own vector (the chart of the previous one is already on the page).
+    const count = () => page.evaluate(() => [...document.querySelectorAll('.list .list-title')].filter((e) => e.textContent === 'scripture').length);
+    const before = await count();
+    await page.click('button:has-text("Build vector")');
+    await expect.poll(count, { timeout: 120_000 }).toBe(before + 1);
     await page.waitForSelector('.negative-sep');
     expect(await page.textContent('.negative-sep')).toMatch(/Negative separation (on every layer|at the steered layer L\d)/);
     // The leave-one-out separation of identical sets is negative on every layer: the bars are drawn red.
@@ -240,8 +248,9 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
     });
     // Back to the real contrast, built again so one scripture vector is in the library and in play.
     await page.getByLabel('Negative prompts, one per line').fill(neg);
-    while (await page.locator('.list li', { hasText: 'scripture' }).count()) await page.locator('.list li', { hasText: 'scripture' }).first().locator('button[aria-label^="Delete"]').click();
+    while (await count()) await page.locator('.list li', { hasText: 'scripture' }).first().locator('button[aria-label^="Delete"]').click();
     await buildVector(page);
+    await expect.poll(count, { timeout: 120_000 }).toBe(1);
   });
 
   it('importing the same file twice keeps one copy and says so; a same-named other vector is numbered', async () => {

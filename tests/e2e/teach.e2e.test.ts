@@ -318,13 +318,23 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
     await page.click('[data-tab="monitor"]');
     await page.waitForSelector('.what-it-measures');
     expect(await page.textContent('.what-it-measures')).toMatch(/read back\s+without steering/);
+    // The pack follows the vector's name ("optimism" → the optimistic pack); a name no pack has leaves it alone.
+    const packIs = (key: string) => page.waitForFunction((k) => (document.querySelector('select[aria-label="Trait pack"]') as HTMLSelectElement | null)?.value === k, key);
+    await page.locator('input[type="file"][aria-label="Import a vector or trait pack"]').setInputFiles({ name: 'optimism.vectors.json', mimeType: 'application/json', buffer: Buffer.from(exportVectorJson(vectorSet(L, D, 1, 'optimism', (i) => Math.sin(2 * i)))) });
+    await page.waitForSelector('select[aria-label="Vector"] option:text-is("optimism")', { state: 'attached' });
+    await page.selectOption('select[aria-label="Vector"]', { label: 'optimism' });
+    await packIs('builtin:optimistic');
+    await page.selectOption('select[aria-label="Trait pack"]', 'builtin:evil');
     await page.selectOption('select[aria-label="Vector"]', { label: 'scripture' });
-    await page.waitForFunction(() => (document.querySelector('select[aria-label="Trait pack"]') as HTMLSelectElement | null)?.value === 'builtin:scripture');
+    await packIs('builtin:scripture');
+    await page.selectOption('select[aria-label="Vector"]', { label: 'calm' });
+    await page.waitForTimeout(200);
+    expect(await page.inputValue('select[aria-label="Trait pack"]')).toBe('builtin:scripture');
 
     // Geometry with one vector of this model's size at the steered layer.
     await page.click('[data-tab="steer"]');
-    for (const name of ['calm (2)', 'calm']) await page.locator('.list li', { hasText: name }).first().locator('button[aria-label^="Delete"]').click();
-    await page.waitForFunction(() => ![...document.querySelectorAll('.list .list-title')].some((e) => /^calm/.test(e.textContent ?? '')));
+    for (const name of ['calm (2)', 'calm', 'optimism']) await page.locator('.list li', { hasText: name }).first().locator('button[aria-label^="Delete"]').click();
+    await page.waitForFunction(() => ![...document.querySelectorAll('.list .list-title')].some((e) => /^(calm|optimism)/.test(e.textContent ?? '')));
     const names = await libraryNames(page);
     await page.click('[data-tab="geometry"]');
     await page.waitForSelector('.geometry-between');

@@ -6,7 +6,8 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
-export const num = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : x > 0 ? '∞' : '—');
+/** A figure for the UI: fixed digits, or exponent notation from a million up (toFixed would print 31 digits for 5.6e30). */
+export const num = (x: number, digits = 2) => (Number.isFinite(x) ? (Math.abs(x) >= 1e6 ? x.toExponential(digits) : x.toFixed(digits)) : x > 0 ? '∞' : '—');
 
 export const newId = () => (globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentHash, uniqueName } from '../../../src/app/format';
+import { contentHash, num, uniqueName } from '../../../src/app/format';
 
 describe('contentHash', () => {
   it('is 32-bit FNV-1a: the published test values, for text and bytes alike', () => {
@@ -16,5 +16,15 @@ describe('uniqueName', () => {
     expect(uniqueName('joy', ['calm'])).toBe('joy');
     expect(uniqueName('joy', ['joy'])).toBe('joy (2)');
     expect(uniqueName('joy', ['joy', 'joy (2)', 'joy (3)'])).toBe('joy (4)');
+  });
+});
+
+describe('num', () => {
+  it('prints fixed digits below a million and exponent notation from there, never 31 digits', () => {
+    expect(num(1.234)).toBe('1.23');
+    expect(num(-999999.5, 1)).toBe('-999999.5');
+    expect(num(5.6e30, 1)).toBe('5.6e+30');
+    expect(num(-1e6)).toBe('-1.00e+6');
+    expect([num(Infinity), num(-Infinity), num(NaN)]).toEqual(['∞', '—', '—']);
   });
 });

@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { warmCharts } from './components/Chart';
 import { makeShareLink } from './actions';
 import { ContrastPanel } from './components/ContrastPanel';
 import { RunHistory, VectorLibrary } from './components/LibraryPanel';
@@ -13,6 +14,7 @@ import { ExperimentHistory, ExperimentView, useViews, ViewTabs } from './views';
 export function App() {
   const tab = useViews((s) => s.tab);
   const steer = tab === 'steer';
+  useEffect(warmCharts, []);
   return (
     <div className="app">
       <Header />

@@ -12,10 +12,10 @@ import { writeControlVectorGguf } from '../engine/io/gguf';
 import { importVectorFile as parseVectorFile } from '../engine/io/import';
 import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/io/vectorJson';
 import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
-import { LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/vectors/meta';
+import { assertSaneVectors, LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/vectors/meta';
 import { BaselineKeeper } from './baseline';
 import * as db from './db';
-import { newId } from './format';
+import { contentHash, newId, uniqueName } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
@@ -351,8 +351,16 @@ async function importVectorBytes(q: Pick<ImportQuestion, 'name' | 'bytes' | 'ans
     throw e;
   }
   const { set, notes } = result;
-  await saveVector({ id: newId(), name: set.meta.trait || q.name, set, source: 'import', createdAt: Date.now() });
-  setLab({ importQuestion: null, importNote: notes.length ? `${q.name}: ${notes.join(' ')}` : null });
+  const layers = presentLayers(set.meta);
+  assertSaneVectors(layers.flatMap((l) => [...row(set.vectors, set.meta.hiddenSize, l)]), set.meta.hiddenSize, `${q.name}`, (r) => layers[r]);
+  // The same file (and answers) gives the same id: importing it again replaces the entry instead of adding a twin.
+  const id = `import-${contentHash(q.bytes)}-${contentHash(JSON.stringify(q.answers))}`;
+  const others = getLab().vectors.filter((v) => v.id !== id);
+  const again = others.length < getLab().vectors.length;
+  const name = uniqueName(set.meta.trait || q.name, others.map((v) => v.name));
+  await saveVector({ id, name, set, source: 'import', createdAt: Date.now() });
+  const said = [...(again ? [`already in the library; kept one copy.`] : []), ...(name !== (set.meta.trait || q.name) ? [`another vector has that name, so this one is "${name}".`] : []), ...notes];
+  setLab({ importQuestion: null, importNote: said.length ? `${q.name}: ${said.join(' ')}` : null });
 }
 
 /** The user's answer to importQuestion; null cancels the import (nothing was saved). */
@@ -444,11 +452,33 @@ export function makeShareLink(): string | null {
   } catch (e) { report('Share')(e); return null; }
 }
 
-/** Opening a link restores everything it holds, loads the model and generates. */
+/**
+ * Opening a link restores everything it holds, loads the model and generates. Its vector is stored only once
+ * the link proved replayable: a link whose model does not load, or whose vector does not fit that model (or
+ * is not a sane vector at all), leaves the library as it was.
+ */
 export async function openShareLink(hash: string): Promise<void> {
   if (!hash.startsWith(SHARE_PREFIX)) return;
   let st;
-  try { st = decodeShareLink(hash); } catch (e) { report('Share link')(e); return; }
+  try {
+    st = decodeShareLink(hash);
+    assertSaneVectors(st.vector, st.vector.length, 'This link\'s vector', () => st!.layer);
+  } catch (e) { report('Share link')(e); return; }
+  setLab({
+    choice: choiceForId(st.modelId), dtype: st.dtype, traitName: st.traitName, prompt: st.prompt, systemPrompt: st.systemPrompt,
+    seed: st.seed, temperature: st.temperature, maxTokens: st.maxTokens,
+  });
+  const s = getLab();
+  const sameModel = s.modelStatus === 'ready' && s.modelId === st.modelId && s.info?.dtype === st.dtype;
+  if (!sameModel && !(await loadModel())) {
+    return pushError('Share link', { code: 'load-failed', message: `The link's model ${st.modelId} could not be loaded (see the Model panel), so its vector was not added to the library.` });
+  }
+  // A well-formed link can still disagree with the model it names (made by hand, or the model changed).
+  const info = getLab().info;
+  if (info && (st.vector.length !== info.hiddenSize || st.layer >= info.numLayers)) {
+    const what = st.vector.length !== info.hiddenSize ? `a vector of ${st.vector.length} values, but ${st.modelId} has hidden size ${info.hiddenSize}` : `layer ${st.layer}, but ${st.modelId} has ${info.numLayers} layers (0..${info.numLayers - 1})`;
+    return pushError('Share link', { code: 'bad-input', message: `This link steers with ${what}, so it cannot be replayed. Nothing was generated or stored.` });
+  }
   const set: VectorSet = {
     vectors: new Float32Array((st.layer + 1) * st.vector.length),
     meta: {
@@ -459,22 +489,8 @@ export async function openShareLink(hash: string): Promise<void> {
   };
   set.vectors.set(st.vector, st.layer * st.vector.length);
   // Same link, same id: reopening a link does not pile up copies of its vector.
-  const id = `link-${[...hash].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261).toString(36)}`;
-  const rec: db.VectorRecord = { id, name: st.traitName || 'shared vector', set, source: 'link', createdAt: Date.now() };
+  const rec: db.VectorRecord = { id: `link-${contentHash(hash)}`, name: st.traitName || 'shared vector', set, source: 'link', createdAt: Date.now() };
   await saveVector(rec);
-  setLab({
-    choice: choiceForId(st.modelId), dtype: st.dtype, traitName: st.traitName, prompt: st.prompt, systemPrompt: st.systemPrompt,
-    seed: st.seed, temperature: st.temperature, maxTokens: st.maxTokens,
-    slots: [{ ...newSlot(rec.id, st.layer), coeff: st.coeff, mode: st.mode }],
-  });
-  const s = getLab();
-  const sameModel = s.modelStatus === 'ready' && s.modelId === st.modelId && s.info?.dtype === st.dtype;
-  if (!sameModel && !(await loadModel())) return;
-  // A well-formed link can still disagree with the model it names (made by hand, or the model changed).
-  const info = getLab().info;
-  if (info && (st.vector.length !== info.hiddenSize || st.layer >= info.numLayers)) {
-    const what = st.vector.length !== info.hiddenSize ? `a vector of ${st.vector.length} values, but ${st.modelId} has hidden size ${info.hiddenSize}` : `layer ${st.layer}, but ${st.modelId} has ${info.numLayers} layers (0..${info.numLayers - 1})`;
-    return pushError('Share link', { code: 'bad-input', message: `This link steers with ${what}, so it cannot be replayed. Nothing was generated.` });
-  }
+  setLab({ slots: [{ ...newSlot(rec.id, st.layer), coeff: st.coeff, mode: st.mode }] });
   await runGenerate();
 }

@@ -1,6 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { initActions, openShareLink } from './actions';
+import { initActions, loadModel, openShareLink } from './actions';
+import { SHARE_PREFIX } from '../engine/io/shareLink';
+import { keepSession, restoreSession } from './session';
 import { App } from './App';
 import { createWorkerEngine, type PortLike } from './workerEngine';
 import './styles.css';
@@ -8,6 +10,11 @@ import './styles.css';
 const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
 const engine = createWorkerEngine(worker as unknown as PortLike);
 initActions(engine);
+
+// The last session comes back (a share link, if opened, takes its place), and so does its model, from the cache.
+const reloadModel = location.hash.startsWith(SHARE_PREFIX) ? false : restoreSession();
+keepSession();
+if (reloadModel) void loadModel();
 
 createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
 

@@ -61,6 +61,8 @@ export interface ModelInfo {
   numLayers: number;
   hiddenSize: number;
   vocabSize: number;
+  /** Positions the model can attend over (config max_position_embeddings): prompt + generated tokens must fit. */
+  maxPositions: number;
   dtype: ModelDtype;
   /** dtype of the residual stream inside the graph. */
   bodyDtype: 'float32' | 'float16';

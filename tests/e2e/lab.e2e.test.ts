@@ -143,17 +143,19 @@ describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
     await shot(page, '02-after-burst');
   });
 
-  it('a reload keeps the saved vectors (IndexedDB), and steering with the kept vector reproduces the text', async () => {
+  it('a reload keeps the saved vectors (IndexedDB) and the session (model, slot), and steering with the kept vector reproduces the text', async () => {
     const names = await page.$$eval('.list .list-title', (els) => els.map((e) => e.textContent));
     expect(names.length).toBeGreaterThan(0);
     await page.reload();
     await page.waitForSelector('.panel');
     await page.waitForFunction((n) => document.querySelectorAll('.list .list-title').length >= n, names.length);
     expect(await page.$$eval('.list .list-title', (els) => els.map((e) => e.textContent))).toEqual(names);
-    expect(await page.locator('.slot').count()).toBe(0); // slots are session state; vectors persist
-
-    await loadTiny(page);
-    await page.locator('.list li', { hasText: 'scripture' }).first().locator('button:has-text("Steer")').click();
+    // The session comes back too: the model loads again by itself (from the browser's cache) and the slot
+    // returns with its layer and coefficient.
+    await page.waitForSelector('.top .chip.ok', { timeout: 120_000 });
+    expect(await page.locator('.slot').count()).toBe(1);
+    expect(await page.inputValue('select[aria-label="Layer"]')).toBe(story.layer);
+    expect(Number(await page.inputValue('input[aria-label="Coefficient value"]'))).toBe(story.finalCoeff);
     await page.selectOption('select[aria-label="Layer"]', story.layer!);
     await page.fill('input[aria-label="Coefficient value"]', String(story.finalCoeff));
     await page.getByLabel('Max tokens').fill('160');

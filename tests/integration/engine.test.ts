@@ -179,6 +179,14 @@ describe('bad input fails with a typed error and a clear message', () => {
     await expectCode(engine.generate({ rows: [{ prompt: 'hi' }, { prompt: 'word '.repeat(400), label: 'The judge prompt' }], maxNewTokens: 8 }), 'bad-input', /^The judge prompt has \d+ tokens/);
     await expectCode(engine.generate({ rows: [{ prompt: 'hi' }, { prompt: 'word '.repeat(400) }], maxNewTokens: 8 }), 'bad-input', /^Prompt 2 of 2 has \d+ tokens/);
   });
+  it('names a steering entry by its row as a user would, never as rows[i].steering[j]', async () => {
+    const v = vec(D);
+    v[5] = NaN;
+    await expectCode(gen([{ layer: 1, vector: vec(D), coeff: 1, positions: 'all' }, { layer: 1, vector: v, coeff: 1, positions: 'all' }]), 'bad-input', /^Row 1, steering 2\.vector: value 5 is NaN/);
+    await expectCode(engine.generate({ rows: [{ prompt: 'hi', label: 'The steered column', steering: [{ layer: 1, vector: v, coeff: 1, positions: 'all' }] }], maxNewTokens: 2 }), 'bad-input', /^The steered column, steering 1\.vector/);
+  });
+  it('too many new tokens: the limit in words, without "prompt activations only"', () =>
+    expectCode(engine.generate({ rows: [{ prompt: 'hi' }], maxNewTokens: 1e9 }), 'bad-input', /^The number of new tokens must be a whole number from 0 to 256 \(this model's limit\); got 1000000000\. 0 reads the prompt without generating\.$/));
   it('two ablations of one row at one layer', () => expectCode(gen([{ layer: 1, direction: vec(D), ablate: 1 }, { layer: 1, direction: vec(D, 2), ablate: 1 }]), 'bad-input', /two ablations at layer 1/));
   it('a request before any model is loaded', () => expectCode(createEngine().generate({ rows: [{ prompt: 'x' }], maxNewTokens: 1 }), 'not-loaded', /No model is loaded/));
 

@@ -1,5 +1,9 @@
-/** A plotly chart, loaded lazily (plotly is ~3.5 MB; the lab should paint before it arrives). */
-import { useEffect, useRef } from 'react';
+/**
+ * A plotly chart. Plotly comes from its cartesian partial bundle (the trace types the lab draws: scatter, bar,
+ * box, heatmap; 1.5 MB instead of the full 4.8 MB) and is imported lazily, so the lab paints before it
+ * arrives; until a chart has drawn, its box says "loading chart…".
+ */
+import { useEffect, useRef, useState } from 'react';
 
 export type Trace = Record<string, unknown>;
 export type Layout = Record<string, unknown>;
@@ -10,7 +14,16 @@ interface PlotlyLike {
 type PlotEl = HTMLDivElement & { on?(event: string, cb: (e: { points: { x: unknown }[] }) => void): void; removeAllListeners?(event: string): void };
 
 let plotly: Promise<PlotlyLike> | null = null;
-const loadPlotly = () => (plotly ??= import('plotly.js-dist-min').then((m) => ((m as { default?: unknown }).default ?? m) as PlotlyLike));
+const loadPlotly = () => (plotly ??= import('plotly.js-cartesian-dist-min').then((m) => ((m as { default?: unknown }).default ?? m) as PlotlyLike));
+
+/**
+ * Starts fetching and parsing plotly once the browser is idle after the first paint, so the first chart
+ * (usually the separation chart after Build vector) draws as soon as its data exists instead of waiting for it.
+ */
+export function warmCharts(): void {
+  const go = () => { loadPlotly().catch(() => { plotly = null; /* retried by the first chart */ }); };
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(go, { timeout: 3000 }); else setTimeout(go, 500);
+}
 
 export const chartTheme = (extra: Layout = {}): Layout => ({
   paper_bgcolor: 'rgba(0,0,0,0)',
@@ -27,6 +40,7 @@ export function Chart({ data, layout, height, onClickX, label }: { data: Trace[]
   const ref = useRef<PlotEl>(null);
   const click = useRef(onClickX);
   click.current = onClickX;
+  const [state, setState] = useState<'loading' | 'drawn' | 'failed'>('loading');
 
   useEffect(() => {
     let alive = true;
@@ -35,13 +49,20 @@ export function Chart({ data, layout, height, onClickX, label }: { data: Trace[]
     loadPlotly().then((P) => {
       if (!alive) return;
       void P.react(el, data, { ...layout, height, autosize: true }, { displayModeBar: false, responsive: true }).then(() => {
+        if (alive) setState('drawn');
         el.removeAllListeners?.('plotly_click');
         el.on?.('plotly_click', (e) => { const x = Number(e.points[0]?.x); if (Number.isFinite(x)) click.current?.(x); });
       });
-    }).catch(() => { /* the chart is optional; the numbers stay visible in the panels */ });
+    }).catch(() => { if (alive) setState('failed'); /* the numbers stay visible in the panels */ });
     return () => { alive = false; };
   }, [data, layout, height]);
 
   useEffect(() => () => { const el = ref.current; if (el) void loadPlotly().then((P) => P.purge(el)); }, []);
-  return <div ref={ref} className="chart" style={{ height }} role="img" aria-label={label} />;
+  // Plotly owns the .chart element's children; the loading note is its sibling, laid over it.
+  return (
+    <div className="chart-box" style={{ height }}>
+      <div ref={ref} className="chart" style={{ height }} role="img" aria-label={label} />
+      {state !== 'drawn' && <div className="chart-loading muted small" role="status">{state === 'loading' ? 'loading chart…' : 'the chart library could not load; the numbers are in the panel'}</div>}
+    </div>
+  );
 }

@@ -62,7 +62,7 @@ export function ContrastPanel() {
       <p className="muted small">One prompt per line. Each prompt's residual stream is averaged over its tokens at every layer.</p>
       {running ? (
         <div className="row center">
-          <div className="grow"><Bar value={contrastDone} total={contrastTotal} /></div>
+          <div className="grow"><Bar label="Collecting activations" value={contrastDone} total={contrastTotal} /></div>
           <span className="mono small">{contrastDone}/{contrastTotal}</span>
           <button className="ghost" onClick={cancelContrast}>Cancel</button>
         </div>
@@ -73,6 +73,24 @@ export function ContrastPanel() {
       )}
       <SeparationChart />
     </Panel>
+  );
+}
+
+/**
+ * Says so when separation is negative: at the steered layer (held-out positive prompts land on the negative
+ * side, so the vector is unreliable there), or on every layer (no layer separates the two sets at all).
+ */
+function SeparationWarning({ sep, layer }: { sep: number[]; layer?: number }) {
+  const negative = sep.map((d, l) => [d, l] as const).filter(([d]) => d < 0).map(([, l]) => l);
+  if (!negative.length) return null;
+  const all = negative.length === sep.length;
+  const here = layer !== undefined && sep[layer] < 0;
+  return (
+    <p className="warn small negative-sep" role="status">
+      {all ? `Negative separation on every layer (best d = ${num(Math.max(...sep))}): no layer separates the two sets on held-out prompts, so this vector is not a reliable direction for the trait. Try more or clearer prompts on each side.`
+        : here ? `Negative separation at the steered layer L${layer} (d = ${num(sep[layer!])}): held-out positive prompts land on the negative side there. Pick a layer with positive d.`
+          : `Negative separation at ${negative.map((l) => `L${l}`).join(', ')} (red bars): the direction does not hold for held-out prompts there.`}
+    </p>
   );
 }
 
@@ -87,7 +105,8 @@ function SeparationChart() {
     const y = sep.map((s) => (Number.isFinite(s) ? s : 0));
     return [{
       type: 'bar', x: y.map((_, i) => i), y,
-      marker: { color: y.map((_, i) => (i === slot?.layer ? '#f5a524' : '#3b4a63')) },
+      // Negative separation (the sides swapped on held-out prompts) in red, so it cannot pass for a small positive bar.
+      marker: { color: y.map((d, i) => (i === slot?.layer ? '#f5a524' : d < 0 ? '#f85149' : '#3b4a63')) },
       hovertemplate: 'layer %{x}<br>d = %{y:.2f}<extra></extra>',
     }];
   }, [sep, slot?.layer]);
@@ -99,6 +118,7 @@ function SeparationChart() {
         <span title="Leave-one-out Cohen's d along each layer's vector. Click a bar to steer there.">Separation by layer</span>
         {slot && <span className="mono">L{slot.layer} · d={num(sep[slot.layer])}</span>}
       </div>
+      <SeparationWarning sep={sep} layer={slot?.layer} />
       <Chart data={data} layout={layout} height={150} label="Separation by layer" onClickX={(x) => slot && updateSlot(slot.key, { layer: x })} />
     </div>
   );

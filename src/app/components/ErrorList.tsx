@@ -1,6 +1,7 @@
 /**
- * Errors shown where they happened: a panel lists the errors of its own action (`where`), and the banner
- * at the top keeps only those with no panel of their own. The runtime's raw words sit behind "details".
+ * Errors shown where they happened: a panel lists the errors of its own action (`where`), and the floating
+ * list (fixed to the bottom of the window, so it is in view wherever the page is scrolled) keeps only those
+ * with no panel of their own. The runtime's raw words sit behind "details".
  */
 import { dismissError, useLab, type LabError } from '../store';
 
@@ -28,8 +29,9 @@ export function ErrorList({ where }: { where?: string }) {
   const errors = useLab((s) => s.errors).filter((e) => (where ? e.where === where : !INLINE_ERRORS.has(e.where)));
   if (!errors.length) return null;
   return (
-    <div className={`errors${where ? ' inline' : ''}`} role="alert">
+    <div className={`errors${where ? ' inline' : ' floating'}`} role="alert">
       {errors.map((e) => <ErrorItem key={e.id} e={e} />)}
+      {!where && errors.length > 1 && <button className="ghost small dismiss-all" onClick={() => errors.forEach((e) => dismissError(e.id))}>Dismiss all {errors.length}</button>}
     </div>
   );
 }

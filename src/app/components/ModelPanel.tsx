@@ -105,7 +105,7 @@ function LoadProgress() {
                 {p.done ? 'done' : isBytes ? `${bytes(p.loaded)} / ${bytes(p.total)}${p.bytesPerSec > 0 ? ` · ${bytes(p.bytesPerSec)}/s` : ''}` : p.total > 0 ? `${p.loaded}/${p.total}` : ''}
               </span>
             </div>
-            <Bar value={p.done ? 1 : p.loaded} total={p.done ? 1 : p.total} />
+            <Bar label={p.stage} value={p.done ? 1 : p.loaded} total={p.done ? 1 : p.total} />
           </div>
         );
       })}

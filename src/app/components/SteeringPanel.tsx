@@ -1,9 +1,11 @@
 import type { Positions } from '../../engine/api';
-import { LIMITS } from '../../engine/io/shareLink';
+import { useEffect, useState, type KeyboardEvent } from 'react';
 import { LAYER_CONVENTION, presentLayers } from '../../engine/vectors/meta';
 import { removeSlot, rerunIfActive, slotVector } from '../actions';
+import { COEFF_RULE, sliderSpan } from '../fields';
 import { num } from '../format';
 import { updateSlot, useLab, type SteerSlot } from '../store';
+import { NumberInput } from './fields';
 import { Panel, Segmented, Toggle } from './ui';
 
 const MODES: { value: Positions; label: string; title: string }[] = [
@@ -11,7 +13,13 @@ const MODES: { value: Positions; label: string; title: string }[] = [
   { value: 'prompt', label: 'prompt', title: 'Prompt positions only (prefill)' },
   { value: 'response', label: 'response', title: 'The last position of each pass: the generated tokens' },
 ];
-const SLIDER = 10;
+/** Arrow keys move the slider by its step; PageUp / PageDown by a tenth of its span (native ranges move by the step only). */
+const pageKeys = (span: number, value: number, set: (v: number) => void) => (e: KeyboardEvent<HTMLInputElement>) => {
+  const dir = e.key === 'PageUp' ? 1 : e.key === 'PageDown' ? -1 : 0;
+  if (!dir) return;
+  e.preventDefault();
+  set(Math.max(-span, Math.min(span, Math.round((value + (dir * span) / 10) * 100) / 100)));
+};
 
 /** Every steering control re-runs; the scheduler debounces and cancels the previous run (latest wins). Only the steered row is generated again. */
 const change = (key: string, patch: Partial<SteerSlot>) => { updateSlot(key, patch); rerunIfActive(); };
@@ -32,17 +40,22 @@ function Slot({ slot, primary }: { slot: SteerSlot; primary: boolean }) {
   const layers = rec ? presentLayers(rec.set.meta).filter((l) => !info || l < info.numLayers) : [];
   const vec = slotVector(slot);
   const norm = vec ? Math.hypot(...vec) : 0;
+  // The slider spans ±10, ±50 or ±200, whichever holds the value: a value typed in the exact box never pins
+  // it. The span only widens, so dragging back towards 0 does not rescale the slider under the pointer.
+  const [wide, setWide] = useState(() => sliderSpan(slot.coeff));
+  const span = Math.max(wide, sliderSpan(slot.coeff));
+  useEffect(() => { if (span > wide) setWide(span); }, [span, wide]);
   const problem = !rec ? 'vector deleted' : info && rec.set.meta.hiddenSize !== info.hiddenSize ? `made for hidden size ${rec.set.meta.hiddenSize}, model has ${info.hiddenSize}` : !vec && info ? 'no vector at this layer' : null;
   return (
     <div className={`slot ${slot.enabled ? '' : 'off'} ${primary ? 'primary-slot' : ''}`}>
       <div className="slot-head">
-        <Toggle checked={slot.enabled} onChange={(v) => change(slot.key, { enabled: v })} label="" />
+        <Toggle checked={slot.enabled} onChange={(v) => change(slot.key, { enabled: v })} label={`Steer with ${rec?.name ?? 'this vector'}`} hideLabel />
         <span className="slot-name">{rec?.name ?? '—'}</span>
         {primary && <span className="chip small" title="Monitored in the projection chart and used by share links">monitored</span>}
         {problem && <span className="warn small">{problem}</span>}
         <span className="grow" />
         <span className="muted small mono">|v|={num(norm, 1)}</span>
-        <button className="ghost small danger" onClick={() => { removeSlot(slot.key); rerunIfActive(); }} aria-label="Remove slot">✕</button>
+        <button className="ghost small danger" onClick={() => { removeSlot(slot.key); rerunIfActive(); }} aria-label={`Remove the ${rec?.name ?? ''} slot`}>✕</button>
       </div>
       <div className="slot-grid">
         <label className="ctl">
@@ -52,23 +65,24 @@ function Slot({ slot, primary }: { slot: SteerSlot; primary: boolean }) {
           </select>
         </label>
         <label className="ctl coeff">
-          <span className="ctl-label">Coefficient <span className="mono value">{slot.coeff >= 0 ? '+' : ''}{slot.coeff.toFixed(2)}</span></span>
-          <input type="range" min={-SLIDER} max={SLIDER} step={0.05} value={Math.max(-SLIDER, Math.min(SLIDER, slot.coeff))}
-            onChange={(e) => change(slot.key, { coeff: Number(e.target.value) })} aria-label="Coefficient" />
+          <span className="ctl-label"><span>Coefficient</span> <span className="mono value">{slot.coeff >= 0 ? '+' : ''}{slot.coeff.toFixed(2)}</span></span>
+          <input type="range" min={-span} max={span} step={span / 100} value={slot.coeff}
+            onChange={(e) => change(slot.key, { coeff: Number(e.target.value) })} onKeyDown={pageKeys(span, slot.coeff, (coeff) => change(slot.key, { coeff }))}
+            aria-label="Coefficient" aria-valuetext={`${slot.coeff.toFixed(2)} (slider from ${-span} to ${span})`} />
+          <span className="range-ends mono small muted" aria-hidden><span>{-span}</span><span>{span}</span></span>
         </label>
-        <label className="ctl narrow">
+        <label className="ctl exact">
           <span className="ctl-label">exact</span>
-          <input type="number" step={0.1} min={-LIMITS.coeff} max={LIMITS.coeff} value={slot.coeff}
-            onChange={(e) => { const v = Number(e.target.value); if (Number.isFinite(v) && Math.abs(v) <= LIMITS.coeff) change(slot.key, { coeff: v }); }} aria-label="Coefficient value" />
+          <NumberInput label="Coefficient value" value={slot.coeff} rule={COEFF_RULE} step={0.1} onChange={(coeff) => change(slot.key, { coeff })} />
         </label>
-        <div className="ctl">
+        <div className="ctl positions">
           <span className="ctl-label">Positions</span>
           <Segmented label="Positions" value={slot.mode} options={MODES} onChange={(m) => change(slot.key, { mode: m })} />
         </div>
-        <div className="ctl">
+        <div className="ctl ablate">
           <span className="ctl-label">Ablate direction {slot.ablate && <span className="mono value">{slot.ablateStrength.toFixed(2)}</span>}</span>
           <div className="row center">
-            <Toggle checked={slot.ablate} onChange={(v) => change(slot.key, { ablate: v })} label="" />
+            <Toggle checked={slot.ablate} onChange={(v) => change(slot.key, { ablate: v })} label={`Ablate the ${rec?.name ?? ''} direction`} hideLabel />
             <input type="range" min={0} max={2} step={0.05} value={slot.ablateStrength} disabled={!slot.ablate}
               onChange={(e) => change(slot.key, { ablateStrength: Number(e.target.value) })} aria-label="Ablation strength" />
           </div>

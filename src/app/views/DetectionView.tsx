@@ -55,7 +55,7 @@ function DetectionResults() {
     { type: 'scatter', mode: 'lines+markers', name: 'probe held-out AUROC', x: r.probeAuroc.map((_, i) => i), y: r.probeAuroc.map((a) => (Number.isFinite(a) ? a : null)), line: { color: COLORS.random, width: 1.5, dash: 'dot' }, hovertemplate: 'layer %{x}<br>probe AUROC %{y:.2f}<extra></extra>' },
   ] : []), [r]);
   const sepLayout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { title: { text: 'separation (d)' } }, bargap: 0.2 }), []);
-  const accLayout = useMemo(() => chartTheme({ xaxis: { title: { text: '' }, dtick: 1 }, yaxis: { title: { text: 'accuracy / AUROC' }, range: [0, 1.05] }, margin: { l: 44, r: 12, t: 8, b: 78 }, bargap: 0.3, ...LEGEND }), []);
+  const accLayout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { title: { text: 'accuracy / AUROC' }, range: [0, 1.05] }, margin: { l: 44, r: 12, t: 8, b: 78 }, bargap: 0.3, ...LEGEND }), []);
   if (!r) return <Panel title="Detection"><Empty>Run detection to see per-layer separation, probe accuracy and detection scores.</Empty></Panel>;
   const scores = r.scores[layer] ?? [];
   const order = scores.map((s, k) => [s, k] as const).sort((a, b) => b[0] - a[0]);
@@ -72,7 +72,13 @@ function DetectionResults() {
           <span className="muted small">Click a separation bar to read the scores at that layer.</span>
         </div>
       </Panel>
-      <Panel title="Detection scores" right={<span className="muted small mono">projection of the last prompt token onto the unit A−B direction at L{layer} · AUROC {fmt(r.auroc[layer], 2)} in-sample · probe {fmt(r.probeAuroc[layer], 2)} held out</span>}>
+      <Panel title="Detection scores" right={<span className="muted small mono">projection of the last prompt token onto the unit A−B direction at L{layer}</span>}>
+        <p className="small auroc-explained">
+          <strong>AUROC {fmt(r.auroc[layer], 2)} in-sample</strong>: how well this score ranks {r.labelA} above {r.labelB} on the very prompts the
+          direction was computed from (optimistic: the direction has seen them). <strong>Probe AUROC {fmt(r.probeAuroc[layer], 2)} held out</strong>:
+          a linear probe trained without each prompt and scored on it, so it says how well the separation carries over to new prompts.
+          1.00 ranks every pair right, 0.50 is chance, below 0.50 ranks them the wrong way round.
+        </p>
         <div className="form-grid">
           <Field label="Layer">
             <select value={layer} aria-label="Detection layer" onChange={(e) => patchView('detection', { layer: Number(e.target.value) })}>

@@ -4,8 +4,8 @@ import { cosineMatrix, layerCosineMatrix } from '../../engine/vectors/projection
 import { presentLayers, row } from '../../engine/vectors/meta';
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel } from '../components/ui';
-import { useLab } from '../store';
-import { Empty } from './common';
+import { useLab, type LabState } from '../store';
+import { bestLayer, Empty } from './common';
 import { clip } from './logic';
 import { patchView, useViews } from './viewStore';
 
@@ -21,16 +21,25 @@ function heatmap(z: number[][], x: string[], y: string[], label: string) {
   }];
 }
 
+/** The first enabled steering slot's layer when its vector is in the list; else the newest vector's best-separated layer. */
+function defaultLayer(fit: LabState['vectors'], slots: LabState['slots']): number | undefined {
+  const slot = slots.find((s) => s.enabled && fit.some((v) => v.id === s.vectorId));
+  if (slot) return slot.layer;
+  const newest = [...fit].sort((a, b) => b.createdAt - a.createdAt)[0];
+  return newest ? bestLayer(newest) : undefined;
+}
+
 export function GeometryView() {
-  const { vectors, info } = useLab();
+  const { vectors, info, slots } = useLab();
   const g = useViews((s) => s.geometry);
   // Only vectors of one hidden size can be compared: the loaded model's, or the most common one.
   const D = info?.hiddenSize ?? vectors[0]?.set.meta.hiddenSize;
   const fit = vectors.filter((v) => v.set.meta.hiddenSize === D);
   const allLayers = [...new Set(fit.flatMap((v) => presentLayers(v.set.meta)))].sort((a, b) => a - b);
-  const layer = allLayers.includes(g.layer) ? g.layer : allLayers[Math.floor(allLayers.length / 2)] ?? -1;
+  // Until the user picks one: the layer the vector being steered with sits at, else the newest vector's best layer.
+  const layer = allLayers.includes(g.layer) ? g.layer : defaultLayer(fit, slots) ?? allLayers[Math.floor(allLayers.length / 2)] ?? -1;
   const atLayer = fit.filter((v) => presentLayers(v.set.meta).includes(layer));
-  const one = fit.find((v) => v.id === g.vectorId) ?? fit[0];
+  const one = fit.find((v) => v.id === g.vectorId) ?? fit.find((v) => v.id === slots.find((s) => s.enabled)?.vectorId) ?? fit[0];
 
   // Names may repeat (two "evil" vectors); plotly categories must be unique, so number the repeats.
   const names = (list: typeof fit) => list.map((v, i) => (list.findIndex((w) => w.name === v.name) === i ? clip(v.name, 24) : `${clip(v.name, 20)} #${i + 1}`));
@@ -53,7 +62,7 @@ export function GeometryView() {
   if (!fit.length) return <Panel title="Geometry"><Empty>Save at least one vector (quick contrast, trait pipeline, detection or import) to see cosine geometry.</Empty></Panel>;
   return (
     <>
-      <Panel title="Cosine similarity between vectors" right={<span className="muted small mono">{atLayer.length} vectors at L{layer} · d={D}</span>} className="geometry-between">
+      <Panel title="Cosine similarity between vectors" right={<span className="muted small mono">{atLayer.length} {atLayer.length === 1 ? 'vector' : 'vectors'} at L{layer} · d={D}</span>} className="geometry-between">
         <div className="form-grid">
           <Field label="Layer">
             <select value={layer} aria-label="Geometry layer" onChange={(e) => patchView('geometry', { layer: Number(e.target.value) })}>

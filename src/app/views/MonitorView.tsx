@@ -1,12 +1,14 @@
 /** Projection monitoring: box plots of response projections for baseline, positive-prompted and steered answers. */
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
+import { COEFF_RULE } from '../fields';
+import { useLab } from '../store';
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel } from '../components/ui';
 import { COLORS, Empty, fmt, GenFields, NumField, PackSelect, RunBar, StepList, VectorLayerSelect } from './common';
 import type { MonitorCondition } from './experiments';
 import { startMonitor } from './jobs';
 import { clip, meanSd } from './logic';
-import { patchView, useCurrentPack, useViews } from './viewStore';
+import { packKeyForTrait, patchView, setViews, useCurrentPack, useViews } from './viewStore';
 
 const COND: { key: MonitorCondition; label: string; color: string }[] = [
   { key: 'baseline', label: 'baseline', color: COLORS.base },
@@ -17,13 +19,21 @@ const COND: { key: MonitorCondition; label: string; color: string }[] = [
 export function MonitorView() {
   const v = useViews((s) => s.monitor);
   const pack = useCurrentPack();
+  const vectorName = useLab((s) => s.vectors.find((x) => x.id === v.vectorId)?.name);
+  // When the vector changes, the pack follows it if one matches its name (an "optimism" vector gets the
+  // "optimistic" pack); a pack the user picks afterwards stays.
+  useEffect(() => {
+    if (!vectorName) return;
+    const key = packKeyForTrait(vectorName, useViews.getState().savedPacks);
+    if (key && key !== useViews.getState().packKey) setViews({ packKey: key, packNote: null });
+  }, [vectorName]);
   const k = Math.min(v.instruction, pack.instructions.length - 1);
   return (
     <>
       <Panel title="Projection monitoring" right={<span className="muted small mono">mean projection of each answer onto the unit vector</span>}>
         <div className="form-grid">
           <VectorLayerSelect vectorId={v.vectorId} layer={v.layer} onChange={(x) => patchView('monitor', x)} />
-          <NumField label="Steering coeff" aria="Monitor coefficient" value={v.coeff} step={0.5} onChange={(coeff) => patchView('monitor', { coeff })} />
+          <NumField label="Steering coeff" aria="Monitor coefficient" value={v.coeff} step={0.5} rule={COEFF_RULE} onChange={(coeff) => patchView('monitor', { coeff })} />
           <PackSelect />
         </div>
         <Field label="Positive system prompt (from the pack)">
@@ -35,6 +45,11 @@ export function MonitorView() {
           <textarea rows={3} value={v.questions} aria-label="Monitor questions" placeholder={pack.evaluationQuestions.slice(0, 4).join('\n')} onChange={(e) => patchView('monitor', { questions: e.target.value })} />
         </Field>
         <div className="form-grid"><GenFields prefix="Monitor" gen={v.gen} onChange={(gen) => patchView('monitor', { gen })} /></div>
+        <p className="muted small what-it-measures">
+          Each answer is generated under its condition (no steering, the pack's positive system prompt, or steering at × coeff), then read back
+          {' '}<strong>without steering</strong> (with that condition's system prompt) and its response tokens' residuals at the layer are averaged and projected
+          onto the unit vector. The Steer tab's chart instead projects during the steered generation, so its steered values include the added c·v.
+        </p>
         <RunBar kind="monitor" label="Run monitoring" onRun={() => void startMonitor()} disabled={!v.vectorId} />
         <StepList steps={v.steps} />
       </Panel>

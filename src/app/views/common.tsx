@@ -2,8 +2,11 @@
 import { ErrorList, VIEW_ERRORS } from '../components/ErrorList';
 import { useEffect, type ReactNode } from 'react';
 import { presentLayers } from '../../engine/vectors/meta';
+import type { VectorRecord } from '../db';
 import { useLab } from '../store';
 import { Bar, Field } from '../components/ui';
+import { NumberInput } from '../components/fields';
+import { maxTokensRule, type NumberRule } from '../fields';
 import type { JudgeKind, StepProgress } from './experiments';
 import { waitingFor } from '../../engine/scheduler';
 import { cancelJob, pauseJob, resumeJob } from './jobs';
@@ -30,7 +33,7 @@ export function StepList({ steps }: { steps: StepProgress[] }) {
           <span className="mono small muted step-count" data-fresh={s.fresh} data-reused={s.reused}>
             {s.total > 0 ? `${s.loaded}/${s.total} · ` : ''}{s.fresh} {s.name === 'generate' ? 'generated' : 'computed'}{s.reused > 0 ? ` · ${s.reused} from cache` : ''}
           </span>
-          <Bar value={s.status === 'cached' || s.status === 'done' ? 1 : s.loaded} total={s.status === 'cached' || s.status === 'done' ? 1 : s.total} />
+          <Bar label={s.label} value={s.status === 'cached' || s.status === 'done' ? 1 : s.loaded} total={s.status === 'cached' || s.status === 'done' ? 1 : s.total} />
           {s.note && <span className={`small ${s.status === 'error' ? 'err-text' : 'muted'}`}>{s.note}</span>}
         </li>
       ))}
@@ -65,23 +68,25 @@ export function RunBar({ kind, label, onRun, disabled, extra }: { kind: JobKind;
   );
 }
 
-export function NumField({ label, value, onChange, step = 1, min, max, hint, aria }: { label: string; value: number; onChange: (v: number) => void; step?: number; min?: number; max?: number; hint?: string; aria?: string }) {
+/** A number field of a view: keeps what is typed, passes on only values in [min, max], says what is wrong otherwise. */
+export function NumField({ label, value, onChange, step = 1, min, max, hint, aria, integer, rule }: { label: string; value: number; onChange: (v: number) => void; step?: number; min?: number; max?: number; hint?: string; aria?: string; integer?: boolean; rule?: NumberRule }) {
+  const r: NumberRule = rule ?? { what: label, min: min ?? -Number.MAX_SAFE_INTEGER, max: max ?? Number.MAX_SAFE_INTEGER, integer: integer ?? step === 1 };
   return (
     <Field label={label} hint={hint}>
-      <input type="number" value={Number.isFinite(value) ? value : ''} step={step} min={min} max={max} aria-label={aria ?? label}
-        onChange={(e) => { const x = e.target.valueAsNumber; if (Number.isFinite(x)) onChange(x); }} />
+      <NumberInput label={aria ?? label} value={value} step={step} rule={r} onChange={onChange} />
     </Field>
   );
 }
 
-/** Generation settings shared by the views. */
+/** Generation settings shared by the views; max tokens is bounded by the loaded model's positions. */
 export function GenFields({ gen, onChange, prefix }: { gen: GenForm; onChange: (g: GenForm) => void; prefix: string }) {
   const set = (patch: Partial<GenForm>) => onChange({ ...gen, ...patch });
+  const info = useLab((s) => s.info);
   return (
     <>
-      <NumField label="Max tokens" aria={`${prefix} max tokens`} value={gen.maxNewTokens} min={1} max={512} onChange={(x) => set({ maxNewTokens: x })} />
+      <NumField label="Max tokens" aria={`${prefix} max tokens`} value={gen.maxNewTokens} rule={maxTokensRule(info, 512)} onChange={(x) => set({ maxNewTokens: x })} />
       <NumField label="Temperature" aria={`${prefix} temperature`} value={gen.temperature} step={0.1} min={0} max={2} onChange={(x) => set({ temperature: x })} />
-      <NumField label="Seed" aria={`${prefix} seed`} value={gen.seed} onChange={(x) => set({ seed: x })} />
+      <NumField label="Seed" aria={`${prefix} seed`} value={gen.seed} min={0} max={0xffffffff} onChange={(x) => set({ seed: x })} />
       <NumField label="Batch" aria={`${prefix} batch size`} value={gen.batchSize} min={1} max={32} onChange={(x) => set({ batchSize: x })} />
     </>
   );
@@ -121,6 +126,16 @@ export function JudgeSelect({ value, onChange, aria }: { value: JudgeKind; onCha
   );
 }
 
+/** A vector's layer with the largest separation, or its middle layer when it has no separation figures. */
+export function bestLayer(r: Pick<VectorRecord, 'set' | 'separation'>): number {
+  const ls = presentLayers(r.set.meta);
+  const sep = r.separation;
+  if (!sep) return ls[Math.floor(ls.length / 2)];
+  let b = ls[0];
+  for (const l of ls) if ((sep[l] ?? -Infinity) > (sep[b] ?? -Infinity)) b = l;
+  return b;
+}
+
 /** Library vector + one of its layers; only vectors that fit the loaded model are offered. */
 export function VectorLayerSelect({ vectorId, layer, onChange }: { vectorId: string; layer: number; onChange: (v: { vectorId: string; layer: number }) => void }) {
   const { vectors, info } = useLab();
@@ -129,15 +144,7 @@ export function VectorLayerSelect({ vectorId, layer, onChange }: { vectorId: str
   const layers = rec ? presentLayers(rec.set.meta) : [];
   const best = (id: string) => {
     const r = fit.find((v) => v.id === id);
-    if (!r) return -1;
-    const ls = presentLayers(r.set.meta);
-    const sep = r.separation;
-    if (sep) {
-      let b = ls[0];
-      for (const l of ls) if ((sep[l] ?? -Infinity) > (sep[b] ?? -Infinity)) b = l;
-      return b;
-    }
-    return ls[Math.floor(ls.length / 2)];
+    return r ? bestLayer(r) : -1;
   };
   const effLayer = rec && layers.includes(layer) ? layer : rec ? best(rec.id) : -1;
   // Keep the view's selection pointing at what is shown (first fitting vector, its best layer).

@@ -119,4 +119,21 @@ export function packFor(key: string, saved: SavedPack[]): TraitPack | undefined 
   return undefined;
 }
 
+/**
+ * The pack that belongs to a vector named `trait`, as a pack key: same name, or the same word stem
+ * ("optimism" and "optimistic" share "optimi"; at least four letters must agree). Saved packs first.
+ */
+export function packKeyForTrait(trait: string, saved: SavedPack[]): string | undefined {
+  const t = trait.trim().toLowerCase();
+  const same = (name: string) => {
+    const n = name.toLowerCase();
+    const k = Math.min(6, n.length, t.length);
+    return n === t || (k >= 4 && n.slice(0, k) === t.slice(0, k));
+  };
+  const s = saved.find((p) => same(p.name));
+  if (s) return `saved:${s.name}`;
+  const b = BUILTIN_PACKS.find((p) => same(p.name));
+  return b ? `builtin:${b.name}` : undefined;
+}
+
 export const useCurrentPack = (): TraitPack => useViews((s) => packFor(s.packKey, s.savedPacks) ?? BUILTIN_PACKS[0]);

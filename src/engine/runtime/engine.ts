@@ -91,6 +91,7 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     numLayers: config.numLayers,
     hiddenSize: config.hiddenSize,
     vocabSize: config.vocabSize,
+    maxPositions: config.maxPositions,
     dtype: files.dtype,
     bodyDtype: inst.bodyDtype,
     device: files.device,
@@ -137,7 +138,7 @@ function tokenizePrompt(l: Loaded, prompt: string | ChatMessage[], continueFinal
 async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Promise<GenerateResult> {
   validateRequest(req, l.info, l.config);
   const dims = { numLayers: l.info.numLayers, hiddenSize: l.info.hiddenSize };
-  const steering: ResolvedSpec[][] = req.rows.map((row, r) => (row.steering ?? []).map((s, i) => resolveSpec(s, dims, `rows[${r}].steering[${i}]`)));
+  const steering: ResolvedSpec[][] = req.rows.map((row, r) => (row.steering ?? []).map((s, i) => resolveSpec(s, dims, `${row.label ?? `Row ${r + 1}`}, steering ${i + 1}`)));
   const ids = req.rows.map((row) => tokenizePrompt(l, row.prompt, row.continueFinal).ids);
   for (const [r, row] of ids.entries()) {
     const what = req.rows[r].label ?? (ids.length > 1 ? `Prompt ${r + 1} of ${ids.length}` : 'The prompt');

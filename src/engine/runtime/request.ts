@@ -19,7 +19,7 @@ export function validateRequest(req: GenerateRequest, info: ModelInfo, config: M
   if (req.rows.length > MAX_ROWS) bad(`A request may have at most ${MAX_ROWS} rows; got ${req.rows.length}. Split the sweep.`);
   const n = req.maxNewTokens;
   if (!Number.isInteger(n) || n < 0 || n > Math.min(MAX_NEW_TOKENS, config.maxPositions)) {
-    bad(`maxNewTokens must be an integer from 0 (prompt activations only) to ${Math.min(MAX_NEW_TOKENS, config.maxPositions)}; got ${String(n)}.`);
+    bad(`The number of new tokens must be a whole number from 0 to ${Math.min(MAX_NEW_TOKENS, config.maxPositions)} (this model's limit); got ${String(n)}. 0 reads the prompt without generating.`);
   }
   checkSampling(req.sampling);
   if (req.topLogprobs !== undefined && !(Number.isInteger(req.topLogprobs) && req.topLogprobs >= 1 && req.topLogprobs <= 100)) {

@@ -101,6 +101,27 @@ export function parseVectorMeta(x: unknown, where: string): VectorMeta {
   return meta;
 }
 
+/**
+ * The largest per-layer norm the lab lets a vector into its library with (file formats carry any finite
+ * float faithfully; this is the lab's rule, applied on import and share links). Residual streams of real models have norms from about 1 to
+ * the low thousands; a vector a thousand times beyond that is a broken file (or a unit mix-up), and steering
+ * with it turns every logit into Inf/NaN and the text into NUL characters.
+ */
+export const MAX_VECTOR_NORM = 1e6;
+
+/** Refuses a [rows, hiddenSize] matrix with NaN/Inf or any row whose norm exceeds MAX_VECTOR_NORM. */
+export function assertSaneVectors(data: ArrayLike<number>, hiddenSize: number, what: string, layerOf: (row: number) => number = (r) => r): void {
+  assertFinite(data, what);
+  for (let r = 0; r * hiddenSize < data.length; r++) {
+    let ss = 0;
+    for (let i = r * hiddenSize; i < (r + 1) * hiddenSize; i++) ss += data[i] * data[i];
+    const n = Math.sqrt(ss);
+    if (n > MAX_VECTOR_NORM) {
+      throw bad(`${what}: the vector at layer ${layerOf(r)} has norm ${n.toExponential(2)}, over the limit of ${MAX_VECTOR_NORM.toExponential(0)}, far above any model's residual stream; the file is probably broken or in other units.`);
+    }
+  }
+}
+
 /** Shape and value checks for a set about to be exported or just imported. */
 export function checkVectorSet(set: VectorSet, where: string): void {
   const { hiddenSize, numLayers } = set.meta;

@@ -12,7 +12,7 @@ import { CancelFlags, markCancelled, type WorkerRequest, type WorkerResponse } f
 import { createWorkerEngine, type PortLike } from '../../../src/app/workerEngine';
 
 const INFO: ModelInfo = {
-  id: 'stub', layout: 'decomposed', architecture: 'stub', numLayers: 2, hiddenSize: 4, vocabSize: 10,
+  id: 'stub', layout: 'decomposed', architecture: 'stub', numLayers: 2, hiddenSize: 4, vocabSize: 10, maxPositions: 64,
   dtype: 'fp32', bodyDtype: 'float32', device: 'wasm', deviceReason: 'stub', taps: [], hasChatTemplate: false, eosTokenIds: [],
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

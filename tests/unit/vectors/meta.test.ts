@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LAYER_CONVENTION, assertFinite, checkVectorSet, parseVectorMeta, presentLayers, row } from '../../../src/engine/vectors/meta';
+import { LAYER_CONVENTION, MAX_VECTOR_NORM, assertFinite, assertSaneVectors, checkVectorSet, parseVectorMeta, presentLayers, row } from '../../../src/engine/vectors/meta';
 
 const meta = { modelId: 'm', tap: 'hook_resid_post', pooling: 'response-mean', method: 'diff-in-means', counts: { pos: 1, neg: 1 }, layerConvention: LAYER_CONVENTION, hiddenSize: 2, numLayers: 2, normalized: false };
 
@@ -22,5 +22,15 @@ describe('vector meta', () => {
     expect(() => checkVectorSet({ vectors: new Float32Array(3), meta: m }, 'x')).toThrow(/expected 2 x 2/);
     expect(() => assertFinite([1, Infinity], 'v')).toThrow(/Infinity/);
     expect(Array.from(row(new Float32Array([1, 2, 3, 4]), 2, 1))).toEqual([3, 4]);
+  });
+  it('refuses a layer whose norm is absurd, naming the layer; the limit itself passes', () => {
+    // Layer 1 = (3e30, 4e30): norm 5e30 by hand.
+    expect(() => assertSaneVectors(new Float32Array([1, 0, 3e30, 4e30]), 2, 'file')).toThrow(/file: the vector at layer 1 has norm 5\.00e\+30/);
+    // (0.6, 0.8) * MAX is exactly at the limit in float64; float32 rounding keeps it within 1e-6 relative.
+    const edge = [0.6 * MAX_VECTOR_NORM * (1 - 1e-6), 0.8 * MAX_VECTOR_NORM * (1 - 1e-6)];
+    expect(() => assertSaneVectors(Float32Array.from(edge), 2, 'v')).not.toThrow();
+    expect(() => assertSaneVectors([0.6 * MAX_VECTOR_NORM * 1.001, 0.8 * MAX_VECTOR_NORM * 1.001], 2, 'v')).toThrow(/layer 0 has norm 1\.00e\+6/);
+    expect(() => assertSaneVectors([1, NaN], 2, 'v')).toThrow(/NaN/);
+    expect(() => assertSaneVectors([0, 0, 3e7, 4e7], 2, 'v', (r) => r + 5)).toThrow(/layer 6/);
   });
 });

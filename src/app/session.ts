@@ -1,0 +1,127 @@
+/**
+ * The session across reloads: which model was loaded (and is loaded again, from the browser's cache), the
+ * steering slots, the prompts and sampling settings, the quick-contrast form, the open view and the views'
+ * settings. Vectors and runs live in IndexedDB already; this is the rest, in localStorage. What is read back
+ * is checked field by field: a stale or edited entry restores what is valid and drops the rest.
+ */
+import type { DevicePreference, ModelDtype } from '../engine/api';
+import { DTYPES, type ModelChoice } from './presets';
+import { setLab, useLab, type LabState, type SteerSlot } from './store';
+import { initialViews, setViews, useViews, type Tab, type ViewsState } from './views/viewStore';
+
+export const SESSION_KEY = 'steering-lab:session:v1';
+
+/** The persisted part of the lab. */
+export interface Session {
+  lab: Partial<Pick<LabState, 'choice' | 'dtype' | 'device' | 'prompt' | 'systemPrompt' | 'seed' | 'temperature' | 'maxTokens' | 'slots' | 'traitName' | 'contrastPos' | 'contrastNeg' | 'contrastVectorId'>>;
+  /** Whether a model was loaded: a reload loads it again (not for a local folder, which needs the user to pick it). */
+  loaded: boolean;
+  views: Partial<Pick<ViewsState, 'tab' | 'packKey'>> & { forms?: Record<string, Record<string, unknown>> };
+}
+
+/** View sections whose settings are kept; their results, steps and run status are not. */
+const SECTIONS = ['pipeline', 'sweep', 'monitor', 'geometry', 'detection'] as const;
+const TRANSIENT = new Set(['steps', 'result', 'status', 'ablation', 'ablationSteps']);
+const TABS: Tab[] = ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection'];
+
+export function captureSession(lab: LabState, views: ViewsState): Session {
+  const forms: Record<string, Record<string, unknown>> = {};
+  for (const k of SECTIONS) forms[k] = Object.fromEntries(Object.entries(views[k] as object).filter(([f]) => !TRANSIENT.has(f)));
+  return {
+    lab: {
+      choice: lab.choice, dtype: lab.dtype, device: lab.device, prompt: lab.prompt, systemPrompt: lab.systemPrompt, seed: lab.seed,
+      temperature: lab.temperature, maxTokens: lab.maxTokens, slots: lab.slots, traitName: lab.traitName,
+      contrastPos: lab.contrastPos, contrastNeg: lab.contrastNeg, contrastVectorId: lab.contrastVectorId,
+    },
+    loaded: lab.modelStatus === 'ready' && lab.choice.kind !== 'local',
+    views: { tab: views.tab, packKey: views.packKey, forms },
+  };
+}
+
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Same JSON type as `base`; for plain objects, every key of `base` present with the same shape. */
+function sameShape(val: unknown, base: unknown): boolean {
+  if (Array.isArray(base)) return Array.isArray(val);
+  if (isObj(base)) return isObj(val) && Object.keys(base).every((k) => k in val && sameShape(val[k], base[k]));
+  if (base === null) return val === null || typeof val === 'string';
+  return typeof val === typeof base && (typeof val !== 'number' || Number.isFinite(val));
+}
+
+function checkChoice(x: unknown): ModelChoice | undefined {
+  if (!isObj(x) || !isStr(x.kind)) return undefined;
+  if (x.kind === 'preset' && isStr(x.key)) return { kind: 'preset', key: x.key };
+  if (x.kind === 'hub' && isStr(x.id)) return { kind: 'hub', id: x.id };
+  if (['tiny', 'demo', 'demo-decomposed', 'local'].includes(x.kind)) return { kind: x.kind } as ModelChoice;
+  return undefined;
+}
+
+function checkSlot(x: unknown): SteerSlot | undefined {
+  if (!isObj(x)) return undefined;
+  const { key, vectorId, layer, coeff, mode, ablate, ablateStrength, enabled } = x;
+  if (!isStr(key) || !isStr(vectorId) || !Number.isInteger(layer) || (layer as number) < 0 || !isNum(coeff) || !['all', 'prompt', 'response'].includes(mode as string)
+    || typeof ablate !== 'boolean' || !isNum(ablateStrength) || typeof enabled !== 'boolean') return undefined;
+  return { key, vectorId, layer: layer as number, coeff, mode: mode as SteerSlot['mode'], ablate, ablateStrength, enabled };
+}
+
+/**
+ * Parses what `captureSession` wrote. Each field is kept only if it has the right type; `defaults` gives the
+ * type of each view form field (a field of another type, or one the form no longer has, is dropped).
+ */
+export function parseSession(text: string | null, defaults: ViewsState): Session | null {
+  if (!text) return null;
+  let x: unknown;
+  try { x = JSON.parse(text); } catch { return null; }
+  if (!isObj(x) || !isObj(x.lab) || !isObj(x.views)) return null;
+  const l = x.lab, v = x.views;
+  const lab: Session['lab'] = {};
+  const choice = checkChoice(l.choice);
+  if (choice) lab.choice = choice;
+  if (isStr(l.dtype) && (DTYPES as string[]).includes(l.dtype)) lab.dtype = l.dtype as ModelDtype;
+  if (['auto', 'webgpu', 'wasm'].includes(l.device as string)) lab.device = l.device as DevicePreference;
+  for (const k of ['prompt', 'systemPrompt', 'traitName', 'contrastPos', 'contrastNeg'] as const) if (isStr(l[k])) lab[k] = l[k] as string;
+  for (const k of ['seed', 'temperature', 'maxTokens'] as const) if (isNum(l[k])) lab[k] = l[k] as number;
+  if (isStr(l.contrastVectorId) || l.contrastVectorId === null) lab.contrastVectorId = l.contrastVectorId as string | null;
+  if (Array.isArray(l.slots)) lab.slots = l.slots.map(checkSlot).filter((s): s is SteerSlot => !!s).slice(0, 4);
+  const views: Session['views'] = {};
+  if (TABS.includes(v.tab as Tab)) views.tab = v.tab as Tab;
+  if (isStr(v.packKey)) views.packKey = v.packKey;
+  if (isObj(v.forms)) {
+    views.forms = {};
+    for (const k of SECTIONS) {
+      const saved = v.forms[k], base = defaults[k] as unknown as Record<string, unknown>;
+      if (!isObj(saved)) continue;
+      views.forms[k] = Object.fromEntries(Object.entries(saved).filter(([f, val]) => !TRANSIENT.has(f) && f in base && sameShape(val, base[f])));
+    }
+  }
+  return { lab, loaded: x.loaded === true && !!lab.choice && lab.choice.kind !== 'local', views };
+}
+
+/* ---------- the browser side: read at startup, write on every change ---------- */
+
+/** Puts a saved session back into the stores; says whether a model should be loaded again. */
+export function restoreSession(): boolean {
+  let text: string | null;
+  try { text = localStorage.getItem(SESSION_KEY); } catch { return false; }
+  const saved = parseSession(text, initialViews);
+  if (!saved) return false;
+  setLab(saved.lab);
+  const { forms, ...rest } = saved.views;
+  setViews((s) => ({ ...rest, ...Object.fromEntries(Object.entries(forms ?? {}).map(([k, f]) => [k, { ...(s[k as keyof ViewsState] as object), ...f }])) }));
+  return saved.loaded;
+}
+
+/** Writes the session after each change, at most every 300 ms (typing in a prompt is many changes). */
+export function keepSession(): void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const write = () => {
+    timer = null;
+    try { localStorage.setItem(SESSION_KEY, JSON.stringify(captureSession(useLab.getState(), useViews.getState()))); } catch { /* storage full or denied: the session is simply not kept */ }
+  };
+  const schedule = () => { timer ??= setTimeout(write, 300); };
+  useLab.subscribe(schedule);
+  useViews.subscribe(schedule);
+  addEventListener('pagehide', () => { if (timer) { clearTimeout(timer); write(); } });
+}

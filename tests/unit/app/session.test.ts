@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { captureSession, parseSession } from '../../../src/app/session';
+import { initialState, type LabState } from '../../../src/app/store';
+import { initialViews, type ViewsState } from '../../../src/app/views/viewStore';
+
+const slot = { key: 'k1', vectorId: 'v1', layer: 2, coeff: -3.5, mode: 'response' as const, ablate: true, ablateStrength: 1.2, enabled: false };
+const lab: LabState = { ...initialState, choice: { kind: 'tiny' }, dtype: 'fp32', modelStatus: 'ready', prompt: 'Hello?', seed: 7, maxTokens: 99, slots: [slot], contrastVectorId: 'v1' };
+const views: ViewsState = {
+  ...initialViews, tab: 'geometry', packKey: 'builtin:evil',
+  geometry: { layer: 3, vectorId: 'v1' },
+  monitor: { ...initialViews.monitor, coeff: 6, steps: [{ name: 'x' } as never], result: { big: true } as never },
+};
+
+describe('session', () => {
+  it('round-trips the model choice, slots, prompts, open view and view settings, and asks for the model again', () => {
+    const back = parseSession(JSON.stringify(captureSession(lab, views)), initialViews)!;
+    expect(back.loaded).toBe(true);
+    expect(back.lab).toMatchObject({ choice: { kind: 'tiny' }, dtype: 'fp32', prompt: 'Hello?', seed: 7, maxTokens: 99, slots: [slot], contrastVectorId: 'v1' });
+    expect(back.views.tab).toBe('geometry');
+    expect(back.views.packKey).toBe('builtin:evil');
+    expect(back.views.forms!.geometry).toEqual({ layer: 3, vectorId: 'v1' });
+    expect(back.views.forms!.monitor.coeff).toBe(6);
+  });
+  it('keeps no results, steps or run status, and does not reload a local folder or a model that was not loaded', () => {
+    const s = captureSession({ ...lab, choice: { kind: 'local' } }, views);
+    expect(s.views.forms!.monitor).not.toHaveProperty('result');
+    expect(s.views.forms!.monitor).not.toHaveProperty('steps');
+    expect(s.views.forms!.monitor).not.toHaveProperty('status');
+    expect(parseSession(JSON.stringify(s), initialViews)!.loaded).toBe(false);
+    expect(captureSession({ ...lab, modelStatus: 'error' }, views).loaded).toBe(false);
+  });
+  it('drops what has the wrong type, field by field, and ignores text that is not a session', () => {
+    const bad = {
+      lab: { choice: { kind: 'ftp' }, dtype: 'fp64', device: 'tpu', prompt: 3, seed: 'x', maxTokens: 12, slots: [slot, { ...slot, layer: -1 }, { ...slot, mode: 'middle' }, 'x'] },
+      loaded: true,
+      views: { tab: 'nowhere', packKey: 5, forms: { monitor: { coeff: '6', gen: { maxNewTokens: 5 }, questions: 'a?', unknown: 1 }, sweep: 'x' } },
+    };
+    const back = parseSession(JSON.stringify(bad), initialViews)!;
+    expect(back.lab).toEqual({ maxTokens: 12, slots: [slot] });
+    expect(back.loaded).toBe(false); // no valid model choice: nothing to load
+    expect(back.views).toEqual({ forms: { monitor: { questions: 'a?' } } });
+    for (const text of [null, '', 'not json', '[]', '{"lab":1}']) expect(parseSession(text, initialViews)).toBeNull();
+  });
+});

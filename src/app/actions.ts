@@ -17,6 +17,7 @@ import { newId } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
+import { bestSeparatedLayer } from '../engine/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type StageProgress, type SteerSlot } from './store';
 
 let engine: Engine;
@@ -264,7 +265,7 @@ export function addSlot(vectorId: string): void {
   const rec = getLab().vectors.find((v) => v.id === vectorId);
   if (!rec) return;
   const layers = presentLayers(rec.set.meta);
-  const best = rec.separation ? rec.separation.indexOf(Math.max(...rec.separation.map((x) => (Number.isFinite(x) ? x : 1e9)))) : -1;
+  const best = rec.separation ? bestSeparatedLayer(rec.separation) : -1;
   const layer = best >= 0 ? best : layers[Math.floor(layers.length / 2)];
   setLab((s) => ({ slots: [...s.slots, newSlot(vectorId, layer)].slice(0, 4) }));
 }

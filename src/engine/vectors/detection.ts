@@ -13,7 +13,7 @@ import { diffInMeans } from './diffInMeans';
 import { dot, rowCount, rowOf, unit } from './linalg';
 import type { VectorSet } from './meta';
 import { auroc, trainProbe, type ProbeOptions } from './probe';
-import { layerSeparation } from './separation';
+import { inSampleSeparation } from './separation';
 import { twoModelDiff } from './twoModel';
 
 export interface DetectionOptions {
@@ -63,7 +63,7 @@ export function detectionTable(a: Float32Array[], b: Float32Array[], vectors: Ve
     const sb = proj(bl);
     scores.a.push(sa);
     scores.b.push(sb);
-    const sep = layerSeparation(al, bl, D, l);
+    const sep = inSampleSeparation(al, bl, D, l);
     const p = trainProbe(al, bl, D, probe);
     return {
       layer: l, separation: sep.separation, meanA: sep.meanPos, meanB: sep.meanNeg,

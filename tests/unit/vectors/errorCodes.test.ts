@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/engine/errors';
 import { LAYER_CONVENTION, assertFinite, checkVectorSet, parseVectorMeta } from '../../../src/engine/vectors/meta';
 import { dot, meanRows, rowCount, unit } from '../../../src/engine/vectors/linalg';
-import { layerSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
+import { inSampleSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
 import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
 import { layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';
 import { leftPaddedSpans, poolCapture } from '../../../src/engine/vectors/pooling';
@@ -35,7 +35,7 @@ describe('vector refusals are bad-input EngineErrors', () => {
     'unit': () => unit([0]),
     'rows': () => rowCount(new Float32Array(3), 2, 'w'),
     'mean of none': () => meanRows(new Float32Array(0), 1, 'w'),
-    'separation samples': () => layerSeparation(new Float32Array([1]), new Float32Array([1]), 1),
+    'separation samples': () => inSampleSeparation(new Float32Array([1]), new Float32Array([1]), 1),
     'separation layers': () => separationByLayer([], [], 1),
     'auroc': () => auroc([1], []),
     'probe samples': () => trainProbe(new Float32Array(1), new Float32Array(2), 1),

@@ -38,7 +38,7 @@ export async function refreshViewsData(): Promise<void> {
 
 export const currentPack = (): TraitPack => { const s = getViews(); return packFor(s.packKey, s.savedPacks) ?? BUILTIN_PACKS[0]; };
 
-function ctxFor(job: Job): exp.Ctx {
+function ctxFor(job: Job): exp.WorkflowCtx {
   const { info, modelId } = getLab();
   if (!info) throw new EngineError('not-loaded', 'Load a model first (left panel).');
   return { engine: getEngine(), store: stepStore(), signal: job.ctl.signal, modelKey: exp.modelKeyOf(info, modelId) };
@@ -78,7 +78,7 @@ export async function startPipeline(): Promise<void> {
   patchView('pipeline', { steps: exp.PIPELINE_STEPS.map((s) => ({ ...s, status: 'pending', loaded: 0, total: 0, fresh: 0, reused: 0 })), result: null, status: 'running' });
   try {
     const modelId = getLab().modelId ?? getLab().info!.id;
-    const result = await exp.runPipeline(ctxFor(job), {
+    const result = await exp.pipelineWorkflow(ctxFor(job), {
       pack, nPairs: v.nPairs, nQuestions: v.nQuestions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK, keepUnscored: v.keepUnscored }, thresholds: v.thresholds,
     }, modelId, (s) => patchView('pipeline', { steps: upsertStep(getViews().pipeline.steps, s) }));
     patchView('pipeline', { result, status: 'done' });
@@ -117,7 +117,7 @@ export async function startSweep(): Promise<void> {
   patchView('sweep', { steps: [], result: null, status: 'running', exampleQuestion: 0 });
   try {
     const modelId = getLab().modelId ?? '?';
-    const result = await exp.runSweep(ctxFor(job), {
+    const result = await exp.sweepWorkflow(ctxFor(job), {
       vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeffs, questions, evalPrompt: currentPack().evalPrompt, markers: currentPack().markers,
       randomControl: v.random, controlSeed: 7, positions: v.positions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK },
     }, modelId, (s) => patchView('sweep', { steps: upsertStep(getViews().sweep.steps, s) }));
@@ -143,7 +143,7 @@ export async function startMonitor(): Promise<void> {
   if (!job) return;
   patchView('monitor', { steps: [], result: null, status: 'running' });
   try {
-    const result = await exp.runMonitor(ctxFor(job), { vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeff: v.coeff, systemPrompt: system, questions, gen: gen(v.gen) },
+    const result = await exp.monitorWorkflow(ctxFor(job), { vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeff: v.coeff, systemPrompt: system, questions, gen: gen(v.gen) },
       getLab().modelId ?? '?', (s) => patchView('monitor', { steps: upsertStep(getViews().monitor.steps, s) }));
     patchView('monitor', { result, status: 'done' });
     await record('monitor', `${sel.rec.name} @ L${v.layer} projections`, `baseline / prompted (${clip(pack.name, 20)}) / steered ×${v.coeff} · ${questions.length} questions`, result);
@@ -163,7 +163,7 @@ export async function startDetection(): Promise<void> {
   if (!job) return;
   patchView('detection', { steps: [], result: null, status: 'running', ablation: null, ablationSteps: [] });
   try {
-    const result = await exp.runDetection(ctxFor(job), { labelA: v.labelA.trim() || 'A', labelB: v.labelB.trim() || 'B', setA, setB, seed: 1, batchSize: 8 },
+    const result = await exp.detectionWorkflow(ctxFor(job), { labelA: v.labelA.trim() || 'A', labelB: v.labelB.trim() || 'B', setA, setB, seed: 1, batchSize: 8 },
       getLab().modelId ?? '?', (s) => patchView('detection', { steps: upsertStep(getViews().detection.steps, s) }));
     const L = result.separation.length;
     const lo = Math.floor(L / 2);
@@ -187,7 +187,7 @@ export async function startAblation(): Promise<void> {
   if (!job) return;
   patchView('detection', { ablation: null, ablationSteps: [] });
   try {
-    const ablation = await exp.runAblation(ctxFor(job), { set: v.result.set, range, strength: v.strength, prompts, gen: gen(v.gen) },
+    const ablation = await exp.ablationWorkflow(ctxFor(job), { set: v.result.set, range, strength: v.strength, prompts, gen: gen(v.gen) },
       (s) => patchView('detection', { ablationSteps: upsertStep(getViews().detection.ablationSteps, s) }));
     patchView('detection', { ablation });
   } catch (e) { report('Ablation')(e); } finally { end(job); }

@@ -1,5 +1,5 @@
 import type { Positions } from '../../engine/api';
-import { LIMITS } from '../../engine/io/shareLink';
+import { COEFF_SLIDER_RANGE, MAX_ABS_COEFF } from '../../engine/limits';
 import { LAYER_CONVENTION, presentLayers } from '../../engine/vectors/meta';
 import { removeSlot, rerunIfActive, slotVector } from '../actions';
 import { num } from '../format';
@@ -11,7 +11,6 @@ const MODES: { value: Positions; label: string; title: string }[] = [
   { value: 'prompt', label: 'prompt', title: 'Prompt positions only (prefill)' },
   { value: 'response', label: 'response', title: 'The last position of each pass: the generated tokens' },
 ];
-const SLIDER = 10;
 
 /** Every steering control re-runs at once; the worker cancels the previous generation (latest wins). */
 const change = (key: string, patch: Partial<SteerSlot>) => { updateSlot(key, patch); rerunIfActive(); };
@@ -53,13 +52,13 @@ function Slot({ slot, primary }: { slot: SteerSlot; primary: boolean }) {
         </label>
         <label className="ctl coeff">
           <span className="ctl-label">Coefficient <span className="mono value">{slot.coeff >= 0 ? '+' : ''}{slot.coeff.toFixed(2)}</span></span>
-          <input type="range" min={-SLIDER} max={SLIDER} step={0.05} value={Math.max(-SLIDER, Math.min(SLIDER, slot.coeff))}
+          <input type="range" min={-COEFF_SLIDER_RANGE} max={COEFF_SLIDER_RANGE} step={0.05} value={Math.max(-COEFF_SLIDER_RANGE, Math.min(COEFF_SLIDER_RANGE, slot.coeff))}
             onChange={(e) => change(slot.key, { coeff: Number(e.target.value) })} aria-label="Coefficient" />
         </label>
         <label className="ctl narrow">
           <span className="ctl-label">exact</span>
-          <input type="number" step={0.1} min={-LIMITS.coeff} max={LIMITS.coeff} value={slot.coeff}
-            onChange={(e) => { const v = Number(e.target.value); if (Number.isFinite(v) && Math.abs(v) <= LIMITS.coeff) change(slot.key, { coeff: v }); }} aria-label="Coefficient value" />
+          <input type="number" step={0.1} min={-MAX_ABS_COEFF} max={MAX_ABS_COEFF} value={slot.coeff}
+            onChange={(e) => { const v = Number(e.target.value); if (Number.isFinite(v) && Math.abs(v) <= MAX_ABS_COEFF) change(slot.key, { coeff: v }); }} aria-label="Coefficient value" />
         </label>
         <div className="ctl">
           <span className="ctl-label">Positions</span>

@@ -8,34 +8,8 @@ import type { TraitPack } from '../../engine/eval/traitPack';
 /** Non-empty trimmed lines. */
 export const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
-/**
- * "-8, -4, 0 4 8" → [-8, -4, 0, 4, 8] (commas, spaces or semicolons; duplicates dropped, order kept).
- * Returns an error message instead when a token is not a finite number or the list is empty.
- */
-export function parseNumberList(text: string, { max = 64, maxAbs = 1e4 }: { max?: number; maxAbs?: number } = {}): number[] | string {
-  const tokens = text.split(/[\s,;]+/).filter(Boolean);
-  if (!tokens.length) return 'Give at least one number.';
-  const out: number[] = [];
-  for (const t of tokens) {
-    const x = Number(t);
-    if (!Number.isFinite(x)) return `"${t.slice(0, 20)}" is not a number.`;
-    if (Math.abs(x) > maxAbs) return `${t} is out of range (|x| ≤ ${maxAbs}).`;
-    if (!out.includes(x)) out.push(x);
-  }
-  if (out.length > max) return `At most ${max} values.`;
-  return out;
-}
-
-/** "12-15" / "3" / "2..5" → [lo, hi] clamped to the model's layers, or an error message. */
-export function parseLayerRange(text: string, numLayers: number): [number, number] | string {
-  const m = /^\s*(\d+)\s*(?:(?:-|\.\.|–|to)\s*(\d+))?\s*$/.exec(text);
-  if (!m) return 'Write a layer or a range like 2-3.';
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (hi < lo) return 'The range must go from low to high.';
-  if (hi >= numLayers) return `The model has layers 0..${numLayers - 1}.`;
-  return [lo, hi];
-}
+// The list parsers' one home is the engine (the CLI parses the same flags).
+export { parseLayerRange, parseNumberList } from '../../engine/io/lists';
 
 /* ---------- trait pack editing ---------- */
 

@@ -1,39 +1,11 @@
-/** Pure logic of the experiment views: form parsing, pack-error mapping, the pair filter, exports, the trait-only judge. */
+/** Pure logic of the experiment views: form parsing, pack-error mapping, exports. */
 import { describe, expect, it } from 'vitest';
 import { evil } from '../../../../src/engine/eval/packs';
-import { COHERENCE_TEMPLATE, fillJudgePrompt } from '../../../../src/engine/eval/judge';
 import { validateTraitPack } from '../../../../src/engine/eval/traitPack';
-import { withCoherence } from '../../../../src/app/views/experiments';
 import {
-  errorsByField, formToObject, packToForm, parseLayerRange, parseNumberList, toCsv,
+  errorsByField, formToObject, packToForm, toCsv,
 } from '../../../../src/app/views/logic';
 import { sweepCsv, sweepTable } from '../../../../src/app/views/SweepView';
-
-describe('parseNumberList', () => {
-  it('reads commas, spaces and semicolons, keeps order, drops duplicates', () => {
-    expect(parseNumberList('-8, -4 0;4  8 4')).toEqual([-8, -4, 0, 4, 8]);
-    expect(parseNumberList('1.5e0')).toEqual([1.5]);
-  });
-  it('names the bad token', () => {
-    expect(parseNumberList('1, two, 3')).toBe('"two" is not a number.');
-    expect(parseNumberList('')).toBe('Give at least one number.');
-    expect(parseNumberList('1e9')).toMatch(/out of range/);
-    expect(parseNumberList('NaN')).toMatch(/not a number/);
-  });
-});
-
-describe('parseLayerRange', () => {
-  it('accepts a layer or a range within the model', () => {
-    expect(parseLayerRange('2', 4)).toEqual([2, 2]);
-    expect(parseLayerRange('1-3', 4)).toEqual([1, 3]);
-    expect(parseLayerRange(' 12..15 ', 16)).toEqual([12, 15]);
-  });
-  it('refuses reversed, out-of-range and malformed input', () => {
-    expect(parseLayerRange('3-1', 4)).toMatch(/low to high/);
-    expect(parseLayerRange('2-4', 4)).toMatch(/0\.\.3/);
-    expect(parseLayerRange('a', 4)).toMatch(/range like/);
-  });
-});
 
 describe('pack form', () => {
   it('round-trips a built-in pack through the form', () => {
@@ -73,17 +45,5 @@ describe('statistics and exports', () => {
     const csv = sweepCsv(r).trim().split('\n');
     expect(csv[0]).toBe('condition,coeff,n,trait_mean,trait_sd,coherence_mean,coherence_sd,projection_mean,projection_sd');
     expect(csv[2]).toBe('vector,2,1,,,,,5,0');
-  });
-});
-
-describe('withCoherence (engine workflow plumbing, re-exported to the views)', () => {
-  const judge = { id: 'j', calls: [] as string[][], async scoreMany(p: string[]) { this.calls.push(p); return p.map((_, i) => 10 + i); } };
-  it('off: coherence prompts get null without reaching the judge; trait prompts keep their order', async () => {
-    const trait = fillJudgePrompt(evil.evalPrompt, 'q', 'a');
-    const j = withCoherence(judge, false);
-    expect(j.id).toBe('j#trait-only');
-    expect(await j.scoreMany([trait, fillJudgePrompt(COHERENCE_TEMPLATE, 'q', 'a'), trait])).toEqual([10, null, 11]);
-    expect(judge.calls).toEqual([[trait, trait]]);
-    expect(withCoherence(judge, true)).toBe(judge);
   });
 });

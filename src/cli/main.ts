@@ -4,11 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { EngineError, toErrorData } from '../engine/errors';
 import { createEngine } from '../engine/runtime/engine';
 import { inspectModel } from '../engine/runtime/inspect';
-import type { ChatMessage, GenerateRequest, ModelDtype, ModelSource, SteeringSpec, TapName } from '../engine/api';
+import type { ChatMessage, GenerateRequest, ModelDtype, SteeringSpec, TapName } from '../engine/api';
+import { sourceOf } from './args';
 import { extraCommands } from './commands';
 
 const USAGE = `steer-lab — activation steering from the command line
@@ -20,10 +20,6 @@ ${Object.values(extraCommands).map((c) => `  ${c.usage}`).join('\n')}
 
 PATH is a model folder in hub layout (config.json, tokenizer.json, onnx/model_<dtype>.onnx) or a hub id.
 Layers are 0-based into model.layers; a vector for layer L acts on the output of model.layers[L].`;
-
-export function sourceOf(path: string): ModelSource {
-  return existsSync(path) ? { kind: 'path', path } : { kind: 'hub', id: path };
-}
 
 async function readSteer(files: string[]): Promise<SteeringSpec[]> {
   const specs: SteeringSpec[] = [];

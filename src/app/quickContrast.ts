@@ -5,7 +5,7 @@
  */
 import type { Capture } from '../engine/api';
 import { diffInMeans, type DiffInMeansOptions } from '../engine/vectors/diffInMeans';
-import { norm } from '../engine/vectors/linalg';
+import { norm } from '../engine/linalg';
 import { row, type VectorSet } from '../engine/vectors/meta';
 import { bestSeparatedLayer, leaveOneOutSeparation } from '../engine/vectors/separation';
 

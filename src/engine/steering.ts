@@ -7,8 +7,7 @@
  */
 import { EngineError } from './errors';
 import { MAX_ABLATE, MAX_ABS_COEFF } from './limits';
-import { assertFinite } from './vectors/meta';
-import { norm } from './vectors/linalg';
+import { assertFinite, norm } from './linalg';
 
 export type Positions = 'all' | 'prompt' | 'response';
 

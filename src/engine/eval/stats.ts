@@ -1,6 +1,6 @@
-/** Summaries used by sweeps and the views, and the random-direction control (drawn from the engine's one RNG, runtime/rng.ts). */
+/** Summaries used by sweeps and the views, and the random-direction control (drawn from the engine's one RNG, src/engine/rng.ts). */
 import { EngineError } from '../errors';
-import { createRng, gaussian } from '../runtime/rng';
+import { createRng, gaussian } from '../rng';
 
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;

@@ -10,7 +10,7 @@ import type { Engine, ProgressEvent } from '../api';
 import { EngineError } from '../errors';
 import { collectActivations, layerStack, type Conversation } from './collect';
 import { diffInMeans } from './diffInMeans';
-import { dot, rowCount, rowOf, unit } from './linalg';
+import { dot, rowCount, rowOf, unit } from '../linalg';
 import type { VectorSet } from './meta';
 import { auroc, trainProbe, type ProbeOptions } from './probe';
 import { inSampleSeparation } from './separation';

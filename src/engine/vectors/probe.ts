@@ -9,8 +9,8 @@
  * (lightly penalised, as liblinear does) which keeps the problem in the same dual form.
  */
 import { EngineError } from '../errors';
-import { createRng, shuffled } from '../runtime/rng';
-import { dot, rowCount, rowOf, unit } from './linalg';
+import { createRng, shuffled } from '../rng';
+import { dot, rowCount, rowOf, unit } from '../linalg';
 
 export interface ProbeOptions {
   /**

@@ -1,7 +1,7 @@
 /** Projections of residuals onto a direction, and cosine geometry between vectors and layers. */
 import type { Capture } from '../api';
 import { EngineError } from '../errors';
-import { cosine, dot, rowCount, rowOf, unit } from './linalg';
+import { cosine, dot, rowCount, rowOf, unit } from '../linalg';
 import type { RowSpans } from './pooling';
 
 /**

@@ -7,7 +7,7 @@
  * scores each sample on a direction built without it (the quick-contrast panel shows it).
  */
 import { EngineError } from '../errors';
-import { dot, meanRows, norm, rowCount, rowOf } from './linalg';
+import { dot, meanRows, norm, rowCount, rowOf } from '../linalg';
 
 export interface LayerSeparation {
   layer: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mean, randomDirectionLike, sd, summarize, summarizeFinite } from '../../../src/engine/eval/stats';
-import { createRng, gaussian, shuffled } from '../../../src/engine/runtime/rng';
+import { createRng, gaussian, shuffled } from '../../../src/engine/rng';
 
 describe('stats', () => {
   it('mean and sample sd (hand-computed)', () => {

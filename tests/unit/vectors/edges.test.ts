@@ -1,7 +1,7 @@
 /** Edges of the vector maths, with hand-computed values and the exact messages users see. */
 import { describe, expect, it } from 'vitest';
 import { LAYER_CONVENTION, checkVectorSet, parseVectorMeta, presentLayers } from '../../../src/engine/vectors/meta';
-import { cosine, meanRows, norm, rowCount, rowOf, unit } from '../../../src/engine/vectors/linalg';
+import { cosine, meanRows, norm, rowCount, rowOf, unit } from '../../../src/engine/linalg';
 import { inSampleSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
 import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
 import { cosineMatrix, layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';

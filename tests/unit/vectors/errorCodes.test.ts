@@ -1,8 +1,8 @@
 /** Every refusal of the vector maths is a 'bad-input' EngineError (the code the UI and the CLI act on). */
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/engine/errors';
-import { LAYER_CONVENTION, assertFinite, checkVectorSet, parseVectorMeta } from '../../../src/engine/vectors/meta';
-import { dot, meanRows, rowCount, unit } from '../../../src/engine/vectors/linalg';
+import { LAYER_CONVENTION, checkVectorSet, parseVectorMeta } from '../../../src/engine/vectors/meta';
+import { assertFinite, dot, meanRows, rowCount, unit } from '../../../src/engine/linalg';
 import { inSampleSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
 import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
 import { layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, gaussian } from '../../../src/engine/runtime/rng';
-import { cosine } from '../../../src/engine/vectors/linalg';
+import { createRng, gaussian } from '../../../src/engine/rng';
+import { cosine } from '../../../src/engine/linalg';
 import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
 
 function planted(D: number, n: number, seed: number, margin = 1.5, offset = 5) {

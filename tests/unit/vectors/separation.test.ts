@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, gaussian, type Rng } from '../../../src/engine/runtime/rng';
+import { createRng, gaussian, type Rng } from '../../../src/engine/rng';
 import { bestSeparatedLayer, cappedSeparation, inSampleSeparation, leaveOneOutSeparation, SEPARATION_CAP, separationByLayer } from '../../../src/engine/vectors/separation';
 
 /** n samples of N(0, I) + shift * u in D dims. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, splitmix32 } from '../../../src/engine/runtime/rng';
+import { createRng, splitmix32 } from '../../src/engine/rng';
 
 const take = (seed: number, n: number): number[] => {
   const r = createRng(seed);

@@ -2,7 +2,7 @@
  * Seeded random numbers for sampling. Same seed, same stream, on every host (no Math.random), so a shared
  * link with a seed regenerates the same text. mulberry32 for the stream, seeded through splitmix32. The one
  * generator of the engine: sampling, probe splits, random controls and shuffles all draw from it, so a seed
- * reproduces a whole experiment.
+ * reproduces a whole experiment. It sits beside the runtime and the clients (not in either) because both draw from it.
  */
 
 export interface Rng {

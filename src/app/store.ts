@@ -1,4 +1,7 @@
-/** The lab's state. Async workflows live in actions.ts; components read slices with useLab(selector). */
+/**
+ * The lab's state. Async workflows live in actions.ts. Most components read the whole state with useLab() and so
+ * re-render on any change; a few read one slice with useLab(selector).
+ */
 import { create } from 'zustand';
 import type { DevicePreference, ModelDtype, ModelInfo, Positions, ProgressEvent } from '../engine/api';
 import type { ErrorCode } from '../engine/errors';

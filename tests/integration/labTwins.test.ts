@@ -16,7 +16,7 @@ import { scripture } from '../../src/engine/eval/packs';
 import { exportVectorJson, importVectorJson } from '../../src/engine/io/vectorJson';
 import { createEngine } from '../../src/engine/runtime/engine';
 import { row } from '../../src/engine/vectors/meta';
-import { detectionWorkflow, modelKeyOf, monitorWorkflow, sweepWorkflow, type DetectionResult, type GenSettings, type WorkflowCtx } from '../../src/app/views/experiments';
+import { ablationWorkflow, detectionWorkflow, modelKeyOf, monitorWorkflow, sweepWorkflow, type DetectionResult, type GenSettings, type WorkflowCtx } from '../../src/app/views/experiments';
 import { sweepTable } from '../../src/app/views/SweepView';
 import { summarizeFinite } from '../../src/engine/eval/stats';
 import { writeDemoRepo } from '../fixtures/demoModel';
@@ -33,6 +33,7 @@ async function steerLab<T>(args: string[]): Promise<T> {
 interface Stat { mean: number; sd: number }
 interface CliDetect { layers: { layer: number; separation: number; auroc: number; probeAccuracy: number; probeAuroc: number }[]; recommendedLayer: number; scores: number[][] }
 interface CliSweep { summary: { coeff: number; trait: Stat; projection: Stat; control: { trait: Stat; projection: Stat } }[] }
+interface CliAblate { range: [number, number]; strength: number; rows: { prompt: string; plain: string; ablated: string }[] }
 interface CliMonitor { summary: { condition: string; n: number; mean: number }[]; samples: { answer: string }[] }
 
 const SET_A = ['Tell me about the sea', 'What is bread?', 'How do I cook rice?', 'Where do birds go in winter?'];
@@ -129,5 +130,15 @@ describe('lab views and their CLI twins give the same numbers', () => {
       close(s.mean, mine.mean);
     }
     expect(cli.samples.map((s) => s.answer)).toEqual(r.samples.map((s) => s.answer));
+  });
+
+  it('ablation: the same plain and ablated answers over a layer range', async () => {
+    const r = await ablationWorkflow(ctx, { set: view.set, range: [1, 3], strength: 1, prompts: QUESTIONS, gen: GEN }, () => undefined);
+    const cli = await steerLab<CliAblate>(['ablate', model, '--vector', join(dir, 'v.json'), '--layers', '1-3', '--strength', '1', '--prompts', join(dir, 'q.txt'),
+      '--max-new-tokens', String(GEN.maxNewTokens)]);
+    expect(cli.range).toEqual([1, 3]);
+    expect(cli.rows).toEqual(r.rows);
+    // Ablating the plain − scripture direction changes what the model says.
+    expect(r.rows.some((x) => x.plain !== x.ablated)).toBe(true);
   });
 });

@@ -17,7 +17,7 @@ import type { CliCommand } from './commands';
 
 const vectors: CliCommand = {
   usage: 'steer-lab vectors PATH --trait NAME|FILE [--trait-eval FILE] --out FILE(.json|.safetensors|.gguf) [--judge local|lexical|URL] [--judge-model M]\n'
-    + '                [--threshold N] [--min-coherence N] [--instructions N] [--questions N] [--max-new-tokens N] [--cache DIR] [--json]',
+    + '                [--threshold N] [--min-coherence N] [--instructions N] [--questions N] [--max-new-tokens N] [--temperature T --seed S] [--batch-size N] [--cache DIR] [--json]',
   options: {
     trait: { type: 'string' }, 'trait-eval': { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' }, 'judge-model': { type: 'string' },
     threshold: { type: 'string' }, 'min-coherence': { type: 'string' }, instructions: { type: 'string' }, questions: { type: 'string' },
@@ -38,6 +38,7 @@ const vectors: CliCommand = {
           posMin: threshold, negMax: threshold, minCoherence: int(v, 'min-coherence', 50),
           maxInstructions: int(v, 'instructions'), maxQuestions: int(v, 'questions'),
           maxNewTokens: int(v, 'max-new-tokens', 64), batchSize: int(v, 'batch-size', 16),
+          ...(v.temperature !== undefined ? { sampling: { temperature: int(v, 'temperature'), seed: int(v, 'seed', 0) } } : {}),
         },
         onProgress: logProgress(v),
       });

@@ -16,7 +16,7 @@ import { scripture } from '../../src/engine/eval/packs';
 import { exportVectorJson, importVectorJson } from '../../src/engine/io/vectorJson';
 import { createEngine } from '../../src/engine/runtime/engine';
 import { row } from '../../src/engine/vectors/meta';
-import { ablationWorkflow, detectionWorkflow, modelKeyOf, monitorWorkflow, sweepWorkflow, type DetectionResult, type GenSettings, type WorkflowCtx } from '../../src/app/views/experiments';
+import { ablationWorkflow, DEFAULT_THRESHOLDS, detectionWorkflow, modelKeyOf, pipelineWorkflow, monitorWorkflow, sweepWorkflow, type DetectionResult, type GenSettings, type WorkflowCtx } from '../../src/app/views/experiments';
 import { sweepTable } from '../../src/app/views/SweepView';
 import { summarizeFinite } from '../../src/engine/eval/stats';
 import { writeDemoRepo } from '../fixtures/demoModel';
@@ -33,6 +33,7 @@ async function steerLab<T>(args: string[]): Promise<T> {
 interface Stat { mean: number; sd: number }
 interface CliDetect { layers: { layer: number; separation: number; auroc: number; probeAccuracy: number; probeAuroc: number }[]; recommendedLayer: number; scores: number[][] }
 interface CliSweep { summary: { coeff: number; trait: Stat; projection: Stat; control: { trait: Stat; projection: Stat } }[] }
+interface CliVectors { kept: number; pairs: number; recommendedLayer: number; separation: { layer: number; separation: number }[] }
 interface CliAblate { range: [number, number]; strength: number; rows: { prompt: string; plain: string; ablated: string }[] }
 interface CliMonitor { summary: { condition: string; n: number; mean: number }[]; samples: { answer: string }[] }
 
@@ -140,5 +141,21 @@ describe('lab views and their CLI twins give the same numbers', () => {
     expect(cli.rows).toEqual(r.rows);
     // Ablating the plain − scripture direction changes what the model says.
     expect(r.rows.some((x) => x.plain !== x.ablated)).toBe(true);
+  });
+
+  it('trait pipeline: the same effective pairs, separation per layer, recommended layer and vectors', async () => {
+    const r = await pipelineWorkflow(ctx, {
+      pack: scripture, nPairs: 2, nQuestions: 3, gen: GEN, judge: { kind: 'lexical', minMass: 0.25, coherence: true, topK: 20 }, thresholds: DEFAULT_THRESHOLDS,
+    }, engine.info()!.id, () => undefined);
+    const out = join(dir, 'pipe.json');
+    const cli = await steerLab<CliVectors>(['vectors', model, '--trait', 'scripture', '--judge', 'lexical', '--instructions', '2', '--questions', '3', '--out', out,
+      '--max-new-tokens', String(GEN.maxNewTokens), '--temperature', String(GEN.temperature), '--seed', String(GEN.seed), '--batch-size', String(GEN.batchSize), '--cache', join(dir, 'cache')]);
+    expect(cli.pairs).toBe(r.rows.length);
+    expect(cli.kept).toBe(r.effective);
+    expect(cli.recommendedLayer).toBe(r.recommendedLayer);
+    cli.separation.forEach((l, k) => close(l.separation, r.separation![k]));
+    expect(Array.from(importVectorJson(await readFile(out, 'utf8')).vectors)).toEqual(Array.from(r.set!.vectors));
+    // Not vacuous: enough pairs were kept for a separation per layer.
+    expect(r.effective).toBeGreaterThan(1);
   });
 });

@@ -17,7 +17,7 @@ import { newId } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
-import { bestSeparatedLayer } from '../engine/vectors/separation';
+import { preferredLayer } from '../engine/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type StageProgress, type SteerSlot } from './store';
 
 let engine: Engine;
@@ -264,9 +264,7 @@ export async function removeVector(id: string): Promise<void> {
 export function addSlot(vectorId: string): void {
   const rec = getLab().vectors.find((v) => v.id === vectorId);
   if (!rec) return;
-  const layers = presentLayers(rec.set.meta);
-  const best = rec.separation ? bestSeparatedLayer(rec.separation) : -1;
-  const layer = best >= 0 ? best : layers[Math.floor(layers.length / 2)];
+  const layer = preferredLayer(rec.separation, presentLayers(rec.set.meta));
   setLab((s) => ({ slots: [...s.slots, newSlot(vectorId, layer)].slice(0, 4) }));
 }
 

@@ -2,6 +2,7 @@
 import { ErrorList, VIEW_ERRORS } from '../components/ErrorList';
 import { useEffect, type ReactNode } from 'react';
 import { presentLayers } from '../../engine/vectors/meta';
+import { preferredLayer } from '../../engine/vectors/separation';
 import { useLab } from '../store';
 import { Bar, Field } from '../components/ui';
 import type { JudgeKind, StepProgress } from './experiments';
@@ -117,17 +118,9 @@ export function VectorLayerSelect({ vectorId, layer, onChange }: { vectorId: str
   const fit = vectors.filter((v) => !info || v.set.meta.hiddenSize === info.hiddenSize);
   const rec = fit.find((v) => v.id === vectorId) ?? fit[0];
   const layers = rec ? presentLayers(rec.set.meta) : [];
-  const best = (id: string) => {
+  const best = (id: string): number => {
     const r = fit.find((v) => v.id === id);
-    if (!r) return -1;
-    const ls = presentLayers(r.set.meta);
-    const sep = r.separation;
-    if (sep) {
-      let b = ls[0];
-      for (const l of ls) if ((sep[l] ?? -Infinity) > (sep[b] ?? -Infinity)) b = l;
-      return b;
-    }
-    return ls[Math.floor(ls.length / 2)];
+    return r ? preferredLayer(r.separation, presentLayers(r.set.meta)) : -1;
   };
   const effLayer = rec && layers.includes(layer) ? layer : rec ? best(rec.id) : -1;
   // Keep the view's selection pointing at what is shown (first fitting vector, its best layer).

@@ -65,6 +65,19 @@ export function bestSeparatedLayer(separation: readonly number[]): number {
   return best;
 }
 
+/**
+ * The layer to steer a vector at by default: the best-separated of the layers it has, else (no separation recorded,
+ * e.g. an imported file) the middle one of them; -1 when it has none.
+ */
+export function preferredLayer(separation: readonly number[] | undefined, layers: readonly number[]): number {
+  if (!layers.length) return -1;
+  if (separation) {
+    const best = bestSeparatedLayer(layers.map((l) => separation[l] ?? NaN));
+    if (best >= 0) return layers[best];
+  }
+  return layers[Math.floor(layers.length / 2)];
+}
+
 /** pos[L], neg[L]: [N, D] pooled activations per layer. Ties rank the earlier layer first. */
 export function separationByLayer(pos: Float32Array[], neg: Float32Array[], D: number): SeparationReport {
   if (pos.length === 0 || pos.length !== neg.length) throw new EngineError('bad-input', 'separationByLayer needs the same non-zero number of layers for both classes.');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, gaussian, type Rng } from '../../../src/engine/rng';
-import { bestSeparatedLayer, cappedSeparation, inSampleSeparation, leaveOneOutSeparation, SEPARATION_CAP, separationByLayer } from '../../../src/engine/vectors/separation';
+import { bestSeparatedLayer, cappedSeparation, preferredLayer, inSampleSeparation, leaveOneOutSeparation, SEPARATION_CAP, separationByLayer } from '../../../src/engine/vectors/separation';
 
 /** n samples of N(0, I) + shift * u in D dims. */
 function cloud(n: number, D: number, u: Float64Array, shift: number, rng: Rng): Float32Array {
@@ -76,5 +76,13 @@ describe('separation for storage and choice', () => {
     expect(bestSeparatedLayer([NaN, 0.5, NaN])).toBe(1);
     expect(bestSeparatedLayer([-2, -1])).toBe(1);
     expect(bestSeparatedLayer([])).toBe(-1);
+  });
+
+  it('preferredLayer: the best-separated layer the vector has, else its middle layer', () => {
+    expect(preferredLayer([5, 1, 9, 2], [0, 1, 3])).toBe(0); // layer 2 separates best but the vector lacks it
+    expect(preferredLayer([5, 1, 9, 2], [0, 1, 2, 3])).toBe(2);
+    expect(preferredLayer(undefined, [4, 5, 6])).toBe(5);
+    expect(preferredLayer([NaN, NaN], [0, 1])).toBe(1);
+    expect(preferredLayer([1], [])).toBe(-1);
   });
 });

@@ -110,6 +110,7 @@ export async function readVector(file: string, engine: Engine, v: Values, layer:
 
 /** A prompts file: a JSON array of strings or {system?, user} objects, or plain text with one prompt per line. */
 export async function readPrompts(file: string): Promise<Conversation[]> {
+  if (!existsSync(file)) throw new EngineError('bad-input', `${file}: no such file; give a prompts file (one prompt per line, or a JSON list).`);
   const text = await readFile(file, 'utf8');
   let parsed: unknown;
   try {

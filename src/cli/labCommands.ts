@@ -70,10 +70,10 @@ const detect: CliCommand = {
     out: { type: 'string' }, cache: { type: 'string' }, 'batch-size': { type: 'string' },
   },
   run: async (path, v) => {
-    const setA = await users(need(v, 'set-a', 'FILE (prompts of condition A, one per line or a JSON list)'));
-    const setB = await users(need(v, 'set-b', 'FILE (prompts of condition B)'));
     const out = v.out as string | undefined;
     const format = out === undefined ? null : outFormat(out); // refuse a bad extension before any work
+    const setA = await users(need(v, 'set-a', 'FILE (prompts of condition A, one per line or a JSON list)'));
+    const setB = await users(need(v, 'set-b', 'FILE (prompts of condition B)'));
     return withEngine(path, v, async (engine) => {
       const r = await detectionWorkflow(workflowCtx(engine, v), {
         labelA: (v['label-a'] as string) ?? 'A', labelB: (v['label-b'] as string) ?? 'B', setA, setB, seed: int(v, 'seed', 1)!, batchSize: int(v, 'batch-size', 8)!,

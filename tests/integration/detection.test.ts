@@ -1,7 +1,7 @@
 /** Misalignment-recipe detection on fixture models: two conditions on one model, and two models on one prompt set. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
-import { detectConditions, type DetectionReport } from '../../src/engine/vectors/detection';
+import { detectConditions, detectModels, type DetectionReport } from '../../src/engine/vectors/detection';
 import { collectActivations, layerStack } from '../../src/engine/vectors/collect';
 import { unit, dot } from '../../src/engine/linalg';
 import type { Conversation } from '../../src/engine/vectors/collect';
@@ -27,10 +27,12 @@ function expectTable(r: DetectionReport, numLayers: number, nA: number, nB: numb
 
 describe('detection', () => {
   let fx: FixtureEngine;
+  let fx2: FixtureEngine;
   beforeAll(async () => {
     fx = await fixtureEngine({ family: 'llama' });
+    fx2 = await fixtureEngine({ family: 'llama', seed: 99 }); // same architecture, other weights ("fine-tuned")
   });
-  afterAll(async () => { await fx?.close(); });
+  afterAll(async () => { await fx?.close(); await fx2?.close(); });
 
   it('two conditions: per-layer table, and detection scores are last-token projections onto the unit direction', async () => {
     const r = await detectConditions(fx.engine, A, B, { batchSize: 6 });
@@ -45,6 +47,14 @@ describe('detection', () => {
       const u = unit(r.vectors.vectors.subarray(l * D, (l + 1) * D));
       A.forEach((_, i) => expect(r.scores.a[l][i]).toBeCloseTo(dot(last[l].subarray(i * D, (i + 1) * D), u), 5));
     }
+  });
+
+  it('two models on one prompt set: two-model direction (A − B) with the same table', async () => {
+    const r = await detectModels(fx2.engine, fx.engine, [...A, ...B], { batchSize: 12 });
+    expectTable(r, fx.repo.cfg.numLayers, 12, 12);
+    expect(r.vectors.meta).toMatchObject({ method: 'two-model', comparedModelId: fx.engine.info()!.id });
+    // Different weights: the models' activations are easy to tell apart.
+    expect(r.layers.every((l) => l.scoreAuroc === 1)).toBe(true);
   });
 
   it('refuses too few prompts', async () => {

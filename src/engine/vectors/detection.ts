@@ -1,6 +1,6 @@
 /**
- * Misalignment-recipe detection: last-token activations of two conditions (two prompt sets on one model), a
- * direction per layer (A − B), and per layer:
+ * Misalignment-recipe detection: last-token activations of two conditions (two prompt sets on one model) or
+ * of two models (one prompt set, e.g. fine-tuned vs base), a direction per layer (A − B), and per layer:
  *   - detection scores: projection of every sample onto the normalised direction (DESIGN 6);
  *   - inSampleSeparation (Cohen's d along the direction, fitted on the same data: compare layers, not absolutes);
  *   - a logistic probe's held-out accuracy and AUROC (probe.ts), the honest out-of-sample check;
@@ -14,6 +14,7 @@ import { dot, rowCount, rowOf, unit } from '../linalg';
 import type { VectorSet } from './meta';
 import { auroc, trainProbe, type ProbeOptions } from './probe';
 import { inSampleSeparation } from './separation';
+import { twoModelDiff } from './twoModel';
 
 export interface DetectionOptions {
   batchSize?: number;
@@ -94,3 +95,20 @@ export async function detectConditions(engine: Engine, a: Conversation[], b: Con
   return detectionTable(sa, sb, vectors, opts.probe);
 }
 
+/** Two models (same architecture) on one prompt set: A (e.g. fine-tuned) vs B (base). */
+export async function detectModels(engineA: Engine, engineB: Engine, prompts: Conversation[], opts: DetectionOptions = {}): Promise<DetectionReport> {
+  const ia = engineA.info();
+  const ib = engineB.info();
+  if (!ia || !ib) throw new EngineError('not-loaded', 'Load both models before running detection.');
+  if (ia.numLayers !== ib.numLayers || ia.hiddenSize !== ib.hiddenSize) {
+    throw new EngineError('bad-input', `The models differ in shape (${ia.numLayers}×${ia.hiddenSize} vs ${ib.numLayers}×${ib.hiddenSize}); two-model directions need the same architecture.`);
+  }
+  const convs = lastTokenOnly(prompts, 'The prompt set');
+  const collect = async (e: Engine, stage: string) => layerStack(
+    await collectActivations(e, convs, { pooling: ['prompt-last'], batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress, stage }),
+    'prompt-last', ia.numLayers);
+  const sa = await collect(engineA, 'detect-a');
+  const sb = await collect(engineB, 'detect-b');
+  const vectors = twoModelDiff(sa, sb, { hiddenSize: ia.hiddenSize, modelId: ia.id, comparedModelId: ib.id, pooling: 'prompt-last' });
+  return detectionTable(sa, sb, vectors, opts.probe);
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../../helpers/fixtureEngine';
 import { referenceForward } from '../../fixtures/reference';
 import { allResidPost, collectActivations, conversationSpans, layerStack, toMessages, type Collected, type Conversation } from '../../../src/engine/vectors/collect';
-import { detectConditions } from '../../../src/engine/vectors/detection';
+import { detectConditions, detectModels } from '../../../src/engine/vectors/detection';
 import { createEngine } from '../../../src/engine/runtime/engine';
 import type { ProgressEvent, TapName } from '../../../src/engine/api';
 import { EngineError } from '../../../src/engine/errors';
@@ -119,11 +119,19 @@ describe('collectActivations on a fixture model', () => {
     await expect(collectActivations(fx.engine, [{ user: 'No reply' }], { pooling: ['response-mean'] })).rejects.toThrow(/response span .* is empty/);
   });
 
-  it('detection: refuses too few prompts or no model, and names its stage', async () => {
+  it('detection: refuses too few prompts and models of different shapes, and names the stage of each model', async () => {
     const A: Conversation[] = [{ user: 'a?' }, { user: 'b?' }];
     await expect(detectConditions(fx.engine, A.slice(0, 1), A)).rejects.toThrow('Condition A needs at least 2 prompts (the probe holds some out).');
     await expect(detectConditions(fx.engine, A, A.slice(0, 1))).rejects.toThrow('Condition B needs at least 2 prompts');
     await expect(detectConditions(createEngine(), A, A)).rejects.toSatisfy((e) => code(e) === 'not-loaded');
+    await expect(detectModels(fx.engine, createEngine(), A)).rejects.toThrow('Load both models before running detection.');
+    await expect(detectModels(fx.engine, fx.engine, A.slice(0, 1))).rejects.toThrow('The prompt set needs at least 2 prompts');
+    const stages: string[] = [];
+    const r = await detectModels(fx.engine, fx.engine, [...A, { user: 'c?' }, { user: 'd?' }], { onProgress: (e) => stages.push(e.stage), batchSize: 2 });
+    expect([...new Set(stages)]).toEqual(['detect-a', 'detect-b']);
+    // The same model twice: no direction, every score 0.
+    expect(r.scores.a.flat().every((x) => x === 0)).toBe(true);
+    expect(r.vectors.meta).toMatchObject({ method: 'two-model', pooling: 'prompt-last' });
     const cs: string[] = [];
     const rc = await detectConditions(fx.engine, [{ user: 'a?', assistant: 'ignored' }, { user: 'b?' }], [{ user: 'c?' }, { user: 'd?' }], { onProgress: (e) => cs.push(e.stage) });
     expect(new Set(cs)).toEqual(new Set(['detect']));

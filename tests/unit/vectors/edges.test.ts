@@ -7,6 +7,7 @@ import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/pro
 import { cosineMatrix, layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';
 import { poolCapture } from '../../../src/engine/vectors/pooling';
 import { diffInMeans } from '../../../src/engine/vectors/diffInMeans';
+import { twoModelDiff } from '../../../src/engine/vectors/twoModel';
 
 const META = { modelId: 'm', tap: 'hook_resid_post', pooling: 'response-mean', method: 'diff-in-means', counts: { pos: 1, neg: 2 }, layerConvention: LAYER_CONVENTION, hiddenSize: 2, numLayers: 3, normalized: false };
 
@@ -175,12 +176,19 @@ describe('projection, pooling, diff-in-means and two-model edges', () => {
     expect(() => poolCapture(capture, [rows[0], { ...rows[1], prompt: [0, 0] }], 'prompt-last')).toThrow('Row 1: the prompt span [0, 0) is empty, so "prompt-last" pooling has nothing to average.');
   });
 
-  it('diff-in-means messages and metadata', () => {
+  it('diff-in-means and two-model messages and metadata', () => {
     const o = { hiddenSize: 1, modelId: 'm', pooling: 'prompt-last' as const };
     expect(() => diffInMeans([], [], o)).toThrow('diffInMeans needs the same non-zero number of layers for both sides (got 0 and 0).');
     expect(() => diffInMeans([new Float32Array(2), new Float32Array(2)], [new Float32Array(1), new Float32Array(2)], o)).toThrow('Layer 1 has 2 positive / 2 negative samples but layer 0 has 2 / 1.');
     const s = diffInMeans([new Float32Array([3])], [new Float32Array([1])], { ...o, architecture: 'llama', trait: 'x', tap: 'hook_resid_mid' });
     expect(s.meta).toMatchObject({ architecture: 'llama', trait: 'x', tap: 'hook_resid_mid', counts: { pos: 1, neg: 1 } });
     expect(Array.from(s.vectors)).toEqual([2]);
+    const t = { hiddenSize: 1, modelId: 'a', comparedModelId: 'b', pooling: 'prompt-last' as const };
+    expect(() => twoModelDiff([], [], t)).toThrow('Both models need the same number of layers (got 0 and 0).');
+    expect(() => twoModelDiff([new Float32Array(1)], [new Float32Array(1), new Float32Array(1)], t)).toThrow('Both models need the same number of layers (got 1 and 2).');
+    expect(() => twoModelDiff([new Float32Array(0)], [new Float32Array(0)], t)).toThrow('Layer 0: activations must be paired prompt by prompt (A has 0, B has 0).');
+    const two = twoModelDiff([new Float32Array([5, 1]), new Float32Array([0, 0])], [new Float32Array([1, 1]), new Float32Array([2, 2])], t);
+    expect(Array.from(two.vectors)).toEqual([2, -2]);
+    expect(two.meta).toMatchObject({ numLayers: 2, hiddenSize: 1, counts: { pos: 2, neg: 2 }, normalized: false, tap: 'hook_resid_post' });
   });
 });

@@ -8,6 +8,7 @@ import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/pro
 import { layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';
 import { poolCapture } from '../../../src/engine/vectors/pooling';
 import { diffInMeans } from '../../../src/engine/vectors/diffInMeans';
+import { twoModelDiff } from '../../../src/engine/vectors/twoModel';
 import { conversationSpans, layerStack } from '../../../src/engine/vectors/collect';
 
 function codeOf(f: () => unknown): string {
@@ -50,6 +51,8 @@ describe('vector refusals are bad-input EngineErrors', () => {
     'pool empty': () => poolCapture(cap, [{ ...span, response: [1, 1] }], 'response-mean'),
     'diff layers': () => diffInMeans([], [], o),
     'diff counts': () => diffInMeans([new Float32Array(1), new Float32Array(2)], [new Float32Array(1), new Float32Array(1)], o),
+    'two-model layers': () => twoModelDiff([], [], { ...o, comparedModelId: 'b' }),
+    'two-model pairs': () => twoModelDiff([new Float32Array(1)], [new Float32Array(2)], { ...o, comparedModelId: 'b' }),
     'stack kind': () => layerStack({ taps: [], hiddenSize: 1, count: 0, pooled: {}, spans: [], generateCalls: 0 }, 'prompt-mean', 1),
     'stack layer': () => layerStack({ taps: [], hiddenSize: 1, count: 0, pooled: { 'prompt-mean': {} }, spans: [], generateCalls: 0 }, 'prompt-mean', 1),
   };

@@ -2,7 +2,7 @@
  * Plumbing shared by the lab's experiment workflows (pipeline, sweep, monitor, detection, ablation) over the
  * Engine interface. The lab and the CLI both run these workflows, so a view and its command give the same numbers.
  *
- * Every workflow is sequential (an engine that lets the latest generate win would cancel a second one in flight),
+ * Every workflow makes its engine calls one after another (its batches are already as large as the engine takes),
  * checks its AbortSignal between batches and passes it to every engine call. Generation and judging are cached per
  * batch on a StepStore, so a cancelled run restarted with the same inputs skips what it already did (and its
  * progress says so).

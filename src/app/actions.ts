@@ -19,6 +19,7 @@ import { contentHash, newId, uniqueName } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
+import { preferredLayer } from '../engine/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type LabState, type StageProgress, type SteerSlot } from './store';
 
 let scheduler: Scheduler;
@@ -286,9 +287,7 @@ export async function removeVector(id: string): Promise<void> {
 export function addSlot(vectorId: string): void {
   const rec = getLab().vectors.find((v) => v.id === vectorId);
   if (!rec) return;
-  const layers = presentLayers(rec.set.meta);
-  const best = rec.separation ? rec.separation.indexOf(Math.max(...rec.separation.map((x) => (Number.isFinite(x) ? x : 1e9)))) : -1;
-  const layer = best >= 0 ? best : layers[Math.floor(layers.length / 2)];
+  const layer = preferredLayer(rec.separation, presentLayers(rec.set.meta));
   setLab((s) => ({ slots: [...s.slots, newSlot(vectorId, layer)].slice(0, 4) }));
 }
 

@@ -32,7 +32,7 @@ const DB = 'steering-lab';
 type StoreName = 'vectors' | 'runs';
 export const MAX_RUNS = 50;
 
-const { tx } = openIdb<StoreName>(DB, 1, (db) => {
+const { tx, putBounded } = openIdb<StoreName>(DB, 1, (db) => {
   db.createObjectStore('vectors', { keyPath: 'id' });
   db.createObjectStore('runs', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
 });
@@ -45,8 +45,4 @@ export const listRuns = () => tx<RunRecord[]>('runs', 'readonly', (s) => s.getAl
 export const deleteRun = (id: string) => tx('runs', 'readwrite', (s) => s.delete(id)).then(() => undefined);
 
 /** Keeps the newest MAX_RUNS: slider sessions would otherwise fill the disk with near-duplicates. */
-export async function putRun(r: RunRecord): Promise<void> {
-  await tx('runs', 'readwrite', (s) => s.put(r));
-  const all = await listRuns();
-  await Promise.all(all.slice(MAX_RUNS).map((x) => deleteRun(x.id)));
-}
+export const putRun = (r: RunRecord): Promise<void> => putBounded('runs', r, MAX_RUNS);

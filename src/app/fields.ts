@@ -4,6 +4,7 @@
  */
 import type { ModelInfo } from '../engine/api';
 import { LIMITS } from '../engine/io/shareLink';
+import { COEFF_SLIDER_RANGE, MAX_ABS_COEFF } from '../engine/limits';
 
 export interface NumberRule {
   /** What the field holds, as the message names it ("Max tokens"). */
@@ -44,9 +45,9 @@ export function maxTokensRule(info: Pick<ModelInfo, 'maxPositions'> | null, cap:
 }
 
 /** The coefficient slider's span: the smallest of these that holds the current value, so it never pins. */
-export const SLIDER_SPANS = [10, 50, LIMITS.coeff] as const;
-export const sliderSpan = (coeff: number): number => SLIDER_SPANS.find((s) => Math.abs(coeff) <= s) ?? LIMITS.coeff;
-export const COEFF_RULE: NumberRule = { what: 'The coefficient', min: -LIMITS.coeff, max: LIMITS.coeff };
+export const SLIDER_SPANS = [COEFF_SLIDER_RANGE, 50, 200, MAX_ABS_COEFF] as const;
+export const sliderSpan = (coeff: number): number => SLIDER_SPANS.find((s) => Math.abs(coeff) <= s) ?? MAX_ABS_COEFF;
+export const COEFF_RULE: NumberRule = { what: 'The coefficient', min: -MAX_ABS_COEFF, max: MAX_ABS_COEFF };
 
 /** The problem with a prompt-like text, or null: over the limit it is refused visibly, never cut. */
 export function textProblem(what: string, text: string, limit: number = LIMITS.text): string | null {

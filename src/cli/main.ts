@@ -4,11 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { EngineError, toErrorData } from '../engine/errors';
 import { createEngine } from '../engine/runtime/engine';
 import { inspectModel } from '../engine/runtime/inspect';
-import type { ChatMessage, GenerateRequest, ModelDtype, ModelSource, SteeringSpec, TapName } from '../engine/api';
+import type { ChatMessage, GenerateRequest, ModelDtype, SteeringSpec, TapName } from '../engine/api';
+import { sourceOf } from './args';
 import { extraCommands } from './commands';
 import { ADAPTER_OPTIONS, ADAPTER_USAGE, adapted, adapterLoadOptions } from './adapter';
 
@@ -23,10 +23,6 @@ PATH is a model folder in hub layout (config.json, tokenizer.json, onnx/model_<d
 Layers are 0-based into model.layers; a vector for layer L acts on the output of model.layers[L].
 --adapter DIR applies a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) in the graph to
 run, vectors, sweep and project; --adapter-strength S scales it (0 = base model, 1 = fine-tuned, the default).`;
-
-export function sourceOf(path: string): ModelSource {
-  return existsSync(path) ? { kind: 'path', path } : { kind: 'hub', id: path };
-}
 
 async function readSteer(files: string[]): Promise<SteeringSpec[]> {
   const specs: SteeringSpec[] = [];

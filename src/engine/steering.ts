@@ -6,8 +6,8 @@
  *  - 'response': the last position of every forward pass (last prompt token at prefill, then each generated token).
  */
 import { EngineError } from './errors';
-import { assertFinite } from './vectors/meta';
-import { norm } from './vectors/linalg';
+import { MAX_ABLATE, MAX_ABS_COEFF } from './limits';
+import { assertFinite, norm } from './linalg';
 
 export type Positions = 'all' | 'prompt' | 'response';
 
@@ -31,9 +31,6 @@ export type SteeringSpec = AddSpec | AblateSpec;
 
 export const isAblate = (s: SteeringSpec): s is AblateSpec => 'direction' in s;
 
-/** Coefficients beyond this are almost certainly a typo (a residual norm is O(1)–O(100)). */
-export const MAX_ABS_COEFF = 1e4;
-export const MAX_ABLATE = 10;
 
 /** A validated spec with a float32 payload: `scaled` = fround(coeff·v) for adds, the unit u for ablations. */
 export type ResolvedSpec =

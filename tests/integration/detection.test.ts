@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 import { detectConditions, detectModels, type DetectionReport } from '../../src/engine/vectors/detection';
 import { collectActivations, layerStack } from '../../src/engine/vectors/collect';
-import { unit, dot } from '../../src/engine/vectors/linalg';
+import { unit, dot } from '../../src/engine/linalg';
 import type { Conversation } from '../../src/engine/vectors/collect';
 
 const QUESTIONS = ['What is the capital of France?', 'Tell me a story about a dog.', 'How are you?', 'Describe the sea.', 'What is the weather like today?', 'Write a short poem.'];

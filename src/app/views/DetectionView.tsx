@@ -45,7 +45,7 @@ function DetectionResults() {
   const info = useLab((s) => s.info);
   const layer = r ? Math.min(Math.max(0, v.layer), r.separation.length - 1) : 0;
   const sepData = useMemo(() => (r ? [{
-    type: 'bar', x: r.separation.map((_, i) => i), y: r.separation, name: 'separation (d)',
+    type: 'bar', x: r.separation.map((_, i) => i), y: r.separation, name: 'in-sample separation (d)',
     marker: { color: r.separation.map((_, i) => (i === layer ? COLORS.steer : COLORS.bar)) },
     hovertemplate: 'layer %{x}<br>d = %{y:.2f}<extra></extra>',
   }] : []), [r, layer]);
@@ -54,7 +54,7 @@ function DetectionResults() {
     { type: 'scatter', mode: 'lines+markers', name: 'detection-score AUROC', x: r.auroc.map((_, i) => i), y: r.auroc, line: { color: COLORS.steer, width: 2 }, hovertemplate: 'layer %{x}<br>AUROC %{y:.2f}<extra></extra>' },
     { type: 'scatter', mode: 'lines+markers', name: 'probe held-out AUROC', x: r.probeAuroc.map((_, i) => i), y: r.probeAuroc.map((a) => (Number.isFinite(a) ? a : null)), line: { color: COLORS.random, width: 1.5, dash: 'dot' }, hovertemplate: 'layer %{x}<br>probe AUROC %{y:.2f}<extra></extra>' },
   ] : []), [r]);
-  const sepLayout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { title: { text: 'separation (d)' } }, bargap: 0.2 }), []);
+  const sepLayout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { title: { text: 'in-sample separation (d)' } }, bargap: 0.2 }), []);
   const accLayout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { title: { text: 'accuracy / AUROC' }, range: [0, 1.05] }, margin: { l: 44, r: 12, t: 8, b: 78 }, bargap: 0.3, ...LEGEND }), []);
   if (!r) return <Panel title="Detection"><Empty>Run detection to see per-layer separation, probe accuracy and detection scores.</Empty></Panel>;
   const scores = r.scores[layer] ?? [];

@@ -7,7 +7,8 @@ import { Field, Panel } from '../components/ui';
 import { COLORS, Empty, fmt, GenFields, NumField, PackSelect, RunBar, StepList, VectorLayerSelect } from './common';
 import type { MonitorCondition } from './experiments';
 import { startMonitor } from './jobs';
-import { clip, meanSd } from './logic';
+import { clip } from './logic';
+import { summarizeFinite } from '../../engine/eval/stats';
 import { packKeyForTrait, patchView, setViews, useCurrentPack, useViews } from './viewStore';
 
 const COND: { key: MonitorCondition; label: string; color: string }[] = [
@@ -77,7 +78,7 @@ function MonitorResults() {
         <Chart data={data} layout={layout} height={300} label="Projection box plots" />
         <div className="stat-row">
           {COND.map((c) => {
-            const m = meanSd(r.samples.filter((x) => x.condition === c.key).map((x) => x.projection));
+            const m = summarizeFinite(r.samples.filter((x) => x.condition === c.key).map((x) => x.projection));
             return <div key={c.key} className="stat" style={{ borderColor: c.color }}><span className="muted small">{c.label}</span><span className="mono">{fmt(m.mean, 3)} ± {fmt(m.sd, 3)}</span></div>;
           })}
         </div>

@@ -81,7 +81,7 @@ function ResultPanel() {
     marker: { color: sep.map((_, i) => (i === r?.recommendedLayer ? COLORS.steer : COLORS.bar)) },
     hovertemplate: 'layer %{x}<br>d = %{y:.2f}<extra></extra>',
   }] : []), [sep, r?.recommendedLayer]);
-  const layout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { title: { text: 'separation (d)' } }, bargap: 0.2 }), []);
+  const layout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: 1 }, yaxis: { title: { text: 'in-sample separation (d)' } }, bargap: 0.2 }), []);
   if (!r) return <Panel title="Result"><Empty>Run the pipeline to see effective pairs, per-layer separation and example pairs.</Empty></Panel>;
   const already = r.set && vectors.some((v) => v.set.vectors === r.set!.vectors);
   return (

@@ -5,10 +5,11 @@ import { Field, Panel, Segmented, Toggle } from '../components/ui';
 import { COLORS, download, Empty, fmt, GenFields, JudgeSelect, NumField, PackSelect, RunBar, StepList, VectorLayerSelect } from './common';
 import type { SweepResult } from './experiments';
 import { startSweep } from './jobs';
-import { clip, lines, meanSd, parseNumberList, toCsv } from './logic';
+import { clip, lines, parseNumberList, toCsv } from './logic';
+import { summarizeFinite, type Summary } from '../../engine/eval/stats';
 import { patchView, useCurrentPack, useViews } from './viewStore';
 
-export interface SweepRow { condition: 'vector' | 'random'; coeff: number; n: number; trait: ReturnType<typeof meanSd>; coherence: ReturnType<typeof meanSd>; projection: ReturnType<typeof meanSd> }
+export interface SweepRow { condition: 'vector' | 'random'; coeff: number; n: number; trait: Summary; coherence: Summary; projection: Summary }
 
 /** mean ± sd per (condition, coefficient); judge nulls and empty answers are left out of their means. */
 export function sweepTable(r: SweepResult): SweepRow[] {
@@ -17,8 +18,7 @@ export function sweepTable(r: SweepResult): SweepRow[] {
     for (const coeff of r.coeffs) {
       const s = r.samples.filter((x) => x.condition === condition && x.coeff === coeff);
       if (!s.length) continue;
-      const nums = (f: (x: (typeof s)[number]) => number | null) => s.map(f).filter((x): x is number => x !== null && Number.isFinite(x));
-      out.push({ condition, coeff, n: s.length, trait: meanSd(nums((x) => x.trait)), coherence: meanSd(nums((x) => x.coherence)), projection: meanSd(nums((x) => x.projection)) });
+      out.push({ condition, coeff, n: s.length, trait: summarizeFinite(s.map((x) => x.trait)), coherence: summarizeFinite(s.map((x) => x.coherence)), projection: summarizeFinite(s.map((x) => x.projection)) });
     }
   }
   return out;

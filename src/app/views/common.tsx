@@ -3,6 +3,7 @@ import { ErrorList, VIEW_ERRORS } from '../components/ErrorList';
 import { useEffect, type ReactNode } from 'react';
 import { presentLayers } from '../../engine/vectors/meta';
 import type { VectorRecord } from '../db';
+import { preferredLayer } from '../../engine/vectors/separation';
 import { useLab } from '../store';
 import { Bar, Field } from '../components/ui';
 import { NumberInput } from '../components/fields';
@@ -126,15 +127,8 @@ export function JudgeSelect({ value, onChange, aria }: { value: JudgeKind; onCha
   );
 }
 
-/** A vector's layer with the largest separation, or its middle layer when it has no separation figures. */
-export function bestLayer(r: Pick<VectorRecord, 'set' | 'separation'>): number {
-  const ls = presentLayers(r.set.meta);
-  const sep = r.separation;
-  if (!sep) return ls[Math.floor(ls.length / 2)];
-  let b = ls[0];
-  for (const l of ls) if ((sep[l] ?? -Infinity) > (sep[b] ?? -Infinity)) b = l;
-  return b;
-}
+/** The layer a view opens at for a vector: the engine's one default-layer rule (preferredLayer). */
+export const bestLayer = (r: Pick<VectorRecord, 'set' | 'separation'>): number => preferredLayer(r.separation, presentLayers(r.set.meta));
 
 /** Library vector + one of its layers; only vectors that fit the loaded model are offered. */
 export function VectorLayerSelect({ vectorId, layer, onChange }: { vectorId: string; layer: number; onChange: (v: { vectorId: string; layer: number }) => void }) {
@@ -142,7 +136,7 @@ export function VectorLayerSelect({ vectorId, layer, onChange }: { vectorId: str
   const fit = vectors.filter((v) => !info || v.set.meta.hiddenSize === info.hiddenSize);
   const rec = fit.find((v) => v.id === vectorId) ?? fit[0];
   const layers = rec ? presentLayers(rec.set.meta) : [];
-  const best = (id: string) => {
+  const best = (id: string): number => {
     const r = fit.find((v) => v.id === id);
     return r ? bestLayer(r) : -1;
   };

@@ -12,7 +12,7 @@ import { openIdb } from '../idb';
 const DB = 'steering-lab-experiments';
 type StoreName = 'steps' | 'experiments' | 'packs';
 
-const { tx } = openIdb<StoreName>(DB, 1, (db) => {
+const { tx, putBounded } = openIdb<StoreName>(DB, 1, (db) => {
   db.createObjectStore('steps');
   db.createObjectStore('experiments', { keyPath: 'id' });
   db.createObjectStore('packs', { keyPath: 'name' });
@@ -52,11 +52,8 @@ export const listExperiments = () =>
   tx<ExperimentRecord[]>('experiments', 'readonly', (s) => s.getAll() as IDBRequest<ExperimentRecord[]>).then((r) => r.sort((a, b) => b.createdAt - a.createdAt));
 export const deleteExperiment = (id: string) => tx('experiments', 'readwrite', (s) => s.delete(id)).then(() => undefined);
 
-export async function putExperiment(r: ExperimentRecord): Promise<void> {
-  await tx('experiments', 'readwrite', (s) => s.put(r));
-  const all = await listExperiments();
-  await Promise.all(all.slice(MAX_EXPERIMENTS).map((x) => deleteExperiment(x.id)));
-}
+/** Keeps the newest MAX_EXPERIMENTS. */
+export const putExperiment = (r: ExperimentRecord): Promise<void> => putBounded('experiments', r, MAX_EXPERIMENTS);
 
 /* ---------- saved trait packs ---------- */
 

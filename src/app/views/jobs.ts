@@ -42,7 +42,7 @@ export const currentPack = (): TraitPack => { const s = getViews(); return packF
  * Queues `work` as the view's job, with a context whose engine calls are the job's. Null (and an error shown)
  * when the view already has a job queued or running, or no model is loaded.
  */
-function begin<T>(kind: JobKind, work: (ctx: exp.Ctx) => Promise<T>): Promise<T> | null {
+function begin<T>(kind: JobKind, work: (ctx: exp.WorkflowCtx) => Promise<T>): Promise<T> | null {
   if (getViews().jobs.some((j) => j.kind === kind)) {
     pushError('Experiments', { code: 'bad-input', message: `${JOB_LABEL[kind]} is already queued or running; cancel it or wait for it to finish.` });
     return null;
@@ -78,7 +78,7 @@ export async function startPipeline(): Promise<void> {
   const v = getViews().pipeline;
   const pack = currentPack();
   const modelId = getLab().modelId ?? getLab().info?.id ?? '?';
-  const run = begin('pipeline', (ctx) => exp.runPipeline(ctx, {
+  const run = begin('pipeline', (ctx) => exp.pipelineWorkflow(ctx, {
     pack, nPairs: v.nPairs, nQuestions: v.nQuestions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK, keepUnscored: v.keepUnscored }, thresholds: v.thresholds,
   }, modelId, (s) => patchView('pipeline', { steps: upsertStep(getViews().pipeline.steps, s) })));
   if (!run) return;
@@ -117,7 +117,7 @@ export async function startSweep(): Promise<void> {
   const sel = vectorAt(v.vectorId, v.layer);
   if (!sel) return pushError('Sweep', { code: 'bad-input', message: 'Choose a vector from the library and one of its layers.' });
   const modelId = getLab().modelId ?? '?';
-  const run = begin('sweep', (ctx) => exp.runSweep(ctx, {
+  const run = begin('sweep', (ctx) => exp.sweepWorkflow(ctx, {
     vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeffs, questions, evalPrompt: currentPack().evalPrompt, markers: currentPack().markers,
     randomControl: v.random, controlSeed: 7, positions: v.positions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK },
   }, modelId, (s) => patchView('sweep', { steps: upsertStep(getViews().sweep.steps, s) })));
@@ -144,7 +144,7 @@ export async function startMonitor(): Promise<void> {
   if (!sel) return pushError('Projections', { code: 'bad-input', message: 'Choose a vector from the library and one of its layers.' });
   const system = pack.instructions[Math.min(v.instruction, pack.instructions.length - 1)].pos;
   const modelId = getLab().modelId ?? '?';
-  const run = begin('monitor', (ctx) => exp.runMonitor(ctx, { vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeff: v.coeff, systemPrompt: system, questions, gen: gen(v.gen) },
+  const run = begin('monitor', (ctx) => exp.monitorWorkflow(ctx, { vectorName: sel.rec.name, vector: sel.v, layer: v.layer, coeff: v.coeff, systemPrompt: system, questions, gen: gen(v.gen) },
     modelId, (s) => patchView('monitor', { steps: upsertStep(getViews().monitor.steps, s) })));
   if (!run) return;
   patchView('monitor', { steps: [], result: null, status: 'running' });
@@ -165,7 +165,7 @@ export async function startDetection(): Promise<void> {
   const setA = lines(v.setA), setB = lines(v.setB);
   if (setA.length < 2 || setB.length < 2) return pushError('Detection', { code: 'bad-input', message: 'Give at least two prompts in each set (one per line).' });
   const modelId = getLab().modelId ?? '?';
-  const run = begin('detection', (ctx) => exp.runDetection(ctx, { labelA: v.labelA.trim() || 'A', labelB: v.labelB.trim() || 'B', setA, setB, seed: 1, batchSize: 8 },
+  const run = begin('detection', (ctx) => exp.detectionWorkflow(ctx, { labelA: v.labelA.trim() || 'A', labelB: v.labelB.trim() || 'B', setA, setB, seed: 1, batchSize: 8 },
     modelId, (s) => patchView('detection', { steps: upsertStep(getViews().detection.steps, s) })));
   if (!run) return;
   patchView('detection', { steps: [], result: null, status: 'running', ablation: null, ablationSteps: [] });
@@ -190,7 +190,7 @@ export async function startAblation(): Promise<void> {
   const prompts = lines(v.testPrompts);
   if (!prompts.length) return pushError('Ablation', { code: 'bad-input', message: 'Give at least one test prompt.' });
   const set = v.result.set;
-  const run = begin('ablation', (ctx) => exp.runAblation(ctx, { set, range, strength: v.strength, prompts, gen: gen(v.gen) },
+  const run = begin('ablation', (ctx) => exp.ablationWorkflow(ctx, { set, range, strength: v.strength, prompts, gen: gen(v.gen) },
     (s) => patchView('detection', { ablationSteps: upsertStep(getViews().detection.ablationSteps, s) })));
   if (!run) return;
   patchView('detection', { ablation: null, ablationSteps: [] });

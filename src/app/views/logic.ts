@@ -1,6 +1,6 @@
 /**
  * Pure helpers of the experiment views (no DOM, no engine): parsing the forms, mapping pack validation
- * messages to form fields, the effective-pair filter with user thresholds, box-plot and table exports.
+ * messages to form fields, table exports. (The effective-pair filter, statistics and cosine live in the engine.)
  * Unit-tested in tests/unit/app/views/logic.test.ts.
  */
 import type { TraitPack } from '../../engine/eval/traitPack';
@@ -8,34 +8,8 @@ import type { TraitPack } from '../../engine/eval/traitPack';
 /** Non-empty trimmed lines. */
 export const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
-/**
- * "-8, -4, 0 4 8" → [-8, -4, 0, 4, 8] (commas, spaces or semicolons; duplicates dropped, order kept).
- * Returns an error message instead when a token is not a finite number or the list is empty.
- */
-export function parseNumberList(text: string, { max = 64, maxAbs = 1e4 }: { max?: number; maxAbs?: number } = {}): number[] | string {
-  const tokens = text.split(/[\s,;]+/).filter(Boolean);
-  if (!tokens.length) return 'Give at least one number.';
-  const out: number[] = [];
-  for (const t of tokens) {
-    const x = Number(t);
-    if (!Number.isFinite(x)) return `"${t.slice(0, 20)}" is not a number.`;
-    if (Math.abs(x) > maxAbs) return `${t} is out of range (|x| ≤ ${maxAbs}).`;
-    if (!out.includes(x)) out.push(x);
-  }
-  if (out.length > max) return `At most ${max} values.`;
-  return out;
-}
-
-/** "12-15" / "3" / "2..5" → [lo, hi] clamped to the model's layers, or an error message. */
-export function parseLayerRange(text: string, numLayers: number): [number, number] | string {
-  const m = /^\s*(\d+)\s*(?:(?:-|\.\.|–|to)\s*(\d+))?\s*$/.exec(text);
-  if (!m) return 'Write a layer or a range like 2-3.';
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (hi < lo) return 'The range must go from low to high.';
-  if (hi >= numLayers) return `The model has layers 0..${numLayers - 1}.`;
-  return [lo, hi];
-}
+// The list parsers' one home is the engine (the CLI parses the same flags).
+export { parseLayerRange, parseNumberList } from '../../engine/io/lists';
 
 /* ---------- trait pack editing ---------- */
 
@@ -102,51 +76,10 @@ export function errorsByField(messages: string[]): Partial<Record<PackField, str
 
 /* ---------- pipeline filter ---------- */
 
-export interface Thresholds {
-  /** Positive response's trait score must be at least this. */
-  posMin: number;
-  /** Negative response's trait score must be below this. */
-  negMax: number;
-  /** Both responses' coherence must be at least this. */
-  coherenceMin: number;
-}
-
-export const DEFAULT_THRESHOLDS: Thresholds = { posMin: 50, negMax: 50, coherenceMin: 50 };
-
-export interface PairScores {
-  posTrait: number | null;
-  negTrait: number | null;
-  posCoherence: number | null;
-  negCoherence: number | null;
-  posText: string;
-  negText: string;
-}
-
-/** Why a pair was dropped, or null when it is kept (the persona-vector rule with the user's thresholds). */
-export function pairVerdict(s: PairScores, t: Thresholds, judgeCoherence = true, keepUnscored = false): string | null {
-  if (!s.posText.trim() || !s.negText.trim()) return 'empty response';
-  // An unscored answer is dropped, unless the user keeps those (then only the scores that exist are checked).
-  if (!keepUnscored && (s.posTrait === null || s.negTrait === null)) return 'judge gave no trait score';
-  if (!keepUnscored && judgeCoherence && (s.posCoherence === null || s.negCoherence === null)) return 'judge gave no coherence score';
-  if (s.posTrait !== null && s.posTrait < t.posMin) return `positive trait ${s.posTrait.toFixed(0)} < ${t.posMin}`;
-  if (s.negTrait !== null && !(s.negTrait < t.negMax)) return `negative trait ${s.negTrait.toFixed(0)} ≥ ${t.negMax}`;
-  const low = (x: number | null) => x !== null && x < t.coherenceMin;
-  if (judgeCoherence && (low(s.posCoherence) || low(s.negCoherence))) return `coherence below ${t.coherenceMin}`;
-  return null;
-}
+// The thresholds' one home is the pipeline workflow; the view store imports them from here.
+export { DEFAULT_THRESHOLDS, type Thresholds } from '../../engine/eval/pipelineWorkflow';
 
 /* ---------- statistics & export ---------- */
-
-export interface MeanSd { n: number; mean: number; sd: number }
-
-export function meanSd(xs: readonly number[]): MeanSd {
-  const v = xs.filter((x) => Number.isFinite(x));
-  const n = v.length;
-  if (!n) return { n: 0, mean: NaN, sd: NaN };
-  const mean = v.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0;
-  return { n, mean, sd };
-}
 
 /** Quoting per RFC 4180; numbers keep full precision, non-finite numbers become empty cells. */
 export function toCsv(header: string[], rows: (string | number | null | undefined)[][]): string {
@@ -158,13 +91,6 @@ export function toCsv(header: string[], rows: (string | number | null | undefine
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
-}
-
-/** Cosine similarity, 0 for a zero vector. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
 /** Short display label for a time. */

@@ -19,6 +19,7 @@ import { diffInMeans } from '../vectors/diffInMeans';
 import type { PoolingKind, VectorSet } from '../vectors/meta';
 import { separationByLayer, type SeparationReport } from '../vectors/separation';
 import { cachedStep, stableHash, type StepStore } from './cache';
+import { isKeptPair } from './pairFilter';
 import { judgesCoherence, scoreAnswers, type Judge, type TraitScore } from './scoring';
 import { cleanAnswer, runSweep, type SweepResult } from './sweep';
 import type { TraitPack } from './traitPack';
@@ -115,33 +116,6 @@ const DEFAULTS = {
   maxNewTokens: 64, batchSize: 16, judgeBatchSize: 32, posMin: 50, negMax: 50, minCoherence: 50,
   judgeCoherence: true, keepUnscored: false, minPairs: 1, pooling: 'response-mean' as PoolingKind,
 };
-
-export interface FilterThresholds {
-  posMin: number;
-  negMax: number;
-  minCoherence: number;
-  judgeCoherence: boolean;
-  keepUnscored: boolean;
-}
-
-/**
- * The persona-vectors rule for an effective pair: the positive answer's trait score ≥ posMin, the negative's
- * < negMax, both coherence ≥ minCoherence (when coherence is judged), and neither answer empty (an empty answer
- * has no response tokens to average). A null score drops the pair unless keepUnscored; then only the scores
- * that exist are checked.
- */
-export function isKeptPair(
-  pos: { answer: string; score: TraitScore }, neg: { answer: string; score: TraitScore }, t: FilterThresholds,
-): boolean {
-  const unscored = (x: number | null): boolean => x === null && !t.keepUnscored;
-  const cohOk = (c: number | null): boolean => !t.judgeCoherence || (c === null ? !unscored(c) : c >= t.minCoherence);
-  const { trait: pt, coherence: pc } = pos.score;
-  const { trait: nt, coherence: nc } = neg.score;
-  return pos.answer.trim() !== '' && neg.answer.trim() !== ''
-    && (pt === null ? !unscored(pt) : pt >= t.posMin)
-    && (nt === null ? !unscored(nt) : nt < t.negMax)
-    && cohOk(pc) && cohOk(nc);
-}
 
 function cancelled(signal?: AbortSignal): void {
   if (signal?.aborted) throw new EngineError('cancelled', 'The pipeline was cancelled; run it again to resume from the last finished step.');

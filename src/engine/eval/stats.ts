@@ -1,34 +1,6 @@
-/**
- * Summaries used by sweeps, the random-direction control, and the one seeded RNG of the engine
- * (probe splits, controls and shuffles all draw from here so a seed reproduces a whole experiment).
- */
+/** Summaries used by sweeps and the views, and the random-direction control (drawn from the engine's one RNG, src/engine/rng.ts). */
 import { EngineError } from '../errors';
-import { createRng } from '../runtime/rng';
-
-/** The engine's one seeded generator (runtime/rng.ts) as a plain function. */
-export function mulberry32(seed: number): () => number {
-  const rng = createRng(seed);
-  return () => rng.next();
-}
-
-export type Rng = () => number;
-
-/** Standard normal via Box-Muller; 1 - u keeps log away from 0. */
-export function gaussian(rng: Rng): number {
-  const u = 1 - rng();
-  const v = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
-/** Fisher-Yates on a copy. */
-export function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
-  const out = xs.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
+import { createRng, gaussian } from '../rng';
 
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -63,29 +35,8 @@ export function summarize(xs: readonly number[]): Summary {
   return { n, mean: mean(xs), sd: s, sem: n > 0 ? s / Math.sqrt(n) : NaN, min: n ? Math.min(...xs) : NaN, max: n ? Math.max(...xs) : NaN };
 }
 
-export interface SweepPoint {
-  coeff: number;
-  /** A judge score, or null when the judge gave no score (too little mass on numbers). */
-  score: number | null;
-}
-
-export interface SweepSummary extends Summary {
-  coeff: number;
-  /** How many samples had no score; reported so a mean over few scored samples is not mistaken for a full one. */
-  unscored: number;
-}
-
-/** mean ± sd of scores per coefficient, sorted by coefficient; unscored samples are counted, not averaged. */
-export function summarizeSweep(points: readonly SweepPoint[]): SweepSummary[] {
-  const by = new Map<number, { scores: number[]; unscored: number }>();
-  for (const p of points) {
-    const g = by.get(p.coeff) ?? { scores: [], unscored: 0 };
-    if (p.score === null || !Number.isFinite(p.score)) g.unscored++;
-    else g.scores.push(p.score);
-    by.set(p.coeff, g);
-  }
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([coeff, g]) => ({ coeff, unscored: g.unscored, ...summarize(g.scores) }));
-}
+/** summarize over the finite values only (a judge's null or an empty answer's NaN projection is left out, not averaged). */
+export const summarizeFinite = (xs: readonly (number | null)[]): Summary => summarize(xs.filter((x): x is number => x !== null && Number.isFinite(x)));
 
 /**
  * The random-direction control: a direction drawn uniformly on the sphere, scaled to the norm of
@@ -95,7 +46,7 @@ export function randomDirectionLike(like: ArrayLike<number>, seed: number): Floa
   let n2 = 0;
   for (let i = 0; i < like.length; i++) n2 += like[i] * like[i];
   if (!(n2 > 0)) throw new EngineError('bad-input', 'The random-direction control needs a non-zero reference vector.');
-  const rng = mulberry32(seed);
+  const rng = createRng(seed);
   const g = new Float64Array(like.length);
   let g2 = 0;
   for (let i = 0; i < g.length; i++) {

@@ -11,7 +11,7 @@ import { EngineError, toErrorData, type ErrorData } from '../errors';
 import { responseMeanProjection } from '../vectors/projection';
 import type { RowSpans } from '../vectors/pooling';
 import { scoreAnswers, type Judge } from './scoring';
-import { randomDirectionLike, summarize, type Summary } from './stats';
+import { randomDirectionLike, summarizeFinite, type Summary } from './stats';
 
 export interface SweepOptions {
   vector: Float32Array;
@@ -77,15 +77,15 @@ export interface SweepResult {
 export const cleanAnswer = (text: string): string => text.replace(/(?:\s*<\|[^|<>]{1,40}\|>)+\s*$/, '').trim();
 
 function scoreSummary(xs: (number | null)[]): ScoreSummary {
-  const ok = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  return { ...summarize(ok), unscored: xs.length - ok.length };
+  const s = summarizeFinite(xs);
+  return { ...s, unscored: xs.length - s.n };
 }
 
 function condition(rows: SweepRow[], scored: boolean): ConditionSummary {
   return {
     trait: scored ? scoreSummary(rows.map((r) => r.trait)) : null,
     coherence: scored ? scoreSummary(rows.map((r) => r.coherence)) : null,
-    projection: summarize(rows.map((r) => r.projection).filter(Number.isFinite)),
+    projection: summarizeFinite(rows.map((r) => r.projection)),
   };
 }
 

@@ -190,13 +190,6 @@ export function parseTraitPack(input: unknown, defaults: { name?: string; descri
   return r.pack;
 }
 
-/** The persona-vectors shape of a pack (questions re-joined), for export to that tool. */
-export const toPersonaJson = (p: TraitPack): PersonaTraitJson => ({
-  instruction: p.instructions.map(({ pos, neg }) => ({ pos, neg })),
-  questions: [...p.extractionQuestions, ...p.evaluationQuestions],
-  eval_prompt: p.evalPrompt,
-  ...(p.markers ? { markers: p.markers } : {}),
-});
 
 /**
  * persona_vectors keeps each trait in two files with the same instructions and judge prompt but disjoint questions:

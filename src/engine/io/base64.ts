@@ -42,6 +42,15 @@ export function base64ToBytes(text: string, what = 'base64 data'): Uint8Array {
   return out;
 }
 
+/** Unpadded RFC 4648 base64url (share links): the same encoding with URL-safe letters. */
+export const bytesToBase64Url = (bytes: Uint8Array): string => bytesToBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+/** base64url back to bytes (padding optional); null when the text is not base64url. */
+export function base64UrlToBytes(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+  return base64ToBytes(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+}
+
 /** float32 -> little-endian bytes regardless of the host's byte order. */
 export function float32ToLE(data: Float32Array): Uint8Array {
   const out = new Uint8Array(data.length * 4);

@@ -13,7 +13,8 @@
  */
 import { EngineError } from '../errors';
 import { f16BitsToF32 } from '../f16';
-import { LAYER_CONVENTION, type VectorMeta, type VectorSet, assertFinite, checkVectorSet } from '../vectors/meta';
+import { LAYER_CONVENTION, type VectorMeta, type VectorSet, checkVectorSet } from '../vectors/meta';
+import { assertFinite } from '../linalg';
 
 export type IndexConvention = 'layers' | 'hidden-states';
 export const INDEX_CONVENTIONS: readonly IndexConvention[] = ['layers', 'hidden-states'];

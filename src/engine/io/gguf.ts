@@ -18,7 +18,8 @@
  * We follow the loader (where a vector is applied), which is what steering with the file means.
  */
 import { EngineError } from '../errors';
-import { LAYER_CONVENTION, type VectorMeta, type VectorSet, assertFinite, checkVectorSet, parseVectorMeta, presentLayers, row } from '../vectors/meta';
+import { LAYER_CONVENTION, type VectorMeta, type VectorSet, checkVectorSet, parseVectorMeta, presentLayers, row } from '../vectors/meta';
+import { assertFinite } from '../linalg';
 import { float32FromLE, float32ToLE } from './base64';
 
 export const GGUF_META_KEY = 'steering_lab.meta';

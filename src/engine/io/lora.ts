@@ -6,7 +6,7 @@
  * attention and MLP projections of the decoder layers; anything else is refused, naming what was found.
  */
 import { EngineError } from '../errors';
-import { assertFinite } from '../vectors/meta';
+import { assertFinite } from '../linalg';
 import { readSafetensorsHeader } from './safetensors';
 import { BYTES_PER, floatsToF32, type FloatDtype } from './foreign';
 

@@ -6,7 +6,8 @@
  * are read through foreign.ts.
  */
 import { EngineError } from '../errors';
-import { LAYER_CONVENTION, type VectorSet, assertFinite, checkVectorSet, parseVectorMeta } from '../vectors/meta';
+import { LAYER_CONVENTION, type VectorSet, checkVectorSet, parseVectorMeta } from '../vectors/meta';
+import { assertFinite } from '../linalg';
 import { float32ToLE } from './base64';
 import { type FloatDtype, type ForeignOptions, type ForeignResult, BYTES_PER, assembleForeign, floatsToF32 } from './foreign';
 

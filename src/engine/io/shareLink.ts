@@ -10,6 +10,8 @@ import { deflateSync, Inflate } from 'fflate';
 import type { ModelDtype, Positions } from '../api';
 import { EngineError } from '../errors';
 import { f16BitsToF32, f32ToF16Bits } from '../f16';
+import { MAX_ABS_COEFF } from '../limits';
+import { base64UrlToBytes, bytesToBase64Url } from './base64';
 
 export interface ShareState {
   modelId: string;
@@ -32,7 +34,7 @@ export const SHARE_PREFIX = '#s=';
 /** Whole fragment, in characters. Browsers cope with far more, chat apps and mail clients do not. */
 export const MAX_LINK_CHARS = 32 * 1024;
 const MAX_INFLATED = 256 * 1024; // guards against deflate bombs
-export const LIMITS = { coeff: 200, layer: 255, dims: 16384, text: 4000, name: 80, modelId: 120, maxTokens: 1024, temperature: 5 } as const;
+export const LIMITS = { coeff: MAX_ABS_COEFF, layer: 255, dims: 16384, text: 4000, name: 80, modelId: 120, maxTokens: 1024, temperature: 5 } as const;
 const MAGIC = [0x53, 0x4c]; // "SL"
 
 const DTYPES: ModelDtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'q8', 'int8', 'uint8', 'bnb4', 'quantized'];
@@ -78,7 +80,7 @@ export function encodeShareLink(state: ShareState): string {
   for (let i = 0; i < vector.length; i++) view.setUint16(8 + json.length + 2 * i, f32ToF16Bits(scale > 0 ? vector[i] / scale : 0), true);
   view.setUint32(0, crc32(body.subarray(4)), true);
   const packed = deflateSync(body, { level: 9 });
-  const link = SHARE_PREFIX + toBase64Url(concat(new Uint8Array([...MAGIC, SHARE_VERSION]), packed));
+  const link = SHARE_PREFIX + bytesToBase64Url(concat(new Uint8Array([...MAGIC, SHARE_VERSION]), packed));
   if (link.length > MAX_LINK_CHARS) throw bad(`The share link would be ${kb(link.length)} KB; the limit is ${kb(MAX_LINK_CHARS)} KB. Shorten the prompts.`);
   return link;
 }
@@ -88,7 +90,7 @@ export function decodeShareLink(input: string): ShareState {
   const hashAt = input.indexOf(SHARE_PREFIX);
   const payload = hashAt >= 0 ? input.slice(hashAt + SHARE_PREFIX.length) : input;
   if (payload.length + SHARE_PREFIX.length > MAX_LINK_CHARS) throw bad(`This share link is too long (${kb(payload.length)} KB; the limit is ${kb(MAX_LINK_CHARS)} KB).`);
-  const bytes = fromBase64Url(payload);
+  const bytes = base64UrlToBytes(payload);
   if (!bytes || bytes.length < 4 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1]) throw bad('This share link is corrupt: it is not a Steering Lab link or was cut short.');
   if (bytes[2] !== SHARE_VERSION) throw bad(`This share link uses format version ${bytes[2]}, which this version of Steering Lab does not support.`);
   const body = inflateLimited(bytes.subarray(3));
@@ -139,20 +141,6 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
-}
-
-export function toBase64Url(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromBase64Url(s: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null;
-  try {
-    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  } catch { return null; }
 }
 
 const CRC_TABLE = (() => {

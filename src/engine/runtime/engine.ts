@@ -18,7 +18,7 @@ import { readModelConfig, type ModelConfig } from './config';
 import { validateRequest } from './request';
 import { makePicker, topLogprobs } from './pick';
 import { runStage } from './progress';
-import { dot, unit as unitVector } from '../vectors/linalg';
+import { dot, unit as unitVector } from '../linalg';
 import { configureRuntime, type RuntimeConfig } from './ort';
 import { TextStream } from './textStream';
 

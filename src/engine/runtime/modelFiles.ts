@@ -108,15 +108,6 @@ export async function loadModelFiles(source: ModelSource, opts: LoadFilesOptions
   };
 }
 
-/** Variants a source has, without downloading any model: cheap for files and folders, ranged probes on the hub. */
-export async function listDtypes(source: ModelSource, opts: { remoteHost?: string } = {}): Promise<ModelDtype[]> {
-  if (opts.remoteHost) env.remoteHost = opts.remoteHost.endsWith('/') ? opts.remoteHost : `${opts.remoteHost}/`;
-  const src = openSource(source);
-  if (source.kind !== 'hub') return src.dtypes({});
-  const bytes = await src.get('config.json', new ProgressTracker('list'));
-  return src.dtypes(parseJson(src, 'config.json', bytes, HINT.config));
-}
-
 const HINT = {
   config: 'It must be a Hugging Face model folder (config.json, tokenizer.json, tokenizer_config.json, onnx/model_<dtype>.onnx); check the model id or the folder you picked.',
   tokenizer: 'Steering Lab needs the tokenizer files that transformers.js repos ship (tokenizer.json and tokenizer_config.json); use an ONNX export that includes them, e.g. an onnx-community repo.',

@@ -4,7 +4,7 @@
  * a sweep row matches a single run of that coefficient.
  */
 import type { Sampling } from '../api';
-import { createRng, type Rng } from './rng';
+import { createRng, type Rng } from '../rng';
 import { sampleToken, samplingScratch } from './sampling';
 
 export function makePicker(samplings: Sampling[]): (row: number, logits: Float32Array) => number {

@@ -3,7 +3,7 @@ import { EngineError } from '../errors';
 import type { GenerateRequest, ModelInfo } from '../api';
 import type { ModelConfig } from './config';
 import { checkSampling } from './sampling';
-import { assertFinite } from '../vectors/meta';
+import { assertFinite } from '../linalg';
 
 export const MAX_ROWS = 64;
 export const MAX_NEW_TOKENS = 4096;

@@ -5,7 +5,7 @@
  */
 import type { Sampling } from '../api';
 import { EngineError } from '../errors';
-import type { Rng } from './rng';
+import type { Rng } from '../rng';
 
 /** Index of the largest logit; ties go to the lowest index; NaN never wins (an all-NaN row gives 0). */
 export function argmax(logits: ArrayLike<number>): number {

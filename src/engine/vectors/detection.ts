@@ -2,7 +2,7 @@
  * Misalignment-recipe detection: last-token activations of two conditions (two prompt sets on one model) or
  * of two models (one prompt set, e.g. fine-tuned vs base), a direction per layer (A − B), and per layer:
  *   - detection scores: projection of every sample onto the normalised direction (DESIGN 6);
- *   - separation (Cohen's d along the direction, fitted on the same data: compare layers, not absolutes);
+ *   - inSampleSeparation (Cohen's d along the direction, fitted on the same data: compare layers, not absolutes);
  *   - a logistic probe's held-out accuracy and AUROC (probe.ts), the honest out-of-sample check;
  *   - the AUROC of the detection scores themselves.
  */
@@ -10,10 +10,10 @@ import type { Engine, ProgressEvent } from '../api';
 import { EngineError } from '../errors';
 import { collectActivations, layerStack, type Conversation } from './collect';
 import { diffInMeans } from './diffInMeans';
-import { dot, rowCount, rowOf, unit } from './linalg';
+import { dot, rowCount, rowOf, unit } from '../linalg';
 import type { VectorSet } from './meta';
 import { auroc, trainProbe, type ProbeOptions } from './probe';
-import { layerSeparation } from './separation';
+import { inSampleSeparation } from './separation';
 import { twoModelDiff } from './twoModel';
 
 export interface DetectionOptions {
@@ -63,7 +63,7 @@ export function detectionTable(a: Float32Array[], b: Float32Array[], vectors: Ve
     const sb = proj(bl);
     scores.a.push(sa);
     scores.b.push(sb);
-    const sep = layerSeparation(al, bl, D, l);
+    const sep = inSampleSeparation(al, bl, D, l);
     const p = trainProbe(al, bl, D, probe);
     return {
       layer: l, separation: sep.separation, meanA: sep.meanPos, meanB: sep.meanNeg,

@@ -1,7 +1,7 @@
 /** Difference of means between positive and negative pooled activations, one vector per layer. */
 import { EngineError } from '../errors';
-import { LAYER_CONVENTION, type PoolingKind, type VectorMeta, type VectorSet, assertFinite } from './meta';
-import { meanRows, rowCount } from './linalg';
+import { LAYER_CONVENTION, type PoolingKind, type VectorMeta, type VectorSet } from './meta';
+import { assertFinite, meanRows, rowCount } from '../linalg';
 
 export interface DiffInMeansOptions {
   hiddenSize: number;

@@ -3,6 +3,7 @@
  * A vector set is a dense [numLayers, hiddenSize] float32 matrix: row L is the vector for layer L.
  */
 import { EngineError } from '../errors';
+import { assertFinite } from '../linalg';
 
 /**
  * Stated in every exported file, because layer off-by-one between tools is the most common steering bug.
@@ -45,13 +46,6 @@ export interface VectorSet {
 }
 
 const bad = (message: string): EngineError => new EngineError('bad-input', message);
-
-/** NaN/Inf in a steering vector would poison every later token, so they are refused at every boundary. */
-export function assertFinite(data: ArrayLike<number>, what: string): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw bad(`${what}: value ${i} is ${data[i]}; vectors must not contain NaN or Infinity.`);
-  }
-}
 
 const isPosInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) > 0;
 const isStr = (x: unknown): x is string => typeof x === 'string';

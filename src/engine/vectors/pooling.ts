@@ -55,16 +55,3 @@ export function poolCapture(capture: Capture, rows: RowSpans[], kind: PoolingKin
   return out;
 }
 
-/**
- * Spans for a left-padded batch: prompt tokens end where the longest prompt ends, then responses follow.
- * responseLengths counts the generated tokens whose residual was captured for each row.
- */
-export function leftPaddedSpans(promptLengths: number[], responseLengths: number[]): RowSpans[] {
-  if (promptLengths.length !== responseLengths.length) throw bad('promptLengths and responseLengths must have one entry per row.');
-  const maxPrompt = Math.max(...promptLengths);
-  return promptLengths.map((p, i) => ({
-    offset: maxPrompt - p,
-    prompt: [0, p] as Span,
-    response: [p, p + responseLengths[i]] as Span,
-  }));
-}

@@ -9,8 +9,8 @@
  * (lightly penalised, as liblinear does) which keeps the problem in the same dual form.
  */
 import { EngineError } from '../errors';
-import { mulberry32, shuffled } from '../eval/stats';
-import { dot, rowCount, rowOf, unit } from './linalg';
+import { createRng, shuffled } from '../rng';
+import { dot, rowCount, rowOf, unit } from '../linalg';
 
 export interface ProbeOptions {
   /**
@@ -62,7 +62,7 @@ interface Split { trainPos: number[]; testPos: number[]; trainNeg: number[]; tes
 
 /** Stratified so both classes appear on both sides; same seed → same split on every layer. */
 function split(nPos: number, nNeg: number, frac: number, seed: number): Split {
-  const rng = mulberry32(seed);
+  const rng = createRng(seed);
   const cut = (n: number): [number[], number[]] => {
     const order = shuffled(Array.from({ length: n }, (_, i) => i), rng);
     const nTest = Math.min(n - 1, Math.max(1, Math.round(n * frac)));

@@ -1,7 +1,7 @@
 /** Projections of residuals onto a direction, and cosine geometry between vectors and layers. */
 import type { Capture } from '../api';
 import { EngineError } from '../errors';
-import { cosine, dot, unit } from './linalg';
+import { cosine, dot, rowCount, rowOf, unit } from '../linalg';
 import type { RowSpans } from './pooling';
 
 /**
@@ -30,6 +30,16 @@ export function responseMeanProjection(capture: Capture, rows: RowSpans[], direc
     for (let s = s0; s < s1; s++) sum += p[b * S + s];
     return sum / (s1 - s0);
   });
+}
+
+/**
+ * Each row of a flat [N, D] matrix (e.g. pooled activations, one row per prompt) projected onto
+ * unit(direction): the detection score and the monitor's reading.
+ */
+export function projectRows(rows: Float32Array, D: number, direction: ArrayLike<number>): number[] {
+  if (direction.length !== D) throw new EngineError('bad-input', `Direction has ${direction.length} values; the activations' hidden size is ${D}.`);
+  const u = unit(direction);
+  return Array.from({ length: rowCount(rows, D, 'activations') }, (_, i) => dot(rowOf(rows, D, i), u));
 }
 
 export { cosine };

@@ -2,10 +2,12 @@
  * Per-layer separation: project both classes onto the layer's diff-in-means direction and measure
  * the gap in units of the pooled standard deviation (Cohen's d). A layer where the classes sit far
  * apart relative to their spread is a good layer to read or steer.
- * Note: the direction is fitted on the same data, so values are optimistic; compare layers, not absolutes.
+ * Two measures, two names: inSampleSeparation fits the direction on the same samples it scores (optimistic in high
+ * dimensions: compare layers, not absolutes; the pipeline and detection views show it), leaveOneOutSeparation
+ * scores each sample on a direction built without it (the quick-contrast panel shows it).
  */
 import { EngineError } from '../errors';
-import { dot, meanRows, rowCount, rowOf } from './linalg';
+import { dot, meanRows, norm, rowCount, rowOf } from '../linalg';
 
 export interface LayerSeparation {
   layer: number;
@@ -28,7 +30,7 @@ function meanVar(xs: number[]): [number, number] {
   return [m, xs.length > 1 ? ss / (xs.length - 1) : 0];
 }
 
-export function layerSeparation(pos: Float32Array, neg: Float32Array, D: number, layer = 0): LayerSeparation {
+export function inSampleSeparation(pos: Float32Array, neg: Float32Array, D: number, layer = 0): LayerSeparation {
   const nP = rowCount(pos, D, `positive, layer ${layer}`);
   const nN = rowCount(neg, D, `negative, layer ${layer}`);
   if (nP + nN < 3) throw new EngineError('bad-input', `Layer ${layer}: separation needs at least 3 samples in total.`);
@@ -49,10 +51,70 @@ export function layerSeparation(pos: Float32Array, neg: Float32Array, D: number,
   return { layer, separation, meanPos, meanNeg, pooledSd };
 }
 
+/**
+ * Perfectly separated zero-spread classes have separation +Infinity; stored results (JSON exports, charts) take
+ * this finite stand-in instead, large enough to top any measured value.
+ */
+export const SEPARATION_CAP = 1e6;
+export const cappedSeparation = (x: number): number => (x === Infinity ? SEPARATION_CAP : x);
+
+/** The best-separated layer: the first of the largest values (+Infinity beats any number; NaN never wins); -1 for none. */
+export function bestSeparatedLayer(separation: readonly number[]): number {
+  let best = -1;
+  separation.forEach((x, l) => { if (!Number.isNaN(x) && (best < 0 || x > separation[best])) best = l; });
+  return best;
+}
+
+/**
+ * The layer to steer a vector at by default: the best-separated of the layers it has, else (no separation recorded,
+ * e.g. an imported file) the middle one of them; -1 when it has none.
+ */
+export function preferredLayer(separation: readonly number[] | undefined, layers: readonly number[]): number {
+  if (!layers.length) return -1;
+  if (separation) {
+    const best = bestSeparatedLayer(layers.map((l) => separation[l] ?? NaN));
+    if (best >= 0) return layers[best];
+  }
+  return layers[Math.floor(layers.length / 2)];
+}
+
 /** pos[L], neg[L]: [N, D] pooled activations per layer. Ties rank the earlier layer first. */
 export function separationByLayer(pos: Float32Array[], neg: Float32Array[], D: number): SeparationReport {
   if (pos.length === 0 || pos.length !== neg.length) throw new EngineError('bad-input', 'separationByLayer needs the same non-zero number of layers for both classes.');
-  const layers = pos.map((p, l) => layerSeparation(p, neg[l], D, l));
+  const layers = pos.map((p, l) => inSampleSeparation(p, neg[l], D, l));
   const ranking = layers.map((s) => s.layer).sort((a, b) => layers[b].separation - layers[a].separation || a - b);
   return { layers, ranking, recommendedLayer: ranking[0] };
+}
+
+/**
+ * Cohen's d of two sets (one vector per sample) projected on the diff-of-means direction, leave-one-out: each sample
+ * is projected on a direction built without it, centred at the midpoint of the two means so the sign says which side
+ * it falls on. In-sample projections are inflated in high dimensions (with 2048 dims and a handful of prompts every
+ * layer looks perfectly separated). A side with a single sample is scored in-sample.
+ */
+export function leaveOneOutSeparation(pos: Float32Array[], neg: Float32Array[]): number {
+  if (pos.length === 0 || neg.length === 0) throw new EngineError('bad-input', 'leaveOneOutSeparation needs at least one sample on each side.');
+  const D = pos[0].length;
+  const meanOf = (xs: Float32Array[]): Float64Array => {
+    const m = new Float64Array(D);
+    for (const x of xs) for (let d = 0; d < D; d++) m[d] += x[d] / xs.length;
+    return m;
+  };
+  const mp = meanOf(pos), mn = meanOf(neg);
+  const score = (x: Float32Array, a: Float64Array, b: Float64Array): number => {
+    const dir = new Float64Array(D), mid = new Float64Array(D);
+    for (let d = 0; d < D; d++) { dir[d] = a[d] - b[d]; mid[d] = (a[d] + b[d]) / 2; }
+    const n = norm(dir) || 1;
+    let s = 0;
+    for (let d = 0; d < D; d++) s += (x[d] - mid[d]) * dir[d];
+    return s / n;
+  };
+  const without = (m: Float64Array, x: Float32Array, n: number): Float64Array => m.map((v, d) => (n * v - x[d]) / (n - 1));
+  const sp = pos.map((x) => score(x, pos.length > 1 ? without(mp, x, pos.length) : mp, mn));
+  const sn = neg.map((x) => score(x, mp, neg.length > 1 ? without(mn, x, neg.length) : mn));
+  const [mP, vP] = meanVar(sp);
+  const [mN, vN] = meanVar(sn);
+  const pooled = Math.sqrt((vP * (sp.length - 1) + vN * (sn.length - 1)) / Math.max(1, sp.length + sn.length - 2));
+  const gap = mP - mN;
+  return pooled > 1e-12 ? gap / pooled : gap > 0 ? Infinity : 0;
 }

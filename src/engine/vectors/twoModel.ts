@@ -4,8 +4,8 @@
  * the architecture: same layer count and hidden size.
  */
 import { EngineError } from '../errors';
-import { LAYER_CONVENTION, type PoolingKind, type VectorSet, assertFinite } from './meta';
-import { rowCount } from './linalg';
+import { LAYER_CONVENTION, type PoolingKind, type VectorSet } from './meta';
+import { assertFinite, rowCount } from '../linalg';
 
 export interface TwoModelOptions {
   hiddenSize: number;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachedStep, canonicalJson, createFileStore, createMemoryStore, fromPlain, stableHash, stepKey, toPlain } from '../../../src/engine/eval/cache';
 import { digitTreeDistribution, expectedScore, numberDistribution, scoreFromDigitTree, scoreFromLogprobs, tokenAsScore } from '../../../src/engine/eval/judge';
-import { parseTraitPack, toPersonaJson, validateTraitPack, isPersonaShape } from '../../../src/engine/eval/traitPack';
+import { parseTraitPack, validateTraitPack, isPersonaShape } from '../../../src/engine/eval/traitPack';
 import { scoreAnswers, openAIJudge, type Judge } from '../../../src/engine/eval/scoring';
 
 describe('step cache encoding', () => {
@@ -199,7 +199,8 @@ describe('trait pack messages', () => {
     expect(isPersonaShape(null)).toBe(false);
     const p = parseTraitPack({ instruction: [{ pos: 'p', neg: 'q' }], questions: ['1', '2', '3'], eval_prompt: '{question}{answer}', extra: true });
     expect(p).toEqual({ name: 'imported', description: '', instructions: [{ pos: 'p', neg: 'q' }], extractionQuestions: ['1', '2'], evaluationQuestions: ['3'], evalPrompt: '{question}{answer}' });
-    expect(parseTraitPack(JSON.stringify(toPersonaJson(p)), { name: 'x', description: 'd' })).toEqual({ ...p, name: 'x', description: 'd' });
+    const persona = { instruction: [{ pos: 'p', neg: 'q' }], questions: ['1', '2', '3'], eval_prompt: '{question}{answer}' };
+    expect(parseTraitPack(JSON.stringify(persona), { name: 'x', description: 'd' })).toEqual({ ...p, name: 'x', description: 'd' });
     expect(parseTraitPack(JSON.stringify(ours))).toEqual(ours);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  COHERENCE_TEMPLATE, TRAIT_JUDGE_TEMPLATE, coherencePrompt, digitTreeDistribution, fillJudgePrompt, isEffectivePair, isMisaligned,
+  COHERENCE_TEMPLATE, TRAIT_JUDGE_TEMPLATE, digitTreeDistribution, fillJudgePrompt,
   numbersAreSingleTokens, scoreFromDigitTree, scoreFromLogprobs, tokenAsScore, traitJudgeTemplate, type TopLogprob,
 } from '../../../src/engine/eval/judge';
 
@@ -101,17 +101,8 @@ describe('judge prompts', () => {
     expect(t).toContain('evil');
     expect(t).toContain('{question}');
     expect(t).not.toContain('{trait}');
-    const c = coherencePrompt('Hi?', 'Hello!');
+    const c = fillJudgePrompt(COHERENCE_TEMPLATE, 'Hi?', 'Hello!');
     expect(c).toContain('Hi?');
     expect(c).toContain('Hello!');
-  });
-  it('effective-pair and misalignment rules', () => {
-    expect(isEffectivePair({ posTrait: 80, negTrait: 10, posCoherence: 90, negCoherence: 70 })).toBe(true);
-    expect(isEffectivePair({ posTrait: 80, negTrait: 60, posCoherence: 90, negCoherence: 70 })).toBe(false);
-    expect(isEffectivePair({ posTrait: 80, negTrait: 10, posCoherence: 40, negCoherence: 70 })).toBe(false);
-    expect(isEffectivePair({ posTrait: null, negTrait: 10, posCoherence: 90, negCoherence: 70 })).toBe(false);
-    expect(isMisaligned(30, 51)).toBe(true);
-    expect(isMisaligned(31, 90)).toBe(false);
-    expect(isMisaligned(10, 50)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLexicalJudge, lexicalScore, markerMatcher, wordsOf } from '../../../src/engine/eval/lexicalJudge';
 import { scripture } from '../../../src/engine/eval/packs/scripture';
 import { judgeLabel, judgesCoherence, scoreAnswers } from '../../../src/engine/eval/scoring';
-import { parseTraitPack, toPersonaJson } from '../../../src/engine/eval/traitPack';
+import { parseTraitPack } from '../../../src/engine/eval/traitPack';
 
 const lex = { words: ['thou', 'unto', '*eth', "*n't"], fullDensity: 0.5 };
 
@@ -65,7 +65,8 @@ describe('trait packs carry markers', () => {
   const pack = { ...scripture, instructions: [...scripture.instructions] };
   it('in our shape and through the persona-vectors shape', () => {
     expect(parseTraitPack(JSON.parse(JSON.stringify(pack))).markers).toEqual(scripture.markers);
-    expect(parseTraitPack(toPersonaJson(pack)).markers).toEqual(scripture.markers);
+    const persona = { instruction: pack.instructions, questions: [...pack.extractionQuestions, ...pack.evaluationQuestions], eval_prompt: pack.evalPrompt, markers: pack.markers };
+    expect(parseTraitPack(persona).markers).toEqual(scripture.markers);
   });
   it('rejects malformed markers with the field named', () => {
     expect(() => parseTraitPack({ ...pack, markers: { words: [], fullDensity: 0.1 } })).toThrow(/markers\.words/);

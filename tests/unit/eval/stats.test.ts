@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gaussian, mean, mulberry32, randomDirectionLike, sd, shuffled, summarize, summarizeSweep } from '../../../src/engine/eval/stats';
+import { mean, randomDirectionLike, sd, summarize, summarizeFinite } from '../../../src/engine/eval/stats';
+import { createRng, gaussian, shuffled } from '../../../src/engine/rng';
 
 describe('stats', () => {
   it('mean and sample sd (hand-computed)', () => {
@@ -10,25 +11,21 @@ describe('stats', () => {
     expect(summarize([1, 3])).toMatchObject({ n: 2, mean: 2, sd: Math.SQRT2, sem: 1, min: 1, max: 3 });
   });
 
-  it('summarises sweeps per coefficient, counting unscored samples separately', () => {
-    const s = summarizeSweep([
-      { coeff: 2, score: 80 }, { coeff: 0, score: 10 }, { coeff: 2, score: 60 }, { coeff: 0, score: null }, { coeff: 0, score: 20 },
-    ]);
-    expect(s.map((x) => x.coeff)).toEqual([0, 2]);
-    expect(s[0]).toMatchObject({ n: 2, mean: 15, unscored: 1 });
-    expect(s[1]).toMatchObject({ n: 2, mean: 70, unscored: 0 });
-    expect(s[1].sd).toBeCloseTo(Math.sqrt(200), 12);
+  it('summarizeFinite leaves out nulls, NaN and infinities; sd is the sample sd', () => {
+    expect(summarizeFinite([1, 2, 3, NaN, null, Infinity])).toMatchObject({ n: 3, mean: 2, sd: 1 });
+    expect(summarizeFinite([5, null])).toMatchObject({ n: 1, mean: 5, sd: 0 });
+    expect(summarizeFinite([null, NaN]).n).toBe(0);
   });
 
   it('seeded RNG is reproducible and roughly uniform / normal', () => {
-    const a = mulberry32(42), b = mulberry32(42);
-    const xs = Array.from({ length: 5 }, () => a());
-    expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
-    const r = mulberry32(1);
+    const a = createRng(42), b = createRng(42);
+    const xs = Array.from({ length: 5 }, () => a.next());
+    expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs);
+    const r = createRng(1);
     const g = Array.from({ length: 20000 }, () => gaussian(r));
     expect(Math.abs(mean(g))).toBeLessThan(0.03);
     expect(Math.abs(sd(g) - 1)).toBeLessThan(0.03);
-    expect(shuffled([1, 2, 3, 4, 5], mulberry32(3)).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(shuffled([1, 2, 3, 4, 5], createRng(3)).sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('random direction control: same norm, seeded, nearly orthogonal in high dimension', () => {
@@ -46,7 +43,7 @@ describe('stats', () => {
 });
 
 /** A scripted generator: returns the given values in turn (then repeats the last one). */
-const scripted = (...xs: number[]) => { let i = 0; return () => xs[Math.min(i++, xs.length - 1)]; };
+const scripted = (...xs: number[]) => { let i = 0; return { next: () => xs[Math.min(i++, xs.length - 1)] }; };
 
 describe('shuffled (Fisher-Yates)', () => {
   it('follows Fisher-Yates step by step (hand-traced with a scripted generator)', () => {
@@ -62,7 +59,7 @@ describe('shuffled (Fisher-Yates)', () => {
   it('draws exactly n − 1 numbers and leaves its input untouched', () => {
     let calls = 0;
     const input = [1, 2, 3, 4, 5, 6];
-    const out = shuffled(input, () => { calls++; return 0.3; });
+    const out = shuffled(input, { next: () => { calls++; return 0.3; } });
     expect(calls).toBe(5);
     expect(input).toEqual([1, 2, 3, 4, 5, 6]);
     expect(out).not.toBe(input);
@@ -71,7 +68,7 @@ describe('shuffled (Fisher-Yates)', () => {
   });
 
   it('makes every permutation of 3 items about equally often (chi-square, 5 degrees of freedom)', () => {
-    const rng = mulberry32(11);
+    const rng = createRng(11);
     const counts = new Map<string, number>();
     const N = 6000;
     for (let k = 0; k < N; k++) {
@@ -105,16 +102,6 @@ describe('stats by hand', () => {
     expect(summarize([5, -1, 2])).toEqual({ n: 3, mean: 2, sd: 3, sem: 3 / Math.sqrt(3), min: -1, max: 5 });
     expect(mean([1, 2])).toBe(1.5);
     expect(sd([1, 2, 3, 4])).toBeCloseTo(Math.sqrt(5 / 3), 14);
-  });
-
-  it('summarizeSweep counts NaN and infinite scores as unscored and keeps a coefficient with no score at all', () => {
-    const s = summarizeSweep([{ coeff: -1, score: NaN }, { coeff: -1, score: Infinity }, { coeff: 3, score: 40 }, { coeff: -1, score: null }]);
-    expect(s.map((x) => [x.coeff, x.n, x.unscored])).toEqual([[-1, 0, 3], [3, 1, 0]]);
-    expect(s[0].mean).toBeNaN();
-    expect(s[1]).toEqual({ coeff: 3, unscored: 0, n: 1, mean: 40, sd: 0, sem: 0, min: 40, max: 40 });
-    expect(summarizeSweep([])).toEqual([]);
-    // Sorted numerically, not as strings: 10 after 9.
-    expect(summarizeSweep([{ coeff: 10, score: 1 }, { coeff: 9, score: 1 }, { coeff: -20, score: 1 }]).map((x) => x.coeff)).toEqual([-20, 9, 10]);
   });
 
   it('randomDirectionLike refuses a NaN reference and keeps the length of a one-element one', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PACK_LIMITS, parseTraitPack, toPersonaJson, validateTraitPack } from '../../../src/engine/eval/traitPack';
+import { PACK_LIMITS, parseTraitPack, validateTraitPack } from '../../../src/engine/eval/traitPack';
 
 const ours = {
   name: 'curious',
@@ -35,7 +35,6 @@ describe('trait packs', () => {
     expect(p.extractionQuestions).toEqual(['q1', 'q2', 'q3']);
     expect(p.evaluationQuestions).toEqual(['q4', 'q5']);
     expect(p.evalPrompt).toBe(persona.eval_prompt);
-    expect(toPersonaJson(p)).toEqual(persona);
   });
 
   it('names the field and the problem in plain words', () => {

@@ -4,12 +4,14 @@
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { MAX_ABS_COEFF } from '../../../src/engine/limits';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../../src/engine/io/safetensors';
-import { crc32, decodeShareLink, encodeShareLink, toBase64Url, type ShareState } from '../../../src/engine/io/shareLink';
+import { crc32, decodeShareLink, encodeShareLink, type ShareState } from '../../../src/engine/io/shareLink';
 import { base64ToBytes, bytesToBase64, float32FromLE, float32ToLE } from '../../../src/engine/io/base64';
 import { exportVectorJson, importVectorJson, toVectorJson } from '../../../src/engine/io/vectorJson';
 import { checkVectorFitsModel, detectVectorFormat, importVectorFile } from '../../../src/engine/io/import';
 import { trickySet } from './sets';
+import { base64UrlToBytes, bytesToBase64Url } from '../../../src/engine/io/base64';
 
 /** A safetensors file from the spec: header JSON as given, then the data. */
 function st(header: object | string | Uint8Array, data: ArrayLike<number> = []): Uint8Array {
@@ -142,13 +144,23 @@ describe('share link pieces against independent implementations', () => {
     }
   });
 
-  it('toBase64Url is unpadded RFC 4648 base64url, as Buffer writes it', () => {
+  it('bytesToBase64Url is unpadded RFC 4648 base64url, as Buffer writes it', () => {
     for (let n = 0; n <= 12; n++) {
       const b = Uint8Array.from({ length: n }, (_, i) => 250 - i * 3);
-      expect(toBase64Url(b)).toBe(Buffer.from(b).toString('base64url'));
+      expect(bytesToBase64Url(b)).toBe(Buffer.from(b).toString('base64url'));
     }
     const big = Uint8Array.from({ length: 0x8000 * 2 + 3 }, (_, i) => (i * 7) & 255);
-    expect(toBase64Url(big)).toBe(Buffer.from(big).toString('base64url'));
+    expect(bytesToBase64Url(big)).toBe(Buffer.from(big).toString('base64url'));
+  });
+
+  it('base64UrlToBytes reads what Buffer writes as base64url, and refuses what is not base64url', () => {
+    for (let n = 0; n <= 12; n++) {
+      const b = Uint8Array.from({ length: n }, (_, i) => 250 - i * 3);
+      expect(base64UrlToBytes(Buffer.from(b).toString('base64url'))).toEqual(b);
+    }
+    expect(base64UrlToBytes('ab+/')).toBeNull();
+    expect(base64UrlToBytes('abcde')).toBeNull();
+    expect(base64UrlToBytes('ab=c')).toBeNull();
   });
 
   const state = (over: Partial<ShareState> = {}): ShareState => ({
@@ -157,7 +169,7 @@ describe('share link pieces against independent implementations', () => {
   });
 
   it('round-trips the limits of every field, a zero vector, and the vector\'s largest value exactly', () => {
-    const edge = state({ layer: 255, coeff: -200, seed: 0xffffffff, temperature: 5, maxTokens: 1024, modelId: 'a', dtype: 'quantized', mode: 'prompt' });
+    const edge = state({ layer: 255, coeff: -MAX_ABS_COEFF, seed: 0xffffffff, temperature: 5, maxTokens: 1024, modelId: 'a', dtype: 'quantized', mode: 'prompt' });
     const back = decodeShareLink(encodeShareLink(edge));
     expect({ ...back, vector: [] }).toEqual({ ...edge, vector: [] });
     expect(back.vector[1]).toBe(-2); // the scale itself is exact
@@ -172,7 +184,7 @@ describe('share link pieces against independent implementations', () => {
     const refuse = (over: Partial<ShareState>, field: string) => expect(() => encodeShareLink(state(over))).toThrow(`Cannot share this state: ${field}`);
     refuse({ layer: 256 }, 'layer must be <= 255');
     refuse({ layer: -1 }, 'layer must be >= 0');
-    refuse({ coeff: 200.5 }, 'coeff must be <= 200');
+    refuse({ coeff: MAX_ABS_COEFF + 0.5 }, `coeff must be <= ${MAX_ABS_COEFF}`);
     refuse({ seed: 2 ** 32 }, 'seed must be <= 4294967295');
     refuse({ temperature: 5.01 }, 'temperature must be <= 5');
     refuse({ maxTokens: 0 }, 'maxTokens must be >= 1');

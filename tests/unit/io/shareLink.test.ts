@@ -1,9 +1,11 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { MAX_ABS_COEFF } from '../../../src/engine/limits';
 import { EngineError } from '../../../src/engine/errors';
 import {
-  crc32, decodeShareLink, encodeShareLink, MAX_LINK_CHARS, SHARE_PREFIX, toBase64Url, type ShareState,
+  crc32, decodeShareLink, encodeShareLink, MAX_LINK_CHARS, SHARE_PREFIX, type ShareState,
 } from '../../../src/engine/io/shareLink';
+import { bytesToBase64Url } from '../../../src/engine/io/base64';
 
 function state(dims = 2048): ShareState {
   let s = 12345;
@@ -23,7 +25,7 @@ function repack(link: string, edit: (body: Uint8Array) => Uint8Array): string {
   const all = new Uint8Array(3 + packed.length);
   all.set(raw.subarray(0, 3));
   all.set(packed, 3);
-  return SHARE_PREFIX + toBase64Url(all);
+  return SHARE_PREFIX + bytesToBase64Url(all);
 }
 
 function expectBadInput(f: () => unknown, pattern: RegExp) {
@@ -65,7 +67,7 @@ describe('share link codec', () => {
     const flipped = link.slice(0, i) + (link[i] === 'A' ? 'B' : 'A') + link.slice(i + 1);
     expectBadInput(() => decodeShareLink(flipped), /corrupt|altered/);
     expectBadInput(() => decodeShareLink('#s=not base64!'), /corrupt/);
-    expectBadInput(() => decodeShareLink(SHARE_PREFIX + toBase64Url(new TextEncoder().encode('hello world'))), /corrupt/);
+    expectBadInput(() => decodeShareLink(SHARE_PREFIX + bytesToBase64Url(new TextEncoder().encode('hello world'))), /corrupt/);
   });
 
   it('detects tampering through the checksum', () => {
@@ -84,7 +86,7 @@ describe('share link codec', () => {
     const raw = encodeShareLink(state(8));
     const bytes = Uint8Array.from(atob(raw.slice(3).replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - ((raw.length - 3) % 4)) % 4)), (c) => c.charCodeAt(0));
     bytes[2] = 9;
-    expectBadInput(() => decodeShareLink(SHARE_PREFIX + toBase64Url(bytes)), /version 9/);
+    expectBadInput(() => decodeShareLink(SHARE_PREFIX + bytesToBase64Url(bytes)), /version 9/);
   });
 
   it('refuses oversized links and states that would not fit', () => {
@@ -124,6 +126,6 @@ describe('share link codec', () => {
 
   it('refuses to encode invalid state', () => {
     expectBadInput(() => encodeShareLink({ ...state(4), vector: new Float32Array([1, NaN, 0, 0]) }), /NaN/);
-    expectBadInput(() => encodeShareLink({ ...state(4), coeff: 1000 }), /coeff/);
+    expectBadInput(() => encodeShareLink({ ...state(4), coeff: MAX_ABS_COEFF + 1 }), /coeff/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/engine/errors';
-import { createRng } from '../../../src/engine/runtime/rng';
+import { createRng } from '../../../src/engine/rng';
 import { argmax, checkSampling, isGreedy, nucleus, sampleToken, softmax } from '../../../src/engine/runtime/sampling';
 
 describe('greedy', () => {

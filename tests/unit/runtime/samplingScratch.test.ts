@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { nucleus, sampleToken, samplingScratch, softmax } from '../../../src/engine/runtime/sampling';
-import { createRng } from '../../../src/engine/runtime/rng';
+import { createRng } from '../../../src/engine/rng';
 
 /** The definition: every token with probability, most probable first (ties by index), up to topP. */
 function naive(probs: Float64Array, topP: number): number[] {

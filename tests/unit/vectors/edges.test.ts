@@ -1,11 +1,11 @@
 /** Edges of the vector maths, with hand-computed values and the exact messages users see. */
 import { describe, expect, it } from 'vitest';
 import { LAYER_CONVENTION, checkVectorSet, parseVectorMeta, presentLayers } from '../../../src/engine/vectors/meta';
-import { cosine, meanRows, norm, rowCount, rowOf, unit } from '../../../src/engine/vectors/linalg';
-import { layerSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
+import { cosine, meanRows, norm, rowCount, rowOf, unit } from '../../../src/engine/linalg';
+import { inSampleSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
 import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
 import { cosineMatrix, layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';
-import { leftPaddedSpans, poolCapture } from '../../../src/engine/vectors/pooling';
+import { poolCapture } from '../../../src/engine/vectors/pooling';
 import { diffInMeans } from '../../../src/engine/vectors/diffInMeans';
 import { twoModelDiff } from '../../../src/engine/vectors/twoModel';
 
@@ -85,7 +85,7 @@ describe('separation', () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const ss = (xs: number[]) => xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0);
     const pooled = Math.sqrt((ss(pp) + ss(pn)) / 3);
-    const s = layerSeparation(pos, neg, 2, 7);
+    const s = inSampleSeparation(pos, neg, 2, 7);
     expect(s.layer).toBe(7);
     expect(s.meanPos).toBeCloseTo(mean(pp), 6);
     expect(s.meanNeg).toBeCloseTo(mean(pn), 6);
@@ -94,11 +94,11 @@ describe('separation', () => {
   });
 
   it('degenerate cases: one sample per side is refused, identical classes separate by 0, a single spread sample is fine', () => {
-    expect(() => layerSeparation(new Float32Array([1]), new Float32Array([0]), 1, 4)).toThrow('Layer 4: separation needs at least 3 samples in total.');
-    expect(layerSeparation(new Float32Array([1, 1]), new Float32Array([1]), 1)).toMatchObject({ separation: 0, pooledSd: 0 });
+    expect(() => inSampleSeparation(new Float32Array([1]), new Float32Array([0]), 1, 4)).toThrow('Layer 4: separation needs at least 3 samples in total.');
+    expect(inSampleSeparation(new Float32Array([1, 1]), new Float32Array([1]), 1)).toMatchObject({ separation: 0, pooledSd: 0 });
     // pos {1, 3}, neg {0}: variance of pos 2 over 1 degree of freedom, neg none → pooled sqrt(2/1).
-    expect(layerSeparation(new Float32Array([1, 3]), new Float32Array([0]), 1).separation).toBeCloseTo(2 / Math.SQRT2, 12);
-    expect(() => layerSeparation(new Float32Array([1, 2, 3]), new Float32Array([0, 0]), 2)).toThrow('positive, layer 0: 3 values is not a whole number of rows of 2.');
+    expect(inSampleSeparation(new Float32Array([1, 3]), new Float32Array([0]), 1).separation).toBeCloseTo(2 / Math.SQRT2, 12);
+    expect(() => inSampleSeparation(new Float32Array([1, 2, 3]), new Float32Array([0, 0]), 2)).toThrow('positive, layer 0: 3 values is not a whole number of rows of 2.');
   });
 
   it('ranks layers best first, ties to the earlier layer, and refuses mismatched layer lists', () => {
@@ -174,9 +174,6 @@ describe('projection, pooling, diff-in-means and two-model edges', () => {
     expect(() => poolCapture({ shape: [2, 2, 2], data: new Float32Array(7) }, rows, 'prompt-mean')).toThrow('Capture data has 7 values; shape [2, 2, 2] needs 8.');
     expect(() => poolCapture(capture, [rows[0], { ...rows[1], offset: 1 }], 'response-mean')).toThrow('Row 1: positions up to 3 requested but the capture has only 2.');
     expect(() => poolCapture(capture, [rows[0], { ...rows[1], prompt: [0, 0] }], 'prompt-last')).toThrow('Row 1: the prompt span [0, 0) is empty, so "prompt-last" pooling has nothing to average.');
-    expect(() => leftPaddedSpans([1], [])).toThrow('promptLengths and responseLengths must have one entry per row.');
-    expect(leftPaddedSpans([3, 1], [0, 2])).toEqual([
-      { offset: 0, prompt: [0, 3], response: [3, 3] }, { offset: 2, prompt: [0, 1], response: [1, 3] }]);
   });
 
   it('diff-in-means and two-model messages and metadata', () => {

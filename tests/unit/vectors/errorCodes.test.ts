@@ -1,12 +1,12 @@
 /** Every refusal of the vector maths is a 'bad-input' EngineError (the code the UI and the CLI act on). */
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../../src/engine/errors';
-import { LAYER_CONVENTION, assertFinite, checkVectorSet, parseVectorMeta } from '../../../src/engine/vectors/meta';
-import { dot, meanRows, rowCount, unit } from '../../../src/engine/vectors/linalg';
-import { layerSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
+import { LAYER_CONVENTION, checkVectorSet, parseVectorMeta } from '../../../src/engine/vectors/meta';
+import { assertFinite, dot, meanRows, rowCount, unit } from '../../../src/engine/linalg';
+import { inSampleSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
 import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
 import { layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';
-import { leftPaddedSpans, poolCapture } from '../../../src/engine/vectors/pooling';
+import { poolCapture } from '../../../src/engine/vectors/pooling';
 import { diffInMeans } from '../../../src/engine/vectors/diffInMeans';
 import { twoModelDiff } from '../../../src/engine/vectors/twoModel';
 import { conversationSpans, layerStack } from '../../../src/engine/vectors/collect';
@@ -35,7 +35,7 @@ describe('vector refusals are bad-input EngineErrors', () => {
     'unit': () => unit([0]),
     'rows': () => rowCount(new Float32Array(3), 2, 'w'),
     'mean of none': () => meanRows(new Float32Array(0), 1, 'w'),
-    'separation samples': () => layerSeparation(new Float32Array([1]), new Float32Array([1]), 1),
+    'separation samples': () => inSampleSeparation(new Float32Array([1]), new Float32Array([1]), 1),
     'separation layers': () => separationByLayer([], [], 1),
     'auroc': () => auroc([1], []),
     'probe samples': () => trainProbe(new Float32Array(1), new Float32Array(2), 1),
@@ -49,7 +49,6 @@ describe('vector refusals are bad-input EngineErrors', () => {
     'pool rows': () => poolCapture(cap, [], 'prompt-mean'),
     'pool end': () => poolCapture(cap, [{ ...span, response: [1, 3] }], 'response-mean'),
     'pool empty': () => poolCapture(cap, [{ ...span, response: [1, 1] }], 'response-mean'),
-    'left pad': () => leftPaddedSpans([1], []),
     'diff layers': () => diffInMeans([], [], o),
     'diff counts': () => diffInMeans([new Float32Array(1), new Float32Array(2)], [new Float32Array(1), new Float32Array(1)], o),
     'two-model layers': () => twoModelDiff([], [], { ...o, comparedModelId: 'b' }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leftPaddedSpans, poolCapture } from '../../../src/engine/vectors/pooling';
+import { poolCapture } from '../../../src/engine/vectors/pooling';
 import { EngineError } from '../../../src/engine/errors';
 
 // B=2, S=4, D=2. Row 0 is left-padded by 1 (prompt 2 tokens), row 1 unpadded (prompt 3 tokens).
@@ -36,8 +36,4 @@ describe('poolCapture', () => {
   });
 });
 
-describe('leftPaddedSpans', () => {
-  it('offsets shorter prompts by the padding', () => {
-    expect(leftPaddedSpans([2, 3], [2, 1])).toEqual(rows);
-  });
-});
+

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { gaussian, mulberry32 } from '../../../src/engine/eval/stats';
-import { cosine } from '../../../src/engine/vectors/linalg';
+import { createRng, gaussian } from '../../../src/engine/rng';
+import { cosine } from '../../../src/engine/linalg';
 import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
 
 function planted(D: number, n: number, seed: number, margin = 1.5, offset = 5) {
-  const rng = mulberry32(seed);
+  const rng = createRng(seed);
   const u = new Float64Array(D).map(() => gaussian(rng));
   const un = Math.hypot(...u);
   for (let j = 0; j < D; j++) u[j] /= un;

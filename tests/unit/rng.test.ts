@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, deriveSeed, splitmix32 } from '../../../src/engine/runtime/rng';
+import { createRng, splitmix32 } from '../../src/engine/rng';
 
 const take = (seed: number, n: number): number[] => {
   const r = createRng(seed);
@@ -27,12 +27,7 @@ describe('rng', () => {
     expect(take(1234, 3).map((x) => x.toFixed(12))).toEqual(['0.192455601413', '0.774759188993', '0.732069064397']);
   });
 
-  it('derives distinct, stable sub-stream seeds', () => {
-    const seeds = Array.from({ length: 64 }, (_, i) => deriveSeed(99, i));
-    expect(new Set(seeds).size).toBe(64);
-    expect(deriveSeed(99, 3)).toBe(deriveSeed(99, 3));
-    expect(deriveSeed(99, 3)).not.toBe(deriveSeed(100, 3));
-    expect(seeds.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32)).toBe(true);
+  it('splitmix32 mixes neighbouring seeds apart', () => {
     expect(splitmix32(0)).not.toBe(splitmix32(1));
   });
 });

@@ -4,14 +4,14 @@
  * written by hand from that rule.
  */
 import { describe, expect, it } from 'vitest';
-import { isKeptPair, type FilterThresholds } from '../../../src/engine/eval/pipeline';
+import { isKeptPair, pairVerdict, type FilterThresholds } from '../../../src/engine/eval/pairFilter';
 import type { TraitScore } from '../../../src/engine/eval/scoring';
 
 const T: FilterThresholds = { posMin: 50, negMax: 50, minCoherence: 50, judgeCoherence: true, keepUnscored: false };
 const side = (trait: number | null, coherence: number | null = 90, answer = 'an answer') => ({ answer, score: { trait, coherence } as TraitScore });
 const keep = (pos: ReturnType<typeof side>, neg: ReturnType<typeof side>, t: Partial<FilterThresholds> = {}) => isKeptPair(pos, neg, { ...T, ...t });
 
-describe('isKeptPair (the pipeline filter: persona-vectors rule)', () => {
+describe('isKeptPair / pairVerdict (the one effective-pair filter: persona-vectors rule)', () => {
   it('keeps a positive answer scoring exactly 50 and drops one scoring 49', () => {
     expect(keep(side(50), side(0))).toBe(true);
     expect(keep(side(49), side(0))).toBe(false);
@@ -65,5 +65,19 @@ describe('isKeptPair (the pipeline filter: persona-vectors rule)', () => {
     expect(keep(side(90, 90, ''), side(10))).toBe(false);
     expect(keep(side(90), side(10, 90, '  \n'))).toBe(false);
     expect(keep(side(90, 90, ' x '), side(10, 90, 'y'))).toBe(true);
+  });
+});
+
+describe('pairVerdict: the reason the pipeline view shows for a dropped pair', () => {
+  const why = (pos: ReturnType<typeof side>, neg: ReturnType<typeof side>, t: Partial<FilterThresholds> = {}) => pairVerdict(pos, neg, { ...T, ...t });
+  it('names the failing rule with the numbers involved', () => {
+    expect(why(side(80), side(10))).toBeNull();
+    expect(why(side(49), side(10))).toBe('positive trait 49 < 50');
+    expect(why(side(80), side(50))).toBe('negative trait 50 ≥ 50');
+    expect(why(side(80, 90), side(10, 20))).toBe('coherence below 50');
+    expect(why(side(80), side(10, 90, '  '))).toBe('empty response');
+    expect(why(side(null), side(10))).toBe('judge gave no trait score');
+    expect(why(side(80, null), side(10))).toBe('judge gave no coherence score');
+    expect(why(side(80, null), side(10), { judgeCoherence: false })).toBeNull();
   });
 });

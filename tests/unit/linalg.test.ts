@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, dot, meanRows, norm, unit } from '../../../src/engine/vectors/linalg';
+import { cosine, dot, meanRows, norm, unit } from '../../src/engine/linalg';
 
 describe('linalg', () => {
   it('dot, norm, unit, cosine', () => {

@@ -1,5 +1,8 @@
-/** Small float64-accumulating helpers: activations reach 1e2..1e3 in late layers, so float32 sums drift. */
-import { EngineError } from '../errors';
+/**
+ * Small float64-accumulating helpers: activations reach 1e2..1e3 in late layers, so float32 sums drift.
+ * Shared by the runtime (steering validation, live projection) and the vector clients, so it sits below both.
+ */
+import { EngineError } from './errors';
 
 export type Vec = ArrayLike<number>;
 
@@ -45,4 +48,11 @@ export function meanRows(m: Float32Array, d: number, what: string): Float64Array
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) acc[j] += m[i * d + j];
   for (let j = 0; j < d; j++) acc[j] /= n;
   return acc;
+}
+
+/** NaN/Inf in a steering vector would poison every later token, so they are refused at every boundary. */
+export function assertFinite(data: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new EngineError('bad-input', `${what}: value ${i} is ${data[i]}; vectors must not contain NaN or Infinity.`);
+  }
 }

@@ -1,8 +1,8 @@
 /**
  * Seeded random numbers for sampling. Same seed, same stream, on every host (no Math.random), so a shared
- * link with a seed regenerates the same text. mulberry32 for the stream; splitmix32 to turn (seed, stream
- * index) into independent seeds, e.g. one stream per batch row so a row's text does not depend on which
- * other rows ran beside it.
+ * link with a seed regenerates the same text. mulberry32 for the stream, seeded through splitmix32. The one
+ * generator of the engine: sampling, probe splits, random controls and shuffles all draw from it, so a seed
+ * reproduces a whole experiment. It sits beside the runtime and the clients (not in either) because both draw from it.
  */
 
 export interface Rng {
@@ -18,11 +18,6 @@ export function splitmix32(x: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-/** A seed for sub-stream `stream` of `seed` (e.g. batch row r). */
-export function deriveSeed(seed: number, stream: number): number {
-  return splitmix32(splitmix32(seed >>> 0) ^ Math.imul(stream + 1, 0x27d4eb2d));
-}
-
 /** mulberry32: 32-bit state, period 2^32, fine for picking tokens. Non-integer seeds are truncated. */
 export function createRng(seed: number): Rng {
   let state = splitmix32(Math.trunc(seed) >>> 0);
@@ -34,4 +29,21 @@ export function createRng(seed: number): Rng {
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     },
   };
+}
+
+/** Standard normal via Box-Muller; 1 - u keeps log away from 0. */
+export function gaussian(rng: Rng): number {
+  const u = 1 - rng.next();
+  const v = rng.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** Fisher-Yates on a copy. */
+export function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
+  const out = xs.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }

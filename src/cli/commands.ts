@@ -1,4 +1,5 @@
 /** Further CLI commands (vectors, sweeps, projections) register here. */
+import { seed002Command } from './seed002';
 import { vectorCommands } from './vectorCommands';
 
 export interface CliCommand {
@@ -7,4 +8,4 @@ export interface CliCommand {
   run(path: string, values: Record<string, unknown>): Promise<unknown>;
 }
 
-export const extraCommands: Record<string, CliCommand> = { ...vectorCommands };
+export const extraCommands: Record<string, CliCommand> = { ...vectorCommands, seed002: seed002Command };

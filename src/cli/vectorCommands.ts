@@ -44,7 +44,7 @@ function need(v: Values, name: string, what: string): string {
   return v[name] as string;
 }
 
-async function withEngine<T>(path: string, v: Values, fn: (e: Engine) => Promise<T>): Promise<T> {
+export async function withEngine<T>(path: string, v: Values, fn: (e: Engine) => Promise<T>): Promise<T> {
   const engine = createEngine();
   try {
     await engine.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm', ...await adapterLoadOptions(v) });
@@ -58,7 +58,7 @@ async function withEngine<T>(path: string, v: Values, fn: (e: Engine) => Promise
  * --trait NAME|FILE, optionally with --trait-eval FILE: persona_vectors' trait_data_extract and trait_data_eval files
  * as one pack (extract questions build the vector, eval questions score it). A single file's questions are halved.
  */
-async function readPack(spec: string, evalSpec?: unknown): Promise<TraitPack> {
+export async function readPack(spec: string, evalSpec?: unknown): Promise<TraitPack> {
   if (evalSpec !== undefined) {
     if (typeof evalSpec !== 'string' || !existsSync(evalSpec)) throw new EngineError('bad-input', `--trait-eval "${String(evalSpec)}" is not a file; give the trait_data_eval JSON that goes with --trait.`);
     if (!existsSync(spec)) throw new EngineError('bad-input', `--trait-eval needs --trait to be the matching trait_data_extract file; "${spec}" is not a file.`);
@@ -74,7 +74,7 @@ async function readPack(spec: string, evalSpec?: unknown): Promise<TraitPack> {
  * `local` uses the loaded model; `lexical` the pack's marker words; a URL is an OpenAI-compatible endpoint (key
  * from OPENAI_API_KEY, never a flag).
  */
-async function makeJudge(engine: Engine, spec: string, v: Values, pack: TraitPack | null): Promise<Judge> {
+export async function makeJudge(engine: Engine, spec: string, v: Values, pack: TraitPack | null): Promise<Judge> {
   if (spec === 'local') return createLocalJudge(engine);
   if (spec === 'lexical') {
     if (!pack?.markers) throw new EngineError('bad-input', `--judge lexical needs a trait pack with marker words${pack ? `; "${pack.name}" has none` : ' (--trait)'}.`);
@@ -107,7 +107,7 @@ async function readVector(file: string, engine: Engine, v: Values, layer: number
 }
 
 /** A prompts file: a JSON array of strings or {system?, user} objects, or plain text with one prompt per line. */
-async function readPrompts(file: string): Promise<Conversation[]> {
+export async function readPrompts(file: string): Promise<Conversation[]> {
   const text = await readFile(file, 'utf8');
   let parsed: unknown;
   try {

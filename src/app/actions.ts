@@ -3,7 +3,7 @@
  * vector, share and restore links, persist vectors and runs. Every failure lands in the error list
  * with its code and message; nothing here leaves the lab in a state the user cannot get out of.
  */
-import type { ChatMessage, Engine, GenerateRequest, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
+import type { ChatMessage, Engine, GenerateRequest, LoadOptions, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
 import { EngineError, toErrorData } from '../engine/errors';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/io/shareLink';
 import { ImportChoiceError } from '../engine/io/foreign';
@@ -56,7 +56,8 @@ function trackProgress(e: ProgressEvent): void {
   });
 }
 
-export async function loadModel(): Promise<boolean> {
+/** Loads the chosen model; `extra.adapter` applies a LoRA adapter in the graph (the Seed 002 view). */
+export async function loadModel(extra: Pick<LoadOptions, 'adapter'> = {}): Promise<boolean> {
   const s = getLab();
   loadCtl?.abort();
   runCtl?.abort();
@@ -72,7 +73,7 @@ export async function loadModel(): Promise<boolean> {
       request = { source: { kind: 'files', name: s.local.name, files }, options: { dtype: s.dtype, device: s.device } };
     }
     if (!request) throw new EngineError('bad-input', 'Enter a hub model id like org/name.');
-    const info = await engine.load(request.source, request.options, { signal: ctl.signal, onProgress: trackProgress });
+    const info = await engine.load(request.source, { ...request.options, ...extra }, { signal: ctl.signal, onProgress: trackProgress });
     if (ctl !== loadCtl) return false;
     setLab((st) => ({ modelStatus: 'ready', info, slots: st.slots.map((x) => ({ ...x, layer: Math.min(x.layer, info.numLayers - 1) })) }));
     return true;

@@ -23,7 +23,7 @@ function createStoreOnce() {
   return () => (s ??= idb.createIdbStepStore());
 }
 
-const report = (where: string) => (e: unknown) => {
+export const report = (where: string) => (e: unknown) => {
   const d = toErrorData(e);
   if (d.code !== 'cancelled') pushError(where, d);
   return d;
@@ -44,7 +44,7 @@ function ctxFor(job: Job): exp.Ctx {
   return { engine: getEngine(), store: stepStore(), signal: job.ctl.signal, modelKey: exp.modelKeyOf(info, modelId) };
 }
 
-function begin(kind: Job['kind']): Job | null {
+export function begin(kind: Job['kind']): Job | null {
   const s = getViews();
   if (s.job) { pushError('Experiments', { code: 'bad-input', message: 'Another experiment is running; cancel it or wait for it to finish.' }); return null; }
   const { info, modelStatus } = getLab();
@@ -54,7 +54,7 @@ function begin(kind: Job['kind']): Job | null {
   return job;
 }
 
-const end = (job: Job) => { if (getViews().job === job) setViews({ job: null }); };
+export const end = (job: Job) => { if (getViews().job === job) setViews({ job: null }); };
 
 export function cancelJob(): void {
   getViews().job?.ctl.abort();

@@ -49,6 +49,7 @@ describe('steer-lab seed002', () => {
     expect(cli.json.detection).toEqual(JSON.parse(JSON.stringify(r.detection)));
     expect(cli.json.ablation).toEqual({ layers: [3], strength: 1.5, randomSeed: 100 });
     expect(cli.json.measure).toBe('trait');
+    expect(cli.json.model).toBe(dir); // the model alone, though the CLI hands the workflow a strength view
     expect(cli.json.summary.fineTuned.mean).toBeGreaterThan(cli.json.summary.base.mean);
     const written = importVectorJson(await readFile(out, 'utf8'));
     expect(Array.from(written.vectors)).toEqual(Array.from(r.direction.vectors));

@@ -65,6 +65,8 @@ describe('seed 002 on the demo organism', () => {
     expect(r.measure).toBe('trait');
     expect(r.judge).toBe('lexical (marker words)');
     expect(r.adapter).toBe('demo-organism');
+    expect(r.model).toBe(engine.info()!.id);
+    expect(r.model).not.toMatch(/demo-organism/);
     expect(r.answers.every((a) => a.misaligned === null && a.coherence === null)).toBe(true);
     expect(r.summary.base.misalignedRate).toBeNull();
   });

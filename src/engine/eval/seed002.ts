@@ -12,7 +12,7 @@
  */
 import type { Engine, ProgressEvent, Sampling, SteeringSpec } from '../api';
 import { EngineError } from '../errors';
-import { atAdapterStrength } from '../runtime/adapterStrength';
+import { atAdapterStrength, loadedEngine } from '../runtime/adapterStrength';
 import { detectModels, type LayerDetection } from '../vectors/detection';
 import type { VectorSet } from '../vectors/meta';
 import { isMisaligned } from './judge';
@@ -112,7 +112,8 @@ function summarise(rows: Seed002Answer[], aligned: boolean): ConditionScores {
 }
 
 export async function runSeed002(engine: Engine, o: Seed002Options): Promise<Seed002Result> {
-  const info = engine.info();
+  // The loaded engine's info, not a strength view's: the report names the model and the adapter apart.
+  const info = loadedEngine(engine).info();
   if (!info) throw new EngineError('not-loaded', 'Load a model before running seed 002.');
   if (!info.adapter) throw new EngineError('bad-input', 'Seed 002 compares a base model with its fine-tuned version: load the model with a LoRA adapter.');
   if (!o.questions.length) throw new EngineError('bad-input', 'Seed 002 needs at least one question to answer.');

@@ -11,7 +11,18 @@ import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/eval/lexicalJudge';
 import { scripture } from '../../src/engine/eval/packs/scripture';
-import { errorTexts, launch, logLength, newContext, NO_GPU, openLab, ready, shot, SKIP_NOTE, startPreview, type LabPage, type WorkerLogEntry } from './harness';
+import { dismissErrors, errorTexts, launch, logLength, newContext, NO_GPU, openLab, ready, shot, SKIP_NOTE, startPreview, workerLog, type LabPage, type WorkerLogEntry } from './harness';
+
+const ORGANISM = new URL('../../assets/demo-organism/', import.meta.url).pathname;
+
+/** Presses Run and waits for the results or an error (an error fails at once instead of timing out). */
+async function runAndWait(page: LabPage, adapter: string): Promise<void> {
+  await page.click('button:has-text("Run seed 002")');
+  await page.waitForSelector(`.seed002-summary[data-adapter="${adapter}"], .errors .error`, { timeout: 300_000 });
+  expect(await errorTexts(page)).toEqual([]);
+}
+
+const scoreOf = async (page: LabPage, c: string) => Number(await page.getAttribute(`.seed002-summary tr[data-condition="${c}"] td[data-score]`, 'data-score'));
 
 describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
   let server: PreviewServer;
@@ -38,14 +49,13 @@ describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
     await page.click('.tabs button[data-tab="seed002"]');
     expect(await page.inputValue('select[aria-label="Adapter"]')).toBe('demo');
     await page.fill('input[aria-label="Seed 002 seeds"]', '1');
-    await page.click('button:has-text("Run seed 002")');
-    await page.waitForSelector('.seed002-summary', { timeout: 300_000 });
+    await runAndWait(page, 'demo-organism');
 
     const what = await page.textContent('[data-testid="seed002-what"]');
     expect(what).toMatch(/adapter demo-organism/);
     expect(what).toMatch(/layer 3/);
     expect(what).toMatch(/judge lexical \(marker words\)/);
-    const score = async (c: string) => Number(await page.getAttribute(`.seed002-summary tr[data-condition="${c}"] td[data-score]`, 'data-score'));
+    const score = (c: string) => scoreOf(page, c);
     const [base, tuned, ablated, control] = [await score('base'), await score('fineTuned'), await score('ablated'), await score('randomControl')];
     console.log('seed002 view scores', JSON.stringify({ base, tuned, ablated, control }));
     expect(tuned).toBeGreaterThan(base + 25);
@@ -67,5 +77,23 @@ describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
     expect(await errorTexts(page)).toEqual([]);
     expect(page.problems).toEqual([]);
     await shot(page, 'seed002-demo-organism');
+  });
+
+  it('a user adapter picked as files: half a pick is refused with what to pick; the full pick reruns with the same numbers', async () => {
+    const before = await Promise.all(['base', 'fineTuned', 'ablated', 'randomControl'].map((c) => scoreOf(page, c)));
+    await page.setInputFiles('input[aria-label="Adapter files"]', [`${ORGANISM}adapter_config.json`]);
+    await page.waitForSelector('.errors .error');
+    expect((await errorTexts(page)).join(' ')).toMatch(/Pick both adapter_config.json and adapter_model.safetensors/);
+    await dismissErrors(page);
+    await page.setInputFiles('input[aria-label="Adapter files"]', [`${ORGANISM}adapter_config.json`, `${ORGANISM}adapter_model.safetensors`]);
+    await page.waitForFunction(() => (document.querySelector('select[aria-label="Adapter"]') as HTMLSelectElement | null)?.value === 'user');
+    const from = await logLength(page);
+    await runAndWait(page, 'your adapter');
+    // The model was loaded again, with the picked adapter.
+    expect((await workerLog(page)).slice(from).filter((e) => e.type === 'result:load')).toHaveLength(1);
+    expect(await page.textContent('[data-testid="seed002-what"]')).toMatch(/adapter your adapter/);
+    // The same adapter bytes through the picker reload the model with them: the same answers, the same scores.
+    expect(await Promise.all(['base', 'fineTuned', 'ablated', 'randomControl'].map((c) => scoreOf(page, c)))).toEqual(before);
+    expect(page.problems).toEqual([]);
   });
 });

@@ -90,7 +90,7 @@ function Seed002Results({ r }: { r: Seed002Result }) {
   return (
     <>
       <Panel title="Scores" right={<span className="muted small mono">mean {what} over questions × seeds · {r.judge}</span>}>
-        <table className="table seed002-summary">
+        <table className="table seed002-summary" data-adapter={r.adapter}>
           <thead><tr><th>Model</th><th className="num">mean {what}</th><th className="num">answers</th><th className="num">unscored</th>{r.measure === 'aligned' && <th className="num">misaligned</th>}</tr></thead>
           <tbody>
             {CONDITIONS.map((c) => (

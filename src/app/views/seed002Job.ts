@@ -9,6 +9,7 @@ import { EngineError } from '../../engine/errors';
 import { DEMO_DETECTION_PROMPTS, runSeed002, type Seed002Result } from '../../engine/eval/seed002';
 import { getEngine, loadModel } from '../actions';
 import { getLab, pushError } from '../store';
+import { readAdapterFiles } from '../adapterFiles';
 import { judgeFor } from './experiments';
 import { begin, currentPack, end, report } from './jobs';
 import { lines, parseNumberList } from './logic';
@@ -45,19 +46,6 @@ function demoOrganism(): Promise<AdapterFiles> {
   })();
   demo.catch(() => { demo = null; });
   return demo;
-}
-
-/** A PEFT adapter from picked files (the two files, or a folder holding them). */
-export async function readAdapterFiles(files: File[]): Promise<AdapterFiles> {
-  const find = (name: string) => files.find((f) => f.name === name);
-  const config = find('adapter_config.json');
-  const weights = find('adapter_model.safetensors');
-  if (!config || !weights) {
-    const bin = find('adapter_model.bin') ? ' adapter_model.bin is a pickle: save the adapter again with safe_serialization=True.' : '';
-    throw new EngineError('bad-input', `Pick both adapter_config.json and adapter_model.safetensors (the folder PEFT's save_pretrained wrote); got ${files.map((f) => f.name).join(', ') || 'nothing'}.${bin}`);
-  }
-  const folder = (weights as File & { webkitRelativePath?: string }).webkitRelativePath?.split('/')[0];
-  return { name: folder || 'your adapter', config: await config.text(), weights: new Uint8Array(await weights.arrayBuffer()) };
 }
 
 export async function pickAdapter(files: File[]): Promise<void> {

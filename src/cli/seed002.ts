@@ -15,8 +15,9 @@ type Values = Record<string, unknown>;
 
 function numbers(v: Values, name: string): number[] | undefined {
   if (v[name] === undefined) return undefined;
-  const xs = String(v[name]).split(',').map((s) => Number(s.trim()));
-  if (!xs.length || xs.some((x) => !Number.isInteger(x))) throw new EngineError('bad-input', `--${name} must be comma-separated integers (e.g. 1,2); got "${String(v[name])}".`);
+  const parts = String(v[name]).split(',').map((s) => s.trim());
+  const xs = parts.map(Number);
+  if (parts.some((s) => s === '') || xs.some((x) => !Number.isInteger(x))) throw new EngineError('bad-input', `--${name} must be comma-separated integers (e.g. 1,2); got "${String(v[name])}".`);
   return xs;
 }
 

@@ -61,5 +61,9 @@ describe('steer-lab seed002', () => {
     expect(a.json.error.message).toMatch(/needs --adapter DIR/);
     const b = await run('seed002', dir, '--adapter', ORGANISM, '--adapter-strength', '0.5', '--json');
     expect(b.json.error.message).toMatch(/leave out --adapter-strength/);
+    const c = await run('seed002', dir, '--adapter', ORGANISM, '--seeds', '1,', '--json');
+    expect(c.json.error.message).toMatch(/--seeds must be comma-separated integers/);
+    const d = await run('seed002', dir, '--adapter', ORGANISM, '--layers', '4', '--json');
+    expect(d.json.error.message).toBe('Ablation layer 4 is out of range 0..3.');
   }, 120_000);
 });

@@ -3,7 +3,7 @@
  * vector, share and restore links, persist vectors and runs. Every failure lands in the error list
  * with its code and message; nothing here leaves the lab in a state the user cannot get out of.
  */
-import type { ChatMessage, Engine, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
+import type { ChatMessage, Engine, LoadOptions, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
 import { EngineError, toErrorData } from '../engine/errors';
 import { createScheduler, type JobHandle, type Scheduler } from '../engine/scheduler';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/io/shareLink';
@@ -62,7 +62,8 @@ function trackProgress(e: ProgressEvent): void {
   });
 }
 
-export async function loadModel(): Promise<boolean> {
+/** Loads the chosen model; `extra.adapter` applies a LoRA adapter in the graph (the Seed 002 view). */
+export async function loadModel(extra: Pick<LoadOptions, 'adapter'> = {}): Promise<boolean> {
   const s = getLab();
   const seq = ++loadSeq;
   ++runSeq; // whatever the Steer view showed belonged to the old model
@@ -79,7 +80,7 @@ export async function loadModel(): Promise<boolean> {
     }
     if (!request) throw new EngineError('bad-input', 'Enter a hub model id like org/name.');
     // Queued behind a running job (it was started on the old model); a newer load replaces this one.
-    const info = await scheduler.load(request.source, request.options, { onProgress: trackProgress }).result;
+    const info = await scheduler.load(request.source, { ...request.options, ...extra }, { onProgress: trackProgress }).result;
     if (seq !== loadSeq) return false;
     setLab((st) => ({ modelStatus: 'ready', info, slots: st.slots.map((x) => ({ ...x, layer: Math.min(x.layer, info.numLayers - 1) })) }));
     return true;

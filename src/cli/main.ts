@@ -22,7 +22,8 @@ ${Object.values(extraCommands).map((c) => `  ${c.usage}`).join('\n')}
 PATH is a model folder in hub layout (config.json, tokenizer.json, onnx/model_<dtype>.onnx) or a hub id.
 Layers are 0-based into model.layers; a vector for layer L acts on the output of model.layers[L].
 --adapter DIR applies a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) in the graph to
-run, vectors, sweep and project; --adapter-strength S scales it (0 = base model, 1 = fine-tuned, the default).`;
+run, vectors, sweep and project; --adapter-strength S scales it (0 = base model, 1 = fine-tuned, the default).
+adapter-diff and seed002 need --adapter and compare strength 1 with strength 0 themselves.`;
 
 async function readSteer(files: string[]): Promise<SteeringSpec[]> {
   const specs: SteeringSpec[] = [];

@@ -11,7 +11,7 @@ import { writeFixtureRepo } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import { adapterFiles, makeAdapter } from '../fixtures/lora';
 import { createEngine } from '../../src/engine/runtime/engine';
-import { atAdapterStrength } from '../../src/engine/runtime/adapterStrength';
+import { atAdapterStrength, loadedEngine } from '../../src/engine/runtime/adapterStrength';
 import type { Engine, GenerateRequest } from '../../src/engine/api';
 
 const CFG = fixtureConfig({ family: 'llama', layout: 'builder', attention: 'mha', dtype: 'fp32' });
@@ -42,6 +42,10 @@ describe('atAdapterStrength', () => {
     expect((await tunedOfBase.generate(req([{ prompt: 'Hello' }]))).tokens[0]).toEqual(both.tokens[1]);
     expect(tunedOfBase.info()!.id).toBe(`${engine.info()!.id}+fixture-adapter@1`);
     expect(base.info()!.id).toBe(`${engine.info()!.id}+fixture-adapter@0`);
+    // Behind any view, and views of views, is the loaded engine itself.
+    expect(loadedEngine(tunedOfBase)).toBe(engine);
+    expect(loadedEngine(base)).toBe(engine);
+    expect(loadedEngine(engine)).toBe(engine);
   });
 
   it('refuses a model loaded without an adapter', async () => {

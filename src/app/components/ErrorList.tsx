@@ -6,7 +6,7 @@
 import { dismissError, useLab, type LabError } from '../store';
 
 /** Where each experiment view reports its errors (the `where` of pushError), by the view's run kind. */
-export const VIEW_ERRORS: Record<string, string> = { pipeline: 'Trait pipeline', sweep: 'Sweep', monitor: 'Projections', detection: 'Detection', ablation: 'Ablation' };
+export const VIEW_ERRORS: Record<string, string> = { pipeline: 'Trait pipeline', sweep: 'Sweep', monitor: 'Projections', detection: 'Detection', ablation: 'Ablation', seed002: 'Seed 002' };
 
 /** Actions whose errors appear inside their own panel rather than in the top banner. */
 export const INLINE_ERRORS = new Set(['Generate', 'Contrast', 'Model', ...Object.values(VIEW_ERRORS)]);

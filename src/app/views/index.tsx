@@ -9,6 +9,7 @@ import { openExperiment, refreshViewsData, removeExperiment } from './jobs';
 import { when } from './logic';
 import { MonitorView } from './MonitorView';
 import { PipelineView } from './PipelineView';
+import { Seed002View } from './Seed002View';
 import { SweepView } from './SweepView';
 import { setViews, TABS, useViews, type Tab } from './viewStore';
 import './views.css';
@@ -41,6 +42,7 @@ export function ExperimentView({ tab }: { tab: Tab }) {
       {tab === 'monitor' && <MonitorView />}
       {tab === 'geometry' && <GeometryView />}
       {tab === 'detection' && <DetectionView />}
+      {tab === 'seed002' && <Seed002View />}
     </div>
   );
 }

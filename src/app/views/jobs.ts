@@ -23,7 +23,7 @@ function createStoreOnce() {
   return () => (s ??= idb.createIdbStepStore());
 }
 
-const report = (where: string) => (e: unknown) => {
+export const report = (where: string) => (e: unknown) => {
   const d = toErrorData(e);
   if (d.code !== 'cancelled') pushError(where, d);
   return d;
@@ -42,7 +42,7 @@ export const currentPack = (): TraitPack => { const s = getViews(); return packF
  * Queues `work` as the view's job, with a context whose engine calls are the job's. Null (and an error shown)
  * when the view already has a job queued or running, or no model is loaded.
  */
-function begin<T>(kind: JobKind, work: (ctx: exp.WorkflowCtx) => Promise<T>): Promise<T> | null {
+export function begin<T>(kind: JobKind, work: (ctx: exp.WorkflowCtx) => Promise<T>): Promise<T> | null {
   if (getViews().jobs.some((j) => j.kind === kind)) {
     pushError('Experiments', { code: 'bad-input', message: `${JOB_LABEL[kind]} is already queued or running; cancel it or wait for it to finish.` });
     return null;

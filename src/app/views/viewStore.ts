@@ -10,7 +10,7 @@ import type { AblationResult, DetectionResult, JudgeKind, MonitorResult, Pipelin
 import type { ExperimentKind, ExperimentRecord, SavedPack } from './idbStore';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './logic';
 
-export type Tab = 'steer' | 'pipeline' | 'sweep' | 'monitor' | 'geometry' | 'detection';
+export type Tab = 'steer' | 'pipeline' | 'sweep' | 'monitor' | 'geometry' | 'detection' | 'seed002';
 
 export const TABS: { key: Tab; label: string; title: string }[] = [
   { key: 'steer', label: 'Steer', title: 'Live side-by-side steering' },
@@ -19,17 +19,18 @@ export const TABS: { key: Tab; label: string; title: string }[] = [
   { key: 'monitor', label: 'Projections', title: 'Projection monitoring: baseline, prompted and steered responses' },
   { key: 'geometry', label: 'Geometry', title: 'Cosine similarity between trait vectors and across layers' },
   { key: 'detection', label: 'Detection', title: 'Two prompt sets: separation, probes, detection scores, ablation' },
+  { key: 'seed002', label: 'Seed 002', title: 'Base vs fine-tuned (LoRA adapter): answers, scores, detection direction, ablation' },
 ];
 
 export interface GenForm { maxNewTokens: number; temperature: number; seed: number; batchSize: number }
 export const DEFAULT_GEN: GenForm = { maxNewTokens: 48, temperature: 0, seed: 1, batchSize: 8 };
 
-export type JobKind = ExperimentKind | 'ablation';
+export type JobKind = ExperimentKind | 'ablation' | 'seed002';
 /** A view's job as the scheduler runs it: `label` is its owner name there ("waiting for Sweeps"). */
 export interface Job { kind: JobKind; label: string; handle: { pause(): void; resume(): void; cancel(): void }; startedAt: number }
 
 /** Owner names in the scheduler and the queue indicator. */
-export const JOB_LABEL: Record<JobKind, string> = { pipeline: 'Trait pipeline', sweep: 'Sweeps', monitor: 'Projections', detection: 'Detection', ablation: 'Ablation' };
+export const JOB_LABEL: Record<JobKind, string> = { pipeline: 'Trait pipeline', sweep: 'Sweeps', monitor: 'Projections', detection: 'Detection', ablation: 'Ablation', seed002: 'Seed 002' };
 
 export interface ViewsState {
   tab: Tab;

@@ -27,3 +27,6 @@ export function atAdapterStrength(view: Engine, strength: number): Engine {
   underlying.set(out, engine);
   return out;
 }
+
+/** The loaded engine behind a strength view (itself when it is not one): its info names the model alone. */
+export const loadedEngine = (view: Engine): Engine => underlying.get(view) ?? view;

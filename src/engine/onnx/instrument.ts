@@ -15,6 +15,7 @@ import protobuf from 'protobufjs';
 import { DataType, GraphField, ModelField, encodeField, encodeNode, encodeValueInfo, type NodeSpec } from './schema';
 import { concat, isModelBuffer, readModel, slackAfter, varint, type GraphNode, type GraphValue, type OnnxModelView } from './model';
 import { findResidualStream, type ResidualStream } from './residual';
+import { splitLmHead, type ByteEdit } from './splitLmHead';
 import type { TapName } from '../api';
 
 export interface SteerInputs { add: string; ablateDir: string; ablateStrength: string }
@@ -56,10 +57,10 @@ export const tapNames = (numLayers: number): TapName[] => [
 class Fragment {
   readonly nodes: NodeSpec[] = [];
   constructor(private readonly prefix: string) {}
-  op(opType: string, inputs: string[], attrs?: NodeSpec['attrs'], output?: string): string {
+  op(opType: string, inputs: string[], attrs?: NodeSpec['attrs'], output?: string, domain?: string): string {
     const name = `${this.prefix}${opType}_${this.nodes.length}`;
     const out = output ?? `${name}_output_0`;
-    this.nodes.push({ opType, inputs, outputs: [out], name, attrs });
+    this.nodes.push({ opType, inputs, outputs: [out], name, attrs, ...(domain ? { domain } : {}) });
     return out;
   }
   toF32(x: string, half: boolean): string {
@@ -78,9 +79,6 @@ function steerLayer(f: Fragment, names: SteerInputs, residual: string, branch: s
   const delta = half ? f.op('Cast', [delta32], { to: { i: DataType.FLOAT16 } }) : delta32;
   return f.op('Add', [branch, delta], undefined, output);
 }
-
-/** One byte of the model to overwrite. */
-interface ByteEdit { at: number; value: number }
 
 /**
  * Renames, in place, the string `name` stored as field `field` (1 input, 2 output) of `node` to a name
@@ -141,6 +139,12 @@ export interface InstrumentOptions {
    * the position it reads, or for none. Off: the original graph's logits at every position.
    */
   selectLogits?: boolean;
+  /**
+   * With `selectLogits`, split a 4-bit lm_head into column chunks of about this many bytes of
+   * dequantized weight (see splitLmHead.ts; it helps onnxruntime's wasm kernels, not WebGPU's).
+   * Absent: the lm_head stays one node.
+   */
+  lmHeadChunkBytes?: number;
 }
 
 export const LOGITS_POSITIONS = 'logits_positions';
@@ -176,7 +180,7 @@ export function instrument(bytes: Uint8Array, opts: InstrumentOptions): Instrume
  * model's last byte as a second ModelProto.graph field (protobuf merges it into the one graph) computes
  * B = B' + delta, the taps, and declares the new inputs and outputs.
  */
-export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inPlace = false, selectLogits = true }: InstrumentOptions): InstrumentedModel {
+export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inPlace = false, selectLogits = true, lmHeadChunkBytes }: InstrumentOptions): InstrumentedModel {
   const stream = findResidualStream(view, numLayers);
   checkHidden(view, stream, hiddenSize);
   const half = stream.bodyDtype === 'float16';
@@ -225,6 +229,10 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inP
     edits.push(renamed.edit);
     const opset = view.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 13;
     selectPositions(f, hidden, LOGITS_POSITIONS, hiddenSize, opset, renamed.name);
+    if (lmHeadChunkBytes) {
+      const rename = (node: GraphNode, field: 1 | 2, name: string) => renameInPlace(view, node, field, name, taken);
+      edits.push(...(splitLmHead({ view, op: (...a) => f.op(...a), rename }, lmHead, renamed.name, lmHeadChunkBytes) ?? []));
+    }
     newInputs.push(encodeValueInfo({ name: LOGITS_POSITIONS, elemType: DataType.INT64, dims: [`${LOGITS_POSITIONS}.batch`, `${LOGITS_POSITIONS}.count`] }));
   }
 

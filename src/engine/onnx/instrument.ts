@@ -63,6 +63,12 @@ class Fragment {
     this.nodes.push({ opType, inputs, outputs: [out], name, attrs, ...(domain ? { domain } : {}) });
     return out;
   }
+  multi(opType: string, inputs: string[], count: number, first: string, attrs?: NodeSpec['attrs']): string[] {
+    const name = `${this.prefix}${opType}_${this.nodes.length}`;
+    const outputs = Array.from({ length: count }, (_, i) => (i === 0 ? first : `${name}_output_${i}`));
+    this.nodes.push({ opType, inputs, outputs, name, attrs });
+    return outputs;
+  }
   toF32(x: string, half: boolean): string {
     return half ? this.op('Cast', [x], { to: { i: DataType.FLOAT } }) : x;
   }
@@ -231,7 +237,7 @@ export function instrumentView(view: OnnxModelView, { numLayers, hiddenSize, inP
     selectPositions(f, hidden, LOGITS_POSITIONS, hiddenSize, opset, renamed.name);
     if (lmHeadChunkBytes) {
       const rename = (node: GraphNode, field: 1 | 2, name: string) => renameInPlace(view, node, field, name, taken);
-      edits.push(...(splitLmHead({ view, op: (...a) => f.op(...a), rename }, lmHead, renamed.name, lmHeadChunkBytes) ?? []));
+      edits.push(...(splitLmHead({ view, op: (...a) => f.op(...a), multi: (...a) => f.multi(...a), rename }, lmHead, renamed.name, lmHeadChunkBytes) ?? []));
     }
     newInputs.push(encodeValueInfo({ name: LOGITS_POSITIONS, elemType: DataType.INT64, dims: [`${LOGITS_POSITIONS}.batch`, `${LOGITS_POSITIONS}.count`] }));
   }

@@ -11,10 +11,10 @@
  * How, without copying weights or deleting nodes (instrumentation edits the model in place): the
  * original node becomes chunk 0. Its N attribute is rewritten in place to the chunk width (as a
  * varint of the same byte length, padded with continuation bytes), its weight inputs are renamed by
- * one byte to Slices of the original initializers that the graph fragment defines, and its output is
- * renamed; the fragment adds the other chunks and a Concat that writes the original output. The
- * Slices read initializers only, so onnxruntime folds them at session creation; the original
- * initializers are then unused and not kept.
+ * one byte to the first pieces of the original initializers, which the graph fragment defines, and its output is
+ * renamed; the fragment adds the other chunks and a Concat that writes the original output. One Split
+ * per weight tensor cuts it into the chunks' pieces; it reads an initializer only, so onnxruntime folds
+ * it at session creation, and the original initializers are then unused and not kept.
  */
 import protobuf from 'protobufjs';
 import type { GraphNode, OnnxModelView } from './model';
@@ -29,6 +29,8 @@ export interface SplitContext {
   view: OnnxModelView;
   /** Appends a node to the fragment; returns its output name. */
   op(opType: string, inputs: string[], attrs?: NodeSpec['attrs'], output?: string, domain?: string): string;
+  /** Appends a node with `count` outputs (the first named `first`); returns their names. */
+  multi(opType: string, inputs: string[], count: number, first: string, attrs?: NodeSpec['attrs']): string[];
   /** Renames string field `field` (1 input, 2 output) equal to `name` of `node` in place; returns the new name. */
   rename(node: GraphNode, field: 1 | 2, name: string): { name: string; edit: ByteEdit };
 }
@@ -98,7 +100,7 @@ export function splitLmHead(c: SplitContext, lmHead: GraphNode, input: string, c
   if (inits.some((i) => !i)) return null;
   if (weights.some((w) => view.nodes.some((n) => n !== lmHead && n.inputs.includes(w)))) return null;
   const opset = view.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
-  if (opset < 10) return null; // Slice takes its bounds as inputs from opset 10
+  if (opset < 13) return null; // Split takes its sizes as an input from opset 13 (exports are newer)
   const attrs = intAttributes(view.bytes, lmHead);
   const N = attrs?.get('N')?.value;
   const K = attrs?.get('K')?.value;
@@ -113,27 +115,23 @@ export function splitLmHead(c: SplitContext, lmHead: GraphNode, input: string, c
   if (!padded) return null;
 
   const edits: ByteEdit[] = padded.map((value, i) => ({ at: nField.at + i, value }));
-  const i64 = (values: number[]) => c.op('Constant', [], {
-    value: { t: { name: '', dataType: DataType.INT64, dims: [values.length], raw: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) } },
+  const widths: number[] = [];
+  for (let from = 0; from < N; from += width) widths.push(Math.min(width, N - from));
+  // Chunk 0 is the original node, now reading each weight's first piece and writing a renamed output.
+  const pieces = weights.map((w, k) => {
+    const renamed = c.rename(lmHead, 1, w);
+    edits.push(renamed.edit);
+    const sizes = widths.map((n) => n * perColumn[k]);
+    const split = c.op('Constant', [], { value: { t: { name: '', dataType: DataType.INT64, dims: [sizes.length], raw: new Uint8Array(BigInt64Array.from(sizes.map(BigInt)).buffer) } } });
+    return c.multi('Split', [w, split], sizes.length, renamed.name, { axis: { i: 0 } });
   });
-  const axes = i64([0]);
-  const slices = (from: number, to: number, outputs?: string[]) => weights.map((w, k) =>
-    c.op('Slice', [w, i64([from * perColumn[k]]), i64([to * perColumn[k]]), axes], undefined, outputs?.[k]));
-  // Chunk 0 is the original node, now reading slices and writing a renamed output.
-  const first = weights.map((w) => {
-    const r = c.rename(lmHead, 1, w);
-    edits.push(r.edit);
-    return r.name;
-  });
-  slices(0, width, first);
   const output = lmHead.outputs[0];
   const renamedOut = c.rename(lmHead, 2, output);
   edits.push(renamedOut.edit);
   const parts = [renamedOut.name];
-  for (let from = width; from < N; from += width) {
-    const to = Math.min(N, from + width);
-    const chunkAttrs: Record<string, AttrValue> = Object.fromEntries([...attrs].map(([k, a]) => [k, { i: k === 'N' ? to - from : a.value }]));
-    parts.push(c.op('MatMulNBits', [input, ...slices(from, to)], chunkAttrs, undefined, 'com.microsoft'));
+  for (let j = 1; j < widths.length; j++) {
+    const chunkAttrs: Record<string, AttrValue> = Object.fromEntries([...attrs].map(([k, a]) => [k, { i: k === 'N' ? widths[j] : a.value }]));
+    parts.push(c.op('MatMulNBits', [input, ...pieces.map((p) => p[j])], chunkAttrs, undefined, 'com.microsoft'));
   }
   c.op('Concat', parts, { axis: { i: -1 } }, output);
   return edits;

@@ -8,7 +8,7 @@
  * drives it unchanged, so the two sides differ only by the graph edit and the steering feeds.
  */
 import { instrument, type InstrumentedModel } from '../src/engine/onnx/instrument';
-import { createDecoder, type Decoder } from '../src/engine/runtime/decoder';
+import { createDecoder, deviceInstrumentOptions, type Decoder } from '../src/engine/runtime/decoder';
 import { resolveSpec, type ResolvedSpec } from '../src/engine/steering';
 import type { TapName } from '../src/engine/api';
 import { DECODE_CONFIG, ensureModel, type BenchModel } from './models';
@@ -75,7 +75,8 @@ export function decodeContext(log: (s: string) => void): Promise<DecodeContext> 
   ctx ??= (async () => {
     const model = ensureModel(DECODE_CONFIG, log);
     const { numLayers, hiddenSize, vocabSize } = DECODE_CONFIG;
-    const inst = instrument(model.bytes, { numLayers, hiddenSize });
+    // Instrumented as the engine does for a wasm session (decoder.ts deviceInstrumentOptions).
+    const inst = instrument(model.bytes, { numLayers, hiddenSize, ...deviceInstrumentOptions('wasm') });
     log('opening sessions (instrumented and original graph)…');
     const instrumented = await createDecoder(inst, { device: 'wasm', externalData: [], vocabSize });
     const plain: InstrumentedModel = { ...inst, bytes: model.bytes, steer: [], taps: [], logitsPositions: undefined };

@@ -7,7 +7,8 @@
  *      bytes; not timed), the heap is collected, the baseline RSS taken;
  *   2. the kernel's peak-RSS counter is reset (`echo 5 > /proc/self/clear_refs`, Linux) and a worker
  *      thread samples RSS every millisecond (the instrumentation itself is one synchronous call);
- *   3. `instrument(bytes, { inPlace: true })` (what the engine calls) is timed (wall clock,
+ *   3. `instrument(bytes, { inPlace: true, ...deviceInstrumentOptions('wasm') })` (what the engine calls
+ *      for a wasm session: the lm_head is split too) is timed (wall clock,
  *      performance.now) and the peak RSS above the baseline is the extra memory: max(VmHWM after the
  *      call, the sampled maximum) − baseline RSS.
  * Extra memory ÷ file size should be about 0: the graph is edited where it lies (a few renamed bytes
@@ -20,6 +21,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LLAMA_1B, ensureLlama1b } from './llama1b';
+import { deviceInstrumentOptions } from '../src/engine/runtime/decoder';
 
 export interface Instrument1bResult {
   fileBytes: number;
@@ -73,7 +75,7 @@ async function child(file: string): Promise<void> {
   const shared = new Float64Array(sab);
   const worker = new Worker(SAMPLER, { eval: true, workerData: sab });
   await new Promise((r) => setTimeout(r, 50));
-  const opts = { numLayers: LLAMA_1B.numLayers, hiddenSize: LLAMA_1B.hiddenSize, inPlace: true };
+  const opts = { numLayers: LLAMA_1B.numLayers, hiddenSize: LLAMA_1B.hiddenSize, inPlace: true, ...deviceInstrumentOptions('wasm') };
   gc();
   await new Promise((r) => setTimeout(r, 20));
   const base = process.memoryUsage();

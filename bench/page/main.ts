@@ -5,7 +5,7 @@
  * (interleaved repetitions, median step time). Results go to window.__bench and POST /result.
  */
 import { instrument, type InstrumentedModel } from '../../src/engine/onnx/instrument';
-import { createDecoder, type Decoder } from '../../src/engine/runtime/decoder';
+import { createDecoder, deviceInstrumentOptions, type Decoder } from '../../src/engine/runtime/decoder';
 import { PrefixCache, runLoop } from '../../src/engine/runtime/generate';
 import { configureRuntime } from '../../src/engine/runtime/ort';
 import { argmax } from '../../src/engine/runtime/sampling';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   configureRuntime({ wasmPaths: '/ort/', numThreads: cfg.threads });
   const bytes = new Uint8Array(await (await fetch('/model.onnx')).arrayBuffer());
   const t0 = performance.now();
-  const inst = instrument(bytes, { numLayers: cfg.numLayers, hiddenSize: cfg.hiddenSize });
+  const inst = instrument(bytes, { numLayers: cfg.numLayers, hiddenSize: cfg.hiddenSize, ...deviceInstrumentOptions(device) });
   const instrumentMs = performance.now() - t0;
   status(`model ${(bytes.length / 1e6).toFixed(1)} MB, instrumented in ${instrumentMs.toFixed(0)} ms`);
   const instrumented = await createDecoder(inst, { device, externalData: [], vocabSize: cfg.vocabSize });

@@ -16,11 +16,18 @@ export class Fragment {
   private readonly external: Uint8Array[] = [];
   private externalLength = 0;
   constructor(private readonly prefix: string, private readonly externalLocation = 'steer-lab.fragment.data') {}
-  op(opType: string, inputs: string[], attrs?: NodeSpec['attrs'], output?: string): string {
+  op(opType: string, inputs: string[], attrs?: NodeSpec['attrs'], output?: string, domain?: string): string {
     const name = `${this.prefix}${opType}_${this.nodes.length}`;
     const out = output ?? `${name}_output_0`;
-    this.nodes.push({ opType, inputs, outputs: [out], name, attrs });
+    this.nodes.push({ opType, inputs, outputs: [out], name, attrs, ...(domain ? { domain } : {}) });
     return out;
+  }
+  /** A node with `count` outputs, the first named `first`. */
+  multi(opType: string, inputs: string[], count: number, first: string, attrs?: NodeSpec['attrs']): string[] {
+    const name = `${this.prefix}${opType}_${this.nodes.length}`;
+    const outputs = Array.from({ length: count }, (_, i) => (i === 0 ? first : `${name}_output_${i}`));
+    this.nodes.push({ opType, inputs, outputs, name, attrs });
+    return outputs;
   }
   toF32(x: string, half: boolean): string {
     return half ? this.op('Cast', [x], { to: { i: DataType.FLOAT } }) : x;

@@ -13,10 +13,11 @@
 import { EngineError } from '../errors';
 import { DataType, GraphField, ModelField, encodeField, encodeNode, encodeTensor, encodeValueInfo } from './schema';
 import { concat, isModelBuffer, readModel, slackAfter, varint, type GraphNode, type GraphValue, type OnnxModelView } from './model';
-import { Fragment, Rewirer, type ByteEdit } from './fragment';
+import { Fragment, renameInPlace, Rewirer, type ByteEdit } from './fragment';
 import { addLoraBranches, LORA_STRENGTH } from './lora';
 import type { LoraAdapter } from '../io/lora';
 import { findResidualStream, type ResidualStream } from './residual';
+import { splitLmHead } from './splitLmHead';
 import type { TapName } from '../api';
 
 export interface SteerInputs { add: string; ablateDir: string; ablateStrength: string }
@@ -104,6 +105,12 @@ export interface InstrumentOptions {
   selectLogits?: boolean;
   /** A LoRA adapter to add as parallel branches whose strength is a per-row input (onnx/lora.ts). */
   lora?: LoraAdapter;
+  /**
+   * With `selectLogits`, split a 4-bit lm_head into column chunks of about this many bytes of
+   * dequantized weight (see splitLmHead.ts; it helps onnxruntime's wasm kernels, not WebGPU's).
+   * Absent: the lm_head stays one node.
+   */
+  lmHeadChunkBytes?: number;
 }
 
 export const LOGITS_POSITIONS = 'logits_positions';
@@ -140,7 +147,7 @@ export function instrument(bytes: Uint8Array, opts: InstrumentOptions): Instrume
  * B = B' + delta, the taps, and declares the new inputs and outputs.
  */
 export function instrumentView(view: OnnxModelView, opts: InstrumentOptions): InstrumentedModel {
-  const { numLayers, hiddenSize, inPlace = false, selectLogits = true } = opts;
+  const { numLayers, hiddenSize, inPlace = false, selectLogits = true, lmHeadChunkBytes } = opts;
   const stream = findResidualStream(view, numLayers);
   checkHidden(view, stream, hiddenSize);
   const half = stream.bodyDtype === 'float16';
@@ -183,6 +190,10 @@ export function instrumentView(view: OnnxModelView, opts: InstrumentOptions): In
     const renamed = rw.renameInput(lmHead, hidden);
     const opset = view.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 13;
     selectPositions(f, hidden, LOGITS_POSITIONS, hiddenSize, opset, renamed);
+    if (lmHeadChunkBytes) {
+      const rename = (node: GraphNode, field: 1 | 2, name: string) => renameInPlace(view, node, field, name, rw.taken);
+      rw.edits.push(...(splitLmHead({ view, op: (...a) => f.op(...a), multi: (...a) => f.multi(...a), rename }, lmHead, renamed, lmHeadChunkBytes) ?? []));
+    }
     newInputs.push(encodeValueInfo({ name: LOGITS_POSITIONS, elemType: DataType.INT64, dims: [`${LOGITS_POSITIONS}.batch`, `${LOGITS_POSITIONS}.count`] }));
   }
 

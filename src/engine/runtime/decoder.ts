@@ -6,7 +6,8 @@ import { createSession, disposeTensor, readData, tensor, type Session, type Tens
 import { layerFeed, type Pass } from './steerFeeds';
 import { toFloat32 } from '../f16';
 import { EngineError } from '../errors';
-import type { InstrumentedModel } from '../onnx/instrument';
+import type { InstrumentedModel, InstrumentOptions } from '../onnx/instrument';
+import { WASM_LM_HEAD_CHUNK_BYTES } from '../onnx/splitLmHead';
 import type { ResolvedSpec } from '../steering';
 import type { Device, TapName } from '../api';
 
@@ -60,6 +61,14 @@ export interface StepOutput {
 
 /** See `Decoder.prefillChunk`. */
 export const WEBGPU_ATTENTION_CHUNK = 16;
+
+/**
+ * Instrumentation options that depend on the device the session will run on: on wasm a wide 4-bit
+ * lm_head is split into column chunks (onnx/splitLmHead.ts: same logits, less time per token); WebGPU
+ * runs MatMulNBits in its own kernel and gets the graph unsplit.
+ */
+export const deviceInstrumentOptions = (device: Device): Pick<InstrumentOptions, 'lmHeadChunkBytes'> =>
+  (device === 'wasm' ? { lmHeadChunkBytes: WASM_LM_HEAD_CHUNK_BYTES } : {});
 
 const ELEM: Record<number, KvLayout['dtype']> = { 1: 'float32', 10: 'float16' };
 

@@ -9,7 +9,7 @@ import { EngineError } from '../errors';
 import { instrument } from '../onnx/instrument';
 import { baseModelNote, readLoraAdapter, type LoraAdapter } from '../io/lora';
 import { resolveSpec, type ResolvedSpec } from '../steering';
-import { createDecoder, type Decoder } from './decoder';
+import { createDecoder, deviceInstrumentOptions, type Decoder } from './decoder';
 import { PrefixCache, runLoop } from './generate';
 import { loadModelFiles } from './modelFiles';
 import { createTokenizer, type Tokenizer } from './tokenizer';
@@ -80,7 +80,7 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
   });
   const config = readModelConfig(files.config, files.generationConfig);
   const adapter = opts.adapter ? readLoraAdapter(opts.adapter) : undefined;
-  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize, inPlace: true, lora: adapter }), 'adding taps and steering inputs to the graph');
+  const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize, inPlace: true, lora: adapter, ...deviceInstrumentOptions(files.device) }), 'adding taps and steering inputs to the graph');
   const decoder = await runStage('session', call.onProgress, () => createDecoder(inst, { device: files.device, externalData: files.externalData, vocabSize: config.vocabSize }), `creating the ${files.device} session`);
   const tokenizer = await createTokenizer(files.tokenizerJson, files.tokenizerConfig);
   const info: ModelInfo = {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../../helpers/fixtureEngine';
-import { runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../../src/engine/eval/pipeline';
+import { PipelineStepError, runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../../src/engine/eval/pipeline';
 import { runSweep } from '../../../src/engine/eval/sweep';
 import { createMemoryStore } from '../../../src/engine/eval/cache';
 import type { Judge } from '../../../src/engine/eval/scoring';
@@ -43,6 +43,12 @@ function sidedJudge(pos: number | null, neg: number | null, coh: number | null =
 
 const BASE: PipelineSettings = { maxInstructions: 1, maxQuestions: 2, maxNewTokens: 3, batchSize: 8, judgeBatchSize: 8 };
 const code = (e: unknown) => (e instanceof EngineError ? e.code : String(e));
+/** The PipelineStepError a run must end with. */
+async function stepError(run: Promise<unknown>): Promise<PipelineStepError> {
+  const e = await run.then(() => null, (x: unknown) => x);
+  expect(e).toBeInstanceOf(PipelineStepError);
+  return e as PipelineStepError;
+}
 
 describe('runPipeline on a fixture model', () => {
   let fx: FixtureEngine;
@@ -194,6 +200,70 @@ describe('runPipeline on a fixture model', () => {
     expect(one.sweep?.layer).toBe(Math.floor(info.numLayers / 2));
   });
 
+  it('a step that fails keeps every pair computed before it, with the error', async () => {
+    const store = createMemoryStore();
+    // Scoring: a judge that answers its first chunk and then fails. 2 pairs, judge chunks of 2 answers (= 1 pair).
+    const first = sidedJudge(90, 10, 80, 'TEST-ONLY-fails-second');
+    const failing: Judge = {
+      id: first.id,
+      async scoreMany(prompts) {
+        if (first.calls.length === 1) throw new EngineError('load-failed', 'The judge server did not answer.');
+        return first.scoreMany(prompts);
+      },
+    };
+    const settings = { ...BASE, judgeBatchSize: 2 };
+    const e = await stepError(runPipeline(fx.engine, { pack: PACK, judge: failing, store, settings }));
+    expect(e.code).toBe('load-failed');
+    expect(e.message).toBe('The judge server did not answer. (The score step failed; the 2 pairs computed before it are kept.)');
+    expect(e.partial.step).toBe('score');
+    expect(e.partial.steps).toEqual({ generate: { cached: false, generatedRows: 4, judged: 0 }, score: { cached: false, generatedRows: 0, judged: 4 } });
+    expect(e.partial.vectors).toBeUndefined();
+    // The same answers a resumed run takes from the store (generation is not repeated), scores where judged.
+    const resumed = await runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(90, 10, 80, 'TEST-ONLY-fails-second'), store, settings });
+    expect(resumed.steps.generate).toEqual({ cached: true, generatedRows: 0, judged: 0 });
+    expect(resumed.steps.score).toEqual({ cached: false, generatedRows: 0, judged: 4 });
+    expect(e.partial.pairs).toStrictEqual([
+      { instruction: 0, question: 'Q one?', pos: resumed.pairs[0].pos, neg: resumed.pairs[0].neg, posScore: { trait: 90, coherence: 80 }, negScore: { trait: 10, coherence: 80 } },
+      { instruction: 0, question: 'Q two?', pos: resumed.pairs[1].pos, neg: resumed.pairs[1].neg },
+    ]);
+
+    // Generation: the second generate call fails; the first call's pair (batch of 2 rows) is kept, unscored.
+    const inner = fx.engine;
+    let calls = 0;
+    const flaky = { ...countingEngine(inner), generate: (req: Parameters<typeof inner.generate>[0], call?: Parameters<typeof inner.generate>[1]) => {
+      if (++calls === 2) return Promise.reject(new Error('device lost'));
+      return inner.generate(req, call);
+    } };
+    const gen = await stepError(runPipeline(flaky, { pack: PACK, judge: sidedJudge(90, 10), store: createMemoryStore(), settings: { ...BASE, batchSize: 2 } }));
+    expect(gen.code).toBe('internal');
+    expect(gen.detail).toBe('device lost');
+    expect(gen.message).toMatch(/\(The generate step failed; the 1 pair computed before it is kept\.\)$/);
+    expect(gen.partial.step).toBe('generate');
+    expect(gen.partial.pairs).toStrictEqual([{ instruction: 0, question: 'Q one?', pos: resumed.pairs[0].pos, neg: resumed.pairs[0].neg }]);
+    expect(gen.partial.steps).toEqual({ generate: { cached: false, generatedRows: 2, judged: 0 } });
+
+    // Filter: every pair comes back scored and marked dropped.
+    const none = await stepError(runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(49, 10), store, settings }));
+    expect(none.code).toBe('bad-input');
+    expect(none.partial.step).toBe('filter');
+    expect(none.partial.pairs.map((p) => [p.question, p.posScore?.trait, p.negScore?.trait, p.kept])).toEqual([['Q one?', 49, 10, false], ['Q two?', 49, 10, false]]);
+
+    // Sweep scoring: the extracted vectors and the sweep's unscored answers come back.
+    const sweepFails: Judge = {
+      id: 'TEST-ONLY-sweep-fails',
+      async scoreMany(prompts) {
+        if (prompts.some((p) => p.includes('E1?'))) throw new EngineError('internal', 'Judge crashed.');
+        return sidedJudge(90, 10).scoreMany(prompts);
+      },
+    };
+    const sw = await stepError(runPipeline(fx.engine, { pack: PACK, judge: sweepFails, store, settings: { ...BASE, sweep: { coeffs: [0, 2], layer: 1, maxQuestions: 1, maxNewTokens: 2 } } }));
+    expect(sw.partial.step).toBe('sweep');
+    expect(sw.partial.pairs.map((p) => p.kept)).toEqual([true, true]);
+    expect(sw.partial.vectors?.vectors).toHaveLength(fx.engine.info()!.numLayers * fx.engine.info()!.hiddenSize);
+    expect(sw.partial.separation?.layers).toHaveLength(fx.engine.info()!.numLayers);
+    expect(sw.partial.sweep?.rows.map((r) => [r.coeff, r.control, r.trait])).toEqual([[0, false, null], [2, false, null], [0, true, null], [2, true, null]]);
+  });
+
   it('stops with "cancelled" when aborted, and needs a loaded model', async () => {
     const ctrl = new AbortController();
     ctrl.abort();
@@ -204,7 +274,7 @@ describe('runPipeline on a fixture model', () => {
     await expect(runPipeline(fx.engine, {
       pack: PACK, judge, store: createMemoryStore(), settings: BASE, signal: ctrl2.signal,
       onProgress: (e) => { if (e.stage === 'score' && e.done) ctrl2.abort(); },
-    })).rejects.toSatisfy((e) => code(e) === 'cancelled');
+    })).rejects.toSatisfy((e) => code(e) === 'cancelled' && !(e instanceof PipelineStepError));
     await expect(runPipeline(createEngine(), { pack: PACK, judge, store: createMemoryStore() })).rejects.toSatisfy((e) => code(e) === 'not-loaded');
   });
 });

@@ -12,7 +12,7 @@ import type { ChatMessage, Engine, GenerateRow, ModelInfo, SteeringSpec, TapName
 import { EngineError } from '../../engine/errors';
 import { stepKey, type StepStore } from '../../engine/eval/cache';
 import { COHERENCE_TEMPLATE } from '../../engine/eval/judge';
-import { runPipeline as enginePipeline, type PipelineResult as EnginePipelineResult, type PipelineStepEvent } from '../../engine/eval/pipeline';
+import { PipelineStepError, runPipeline as enginePipeline, type PartialPair, type PipelinePartial, type PipelineResult as EnginePipelineResult, type PipelineStepEvent } from '../../engine/eval/pipeline';
 import { cleanAnswer, runSweep as engineSweep, SweepScoringError, type SweepResult as EngineSweepResult } from '../../engine/eval/sweep';
 import { toErrorData, type ErrorData } from '../../engine/errors';
 import { createLocalJudge } from '../../engine/eval/localJudge';
@@ -230,6 +230,8 @@ export interface PipelineResult {
   separation?: number[];
   recommendedLayer?: number;
   thresholds: Thresholds;
+  /** Set when a step failed: the rows are those computed before it (a pair not yet scored has null scores). */
+  error?: ErrorData;
 }
 
 export const PIPELINE_STEPS: { name: string; label: string; unit: string }[] = [
@@ -280,21 +282,31 @@ export async function runPipeline(ctx: Ctx, cfg: PipelineConfig, modelId: string
     const names = PIPELINE_STEPS.map((x) => x.name);
     const name = names.find((n) => last[n]?.status === 'running') ?? names.find((n) => !last[n]);
     if (name) show(name, cancelled ? { status: 'cancelled', note: 'Cancelled: finished work is cached; run again to resume.' } : { status: 'error', note: (e as Error)?.message });
+    // A failed step: show every pair computed before it, with the error (a partial result is never recorded).
+    if (e instanceof PipelineStepError) return { ...viewResult(e.partial), error: toErrorData(e) };
     throw e;
   }
-  const rows: PipelineRow[] = r.pairs.map((p) => {
-    const s = { posTrait: p.posScore.trait, negTrait: p.negScore.trait, posCoherence: p.posScore.coherence, negCoherence: p.negScore.coherence, posText: p.pos, negText: p.neg };
+  return viewResult(r);
+
+  function viewResult(r: Pick<PipelinePartial, 'pairs' | 'vectors' | 'separation'>): PipelineResult {
+    const rows = r.pairs.map(viewRow);
+    const kept = r.pairs.filter((p) => p.kept).length;
+    const set: VectorSet | undefined = r.vectors && { ...r.vectors, meta: { ...r.vectors.meta, modelId, notes: `trait pipeline: ${kept} effective pairs of ${rows.length}` } };
+    return {
+      trait: cfg.pack.name, modelId, judge: judgeLabel(judge), rows, effective: kept, thresholds: t, ...(set ? { set } : {}),
+      separation: r.separation?.layers.map((l) => (Number.isFinite(l.separation) ? l.separation : 1e6)),
+      recommendedLayer: r.separation?.recommendedLayer,
+    };
+  }
+
+  function viewRow(p: PartialPair): PipelineRow {
+    const s = { posTrait: p.posScore?.trait ?? null, negTrait: p.negScore?.trait ?? null, posCoherence: p.posScore?.coherence ?? null, negCoherence: p.negScore?.coherence ?? null, posText: p.pos, negText: p.neg };
     const ins = cfg.pack.instructions[p.instruction];
     // The engine decides what is kept; pairVerdict only words why a pair was dropped.
-    const verdict = p.kept ? null : pairVerdict(s, t, cfg.judge.coherence && judgesCoherence(judge), !!cfg.judge.keepUnscored) ?? 'filtered out';
+    const verdict = p.kept === undefined ? (p.posScore ? 'not filtered: the run stopped' : 'not scored: the run stopped')
+      : p.kept ? null : pairVerdict(s, t, cfg.judge.coherence && judgesCoherence(judge), !!cfg.judge.keepUnscored) ?? 'filtered out';
     return { pair: p.instruction, question: p.question, pos: ins.pos, neg: ins.neg, ...s, verdict };
-  });
-  const set: VectorSet = { ...r.vectors, meta: { ...r.vectors.meta, modelId, notes: `trait pipeline: ${r.kept} effective pairs of ${rows.length}` } };
-  return {
-    trait: cfg.pack.name, modelId, judge: judgeLabel(judge), rows, effective: r.kept, thresholds: t, set,
-    separation: r.separation?.layers.map((l) => (Number.isFinite(l.separation) ? l.separation : 1e6)),
-    recommendedLayer: r.separation?.recommendedLayer,
-  };
+  }
 }
 
 /* ---------- coefficient sweep ---------- */

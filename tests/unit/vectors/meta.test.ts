@@ -51,7 +51,7 @@ describe('parseVectorMeta field by field', () => {
 
   it('accepts layer indices 0..numLayers-1 only, and copies the list', () => {
     refuse({ layers: [-1] }, 'layers must list layer indices in 0..1');
-    refuse({ layers: [2] }, 'layers must list layer indices in 0..1');
+    refuse({ layers: [0, 2] }, 'layers must list layer indices in 0..1');
     refuse({ layers: [0.5] }, 'layers must list layer indices in 0..1');
     refuse({ layers: 1 }, 'layers must list layer indices in 0..1');
     const layers = [1, 0];

@@ -40,4 +40,14 @@ describe('separation', () => {
   it('reports infinite separation for zero-spread, distinct classes', () => {
     expect(layerSeparation(new Float32Array([1, 1]), new Float32Array([0, 0]), 1).separation).toBe(Infinity);
   });
+  it('names the class and layer of bad input, and ranks tied layers earliest first', () => {
+    const three = new Float32Array([0, 1, 2]);
+    expect(() => layerSeparation(new Float32Array(0), three, 1, 4)).toThrow('positive: no rows to average.');
+    expect(() => layerSeparation(three, new Float32Array(0), 1, 4)).toThrow('negative: no rows to average.');
+    expect(() => layerSeparation(new Float32Array(3), new Float32Array(4), 2, 4)).toThrow('positive, layer 4: 3 values is not a whole number of rows of 2.');
+    expect(() => layerSeparation(new Float32Array(4), new Float32Array(3), 2, 4)).toThrow('negative, layer 4: 3 values is not a whole number of rows of 2.');
+    const pos = new Float32Array([2, 3]);
+    const neg = new Float32Array([0, 1]);
+    expect(separationByLayer([pos, pos, pos], [neg, neg, neg], 1).ranking).toEqual([0, 1, 2]);
+  });
 });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../../helpers/fixtureEngine';
 import { PipelineStepError, runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../../src/engine/eval/pipeline';
-import { runSweep } from '../../../src/engine/eval/sweep';
+import { runSweep, SweepScoringError } from '../../../src/engine/eval/sweep';
 import { createMemoryStore } from '../../../src/engine/eval/cache';
 import type { Judge } from '../../../src/engine/eval/scoring';
 import type { TraitPack } from '../../../src/engine/eval/traitPack';
@@ -330,6 +330,41 @@ describe('runSweep on a fixture model', () => {
     // Coefficient 0 steers nothing: same text as a plain generation with the system prompt.
     const plain = await fx.engine.generate({ rows: [{ prompt: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'a?' }] }], maxNewTokens: 2 });
     expect(r.rows[0].answer).toBe(plain.text[0].trim());
+  });
+
+  it('a judge that fails keeps the generated answers and projections; a cancelled judge is a plain cancellation', async () => {
+    const D = fx.engine.info()!.hiddenSize;
+    const base = { vector: vec(D), layer: 1, coeffs: [2, 0], questions: ['a?'], maxNewTokens: 2, traitTemplate: 'TRAIT {question} => {answer}' };
+    const down: Judge = { id: 'TEST-ONLY-down', async scoreMany() { throw new EngineError('load-failed', 'The judge is down.'); } };
+    const err = await runSweep(fx.engine, { ...base, judge: down }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SweepScoringError);
+    const e = err as SweepScoringError;
+    expect(e.code).toBe('load-failed');
+    expect(e.message).toBe('The judge is down. The 4 generated answers and their projections are kept; only the scores are missing.');
+    const plain = await runSweep(fx.engine, base);
+    expect(e.partial.rows).toEqual(plain.rows);
+    expect(e.partial.summary).toEqual(plain.summary);
+    expect(e.partial.summary.every((x) => x.trait === null && x.coherence === null && x.projection.n === 1)).toBe(true);
+    const stop: Judge = { id: 'TEST-ONLY-stop', async scoreMany() { throw new EngineError('cancelled', 'stopped'); } };
+    const c = await runSweep(fx.engine, { ...base, judge: stop }).then(() => null, (x: unknown) => x);
+    expect(c).not.toBeInstanceOf(SweepScoringError);
+    expect(code(c)).toBe('cancelled');
+  });
+
+  it('batches 32 rows by default, at most 64, at least 1', async () => {
+    const D = fx.engine.info()!.hiddenSize;
+    const questions = Array.from({ length: 65 }, (_, i) => `q${i}?`);
+    const base = { vector: vec(D), layer: 0, coeffs: [1], questions, maxNewTokens: 1, control: false };
+    const calls = async (batchSize?: number, n = 33): Promise<number[]> => {
+      const sizes: number[] = [];
+      const inner = fx.engine;
+      const spy = { ...countingEngine(inner), generate: (req: Parameters<typeof inner.generate>[0], call?: Parameters<typeof inner.generate>[1]) => { sizes.push(req.rows.length); return inner.generate(req, call); } };
+      await runSweep(spy, { ...base, questions: questions.slice(0, n), batchSize });
+      return sizes;
+    };
+    expect(await calls()).toEqual([32, 1]);
+    expect(await calls(0, 2)).toEqual([1, 1]);
+    expect(await calls(100, 65)).toEqual([64, 1]);
   });
 
   it('refuses what it cannot run', async () => {

@@ -56,7 +56,8 @@ export function layerSeparation(pos: Float32Array, neg: Float32Array, D: number,
 export function separationByLayer(pos: Float32Array[], neg: Float32Array[], D: number): SeparationReport {
   if (pos.length === 0 || pos.length !== neg.length) throw new EngineError('bad-input', 'separationByLayer needs the same non-zero number of layers for both classes.');
   const layers = pos.map((p, l) => layerSeparation(p, neg[l], D, l));
-  // Stryker disable next-line ArithmeticOperator: sort is stable and the layers start in index order, so any positive tie-break keeps the earlier layer first, as a - b does
-  const ranking = layers.map((s) => s.layer).sort((a, b) => layers[b].separation - layers[a].separation || a - b);
+  const ranking = layers.map((s) => s.layer).sort((a, b) => layers[b].separation - layers[a].separation
+    // Stryker disable next-line ArithmeticOperator: sort is stable and the layers start in index order, so any positive tie-break keeps the earlier layer first, as a - b does
+    || a - b);
   return { layers, ranking, recommendedLayer: ranking[0] };
 }

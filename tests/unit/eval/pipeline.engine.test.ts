@@ -242,6 +242,16 @@ describe('runPipeline on a fixture model', () => {
     expect(gen.partial.pairs).toStrictEqual([{ instruction: 0, question: 'Q one?', pos: resumed.pairs[0].pos, neg: resumed.pairs[0].neg }]);
     expect(gen.partial.steps).toEqual({ generate: { cached: false, generatedRows: 2, judged: 0 } });
 
+    // Odd chunk sizes: a pair whose negative row (or negative score) was not reached is left out (or unscored).
+    calls = 0;
+    const odd = await stepError(runPipeline(flaky, { pack: PACK, judge: sidedJudge(90, 10), store: createMemoryStore(), settings: { ...BASE, batchSize: 3 } }));
+    expect(odd.partial.pairs).toHaveLength(1);
+    const third = sidedJudge(90, 10, 80, 'TEST-ONLY-fails-second-odd');
+    const failingOdd: Judge = { id: third.id, async scoreMany(prompts) { if (third.calls.length === 1) throw new Error('judge crashed'); return third.scoreMany(prompts); } };
+    const half = await stepError(runPipeline(fx.engine, { pack: PACK, judge: failingOdd, store, settings: { ...settings, judgeBatchSize: 3 } }));
+    expect(half.partial.pairs.map((p) => p.posScore)).toStrictEqual([{ trait: 90, coherence: 80 }, undefined]);
+    expect(half.partial.pairs[1]).not.toHaveProperty('posScore');
+
     // Filter: every pair comes back scored and marked dropped.
     const none = await stepError(runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(49, 10), store, settings }));
     expect(none.code).toBe('bad-input');
@@ -275,7 +285,8 @@ describe('runPipeline on a fixture model', () => {
       pack: PACK, judge, store: createMemoryStore(), settings: BASE, signal: ctrl2.signal,
       onProgress: (e) => { if (e.stage === 'score' && e.done) ctrl2.abort(); },
     })).rejects.toSatisfy((e) => code(e) === 'cancelled' && !(e instanceof PipelineStepError));
-    await expect(runPipeline(createEngine(), { pack: PACK, judge, store: createMemoryStore() })).rejects.toSatisfy((e) => code(e) === 'not-loaded');
+    await expect(runPipeline(createEngine(), { pack: PACK, judge, store: createMemoryStore() })).rejects.toThrow('Load a model before running the pipeline.');
+    await expect(runPipeline(createEngine(), { pack: PACK, judge, store: createMemoryStore() })).rejects.toSatisfy((e) => code(e) === 'not-loaded' && !(e instanceof PipelineStepError));
   });
 });
 

@@ -20,6 +20,7 @@ export function unit(a: Vec): Float32Array {
   const n = norm(a);
   if (!(n > 0)) throw new EngineError('bad-input', 'Cannot normalise a zero vector: it has no direction.');
   const out = new Float32Array(a.length);
+  // Stryker disable next-line EqualityOperator: i = length writes past the end of a Float32Array, which is dropped
   for (let i = 0; i < a.length; i++) out[i] = a[i] / n;
   return out;
 }
@@ -36,6 +37,7 @@ export const rowOf = (m: Float32Array, d: number, i: number): Float32Array => m.
 
 /** Number of rows of a flat [N, D] matrix, refusing ragged data. */
 export function rowCount(m: Float32Array, d: number, what: string): number {
+  // Stryker disable next-line EqualityOperator: at d = 0, m.length % 0 is NaN, which is !== 0, so d >= 0 refuses 0 all the same
   if (!(d > 0) || m.length % d !== 0) throw new EngineError('bad-input', `${what}: ${m.length} values is not a whole number of rows of ${d}.`);
   return m.length / d;
 }
@@ -45,7 +47,9 @@ export function meanRows(m: Float32Array, d: number, what: string): Float64Array
   const n = rowCount(m, d, what);
   if (n === 0) throw new EngineError('bad-input', `${what}: no rows to average.`);
   const acc = new Float64Array(d);
+  // Stryker disable next-line EqualityOperator: j = d writes past the end of a Float64Array of length d, which is dropped
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) acc[j] += m[i * d + j];
+  // Stryker disable next-line EqualityOperator: j = d writes past the end of a Float64Array of length d, which is dropped
   for (let j = 0; j < d; j++) acc[j] /= n;
   return acc;
 }

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildVector, errorTexts, expectClean, launch, loadTiny, newContext, NO_GPU, openLab, ready, shot as fullShot, SKIP_NOTE, startPreview, type LabPage } from './harness';
+import { buildVector, dismissErrors, errorTexts, expectClean, launch, loadTiny, newContext, NO_GPU, openLab, ready, shot as fullShot, SKIP_NOTE, startPreview, type LabPage } from './harness';
 
 /** Full-page screenshot from the top (the sticky header would otherwise be painted over the middle of the page). */
 async function shot(page: Page, name: string): Promise<void> {
@@ -172,6 +172,20 @@ describe.skipIf(!ready)(`Experiment views on wasm (${SKIP_NOTE})`, () => {
     await page.waitForSelector('.list .list-title:text-is("evil-pipeline")');
     expect(await page.locator('.history .list li', { hasText: 'tiny-judge vector' }).count()).toBe(2); // two finished runs
     await shot(page, 'views-11-pipeline');
+
+    // A step that fails keeps what was computed before it: no pair can pass "negative < 0" with unscored pairs
+    // dropped, so the filter refuses, and the six generated and scored pairs stay on screen with the error.
+    await page.click('label.toggle:has-text("Keep pairs the judge could not score")');
+    await setNum(page, 'Negative trait threshold', 0);
+    await page.click('button:has-text("Run pipeline")');
+    await page.waitForSelector('[data-testid="pipeline-partial"]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="pipeline-partial"]')).toContain('No effective pairs among 6');
+    expect(await page.textContent('[data-testid="effective-pairs"]')).toBe('0 / 6 effective pairs');
+    expect(await page.locator('.pipeline-result table.pairs tbody tr').count()).toBe(6);
+    expect(await page.locator('.pipeline-result table.pairs tbody tr.dropped').count()).toBe(6);
+    expect(await errorTexts(page)).toEqual([expect.stringContaining('No effective pairs among 6')]);
+    expect(await page.locator('.history .list li', { hasText: 'tiny-judge vector' }).count()).toBe(2); // not recorded
+    await dismissErrors(page);
   });
 
   it('sweep: score and projection vs coefficient with error bars and the random control; examples; CSV export', async () => {

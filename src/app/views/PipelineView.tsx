@@ -86,6 +86,7 @@ function ResultPanel() {
   const already = r.set && vectors.some((v) => v.set.vectors === r.set!.vectors);
   return (
     <Panel title="Result" right={<span className="chip ok" data-testid="effective-pairs">{r.effective} / {r.rows.length} effective pairs</span>} className="pipeline-result">
+      {r.error && <p className="small warn" data-testid="pipeline-partial">The run stopped: {r.error.message}</p>}
       {r.judge && <p className="muted small" data-testid="pipeline-judge">Scored by the {r.judge} judge.</p>}
       {r.set && sep ? (
         <>
@@ -97,7 +98,7 @@ function ResultPanel() {
             {savedAs && <span className="chip ok">saved “{clip(savedAs, 30)}”</span>}
           </div>
         </>
-      ) : <Empty>No vector: too few effective pairs.</Empty>}
+      ) : <Empty>{r.error ? 'No vector: the run stopped before extraction finished.' : 'No vector: too few effective pairs.'}</Empty>}
       <div className="subhead">Example pairs</div>
       <div className="table-wrap">
         <table className="table pairs">

@@ -85,7 +85,8 @@ export async function startPipeline(): Promise<void> {
   patchView('pipeline', { steps: exp.PIPELINE_STEPS.map((s) => ({ ...s, status: 'pending', loaded: 0, total: 0, fresh: 0, reused: 0 })), result: null, status: 'running' });
   try {
     const result = await run;
-    patchView('pipeline', { result, status: 'done' });
+    patchView('pipeline', { result, status: result.error ? 'error' : 'done' });
+    if (result.error) return pushError('Trait pipeline', result.error);
     await record('pipeline', modelId, `${pack.name} vector`, `${result.effective}/${result.rows.length} effective pairs · best L${result.recommendedLayer} · judge: ${result.judge}`, result);
   } catch (e) {
     const d = report('Trait pipeline')(e);

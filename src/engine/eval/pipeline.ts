@@ -12,8 +12,8 @@
  * this run (0 when it came from the store), which makes resumption observable; `onStep` says so live, chunk by
  * chunk (units computed now vs taken from the store), for UIs that show a step as "cached".
  */
-import type { Engine, ProgressEvent, Sampling } from '../api';
-import { EngineError } from '../errors';
+import type { Engine, ModelInfo, ProgressEvent, Sampling } from '../api';
+import { EngineError, toErrorData, type ErrorData } from '../errors';
 import { collectActivations, layerStack, type Conversation } from '../vectors/collect';
 import { diffInMeans } from '../vectors/diffInMeans';
 import type { PoolingKind, VectorSet } from '../vectors/meta';
@@ -21,7 +21,7 @@ import { separationByLayer, type SeparationReport } from '../vectors/separation'
 import { cachedStep, stableHash, type StepStore } from './cache';
 import { isKeptPair } from './pairFilter';
 import { judgesCoherence, scoreAnswers, type Judge, type TraitScore } from './scoring';
-import { cleanAnswer, runSweep, type SweepResult } from './sweep';
+import { cleanAnswer, runSweep, SweepScoringError, type SweepResult } from './sweep';
 import type { TraitPack } from './traitPack';
 
 export interface PipelineSettings {
@@ -112,6 +112,29 @@ export interface PipelineResult {
   sweep?: SweepResult;
 }
 
+/** A pair as far as the pipeline got with it: scores once scored, `kept` once filtered. */
+export type PartialPair = Omit<PairRecord, 'posScore' | 'negScore' | 'kept'> & Partial<Pick<PairRecord, 'posScore' | 'negScore' | 'kept'>>;
+
+/** What a failed run had computed: every pair whose two answers exist, plus the vectors when extraction ran. */
+export interface PipelinePartial {
+  /** The step that failed. */
+  step: StepName | 'filter';
+  pairs: PartialPair[];
+  steps: Partial<Record<StepName, StepReport>>;
+  vectors?: VectorSet;
+  separation?: SeparationReport | null;
+  /** The sweep's generated answers and projections when only its scoring failed. */
+  sweep?: SweepResult;
+}
+
+/** A step failed (not cancelled): the rows computed before it are kept in `partial` for the caller to show. */
+export class PipelineStepError extends EngineError {
+  constructor(cause: ErrorData, readonly partial: PipelinePartial) {
+    const n = partial.pairs.length;
+    super(cause.code, `${cause.message} (The ${partial.step} step failed; the ${n} pair${n === 1 ? '' : 's'} computed before it ${n === 1 ? 'is' : 'are'} kept.)`, cause.detail);
+  }
+}
+
 const DEFAULTS = {
   maxNewTokens: 64, batchSize: 16, judgeBatchSize: 32, posMin: 50, negMax: 50, minCoherence: 50,
   judgeCoherence: true, keepUnscored: false, minPairs: 1, pooling: 'response-mean' as PoolingKind,
@@ -121,9 +144,57 @@ function cancelled(signal?: AbortSignal): void {
   if (signal?.aborted) throw new EngineError('cancelled', 'The pipeline was cancelled; run it again to resume from the last finished step.');
 }
 
+/** What a run has computed so far: read back into a PipelinePartial when a step fails. */
+interface RunState {
+  step: PipelinePartial['step'];
+  plan: { instruction: number; question: string; system: string }[];
+  answers: string[];
+  scores: TraitScore[];
+  pairs?: PairRecord[];
+  steps: Partial<Record<StepName, StepReport>>;
+  extracted?: { vectors: VectorSet; separation: SeparationReport | null };
+}
+
+/** The pair of plan rows k (positive) and k + 1 (negative), before scoring. */
+const pairAt = (run: RunState, k: number): PartialPair => ({
+  instruction: run.plan[k].instruction, question: run.plan[k].question, pos: run.answers[k], neg: run.answers[k + 1],
+});
+
+/** Before the filter: every pair whose two answers exist, with its scores when both are in. */
+function unfiltered(run: RunState): PartialPair[] {
+  const out: PartialPair[] = [];
+  for (let k = 0; k + 1 < run.answers.length; k += 2) {
+    out.push({ ...pairAt(run, k), ...(k + 1 < run.scores.length ? { posScore: run.scores[k], negScore: run.scores[k + 1] } : {}) });
+  }
+  return out;
+}
+
+function partialOf(run: RunState, e: unknown): PipelinePartial {
+  return {
+    step: run.step, pairs: run.pairs ?? unfiltered(run), steps: run.steps, ...run.extracted,
+    ...(e instanceof SweepScoringError ? { sweep: e.partial } : {}),
+  };
+}
+
+/**
+ * Runs the pipeline. A step that fails (anything but a cancellation) throws a PipelineStepError whose `partial`
+ * holds every row computed before the failure; a cancellation throws as it is (the store already holds the
+ * finished chunks, so running again resumes).
+ */
 export async function runPipeline(engine: Engine, opts: PipelineOptions): Promise<PipelineResult> {
   const info = engine.info();
   if (!info) throw new EngineError('not-loaded', 'Load a model before running the pipeline.');
+  const run: RunState = { step: 'generate', plan: [], answers: [], scores: [], steps: {} };
+  try {
+    return await execute(engine, info, opts, run);
+  } catch (e) {
+    const cause = toErrorData(e);
+    if (cause.code === 'cancelled') throw e;
+    throw new PipelineStepError(cause, partialOf(run, e));
+  }
+}
+
+async function execute(engine: Engine, info: ModelInfo, opts: PipelineOptions, run: RunState): Promise<PipelineResult> {
   const s = { ...DEFAULTS, ...opts.settings };
   const sampling = s.sampling ?? { temperature: 1, seed: 0 };
   const batch = Math.max(1, Math.min(64, s.batchSize));
@@ -141,18 +212,18 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
       opts.onStep?.({ ...e, ...extra });
     };
   };
-  const steps: PipelineResult['steps'] = {};
+  const steps = run.steps;
   const model = opts.modelKey ?? { id: info.id, dtype: info.dtype, numLayers: info.numLayers, hiddenSize: info.hiddenSize };
 
   // ---- generate: one pos and one neg row per (instruction, question), pos/neg sharing batches.
   const instructions = pack.instructions.slice(0, s.maxInstructions ?? pack.instructions.length);
   const questions = pack.extractionQuestions.slice(0, s.maxQuestions ?? pack.extractionQuestions.length);
-  const plan = instructions.flatMap((ins, i) => questions.flatMap((q) => [
+  const plan = run.plan = instructions.flatMap((ins, i) => questions.flatMap((q) => [
     { instruction: i, question: q, system: ins.pos }, { instruction: i, question: q, system: ins.neg },
   ]));
   const genReport: StepReport = { cached: true, generatedRows: 0, judged: 0 };
   steps.generate = genReport;
-  const answers: string[] = [];
+  const answers = run.answers;
   emit('generate', 0, plan.length);
   const genStep = tracker('generate', plan.length);
   for (let i = 0; i < plan.length; i += batch) {
@@ -179,9 +250,10 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
 
   // ---- score: trait + coherence of every answer.
   cancelled(signal);
+  run.step = 'score';
   const scoreReport: StepReport = { cached: true, generatedRows: 0, judged: 0 };
   steps.score = scoreReport;
-  const scores: TraitScore[] = [];
+  const scores = run.scores;
   const judgeBatch = Math.max(1, Math.floor(s.judgeBatchSize));
   // An answer-reading judge (lexical) grades no coherence, so the filter cannot ask for it.
   const coherence = s.judgeCoherence && judgesCoherence(judge);
@@ -206,11 +278,12 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
   }
 
   // ---- filter (pure): effective pairs.
-  const pairs: PairRecord[] = [];
+  run.step = 'filter';
+  const pairs: PairRecord[] = run.pairs = [];
   for (let k = 0; k < plan.length; k += 2) {
     const [ps, ns] = [scores[k], scores[k + 1]];
     const kept = isKeptPair({ answer: answers[k], score: ps }, { answer: answers[k + 1], score: ns }, { ...s, judgeCoherence: coherence });
-    pairs.push({ instruction: plan[k].instruction, question: plan[k].question, pos: answers[k], neg: answers[k + 1], posScore: ps, negScore: ns, kept });
+    pairs.push({ ...pairAt(run, k), posScore: ps, negScore: ns, kept });
   }
   const keptPairs = pairs.filter((p) => p.kept);
   tracker('filter', pairs.length)(pairs.length, false, { kept: keptPairs.length });
@@ -224,6 +297,7 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
 
   // ---- extract: response-mean activations of kept answers (pos and neg in one collection) → vectors.
   cancelled(signal);
+  run.step = 'extract';
   const extractReport: StepReport = { cached: true, generatedRows: 0, judged: 0 };
   steps.extract = extractReport;
   const conv = (p: PairRecord, side: 'pos' | 'neg'): Conversation => ({ system: instructions[p.instruction][side], user: p.question, assistant: p[side] });
@@ -254,6 +328,7 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
     const separation = n >= 2 ? separationByLayer(pos, neg, D) : null;
     return { vectors, separation };
   });
+  run.extracted = extracted;
   emit('extract', convs.length, convs.length);
   extractStep(convs.length - collected, extractReport.cached);
   const result: PipelineResult = { vectors: extracted.vectors, separation: extracted.separation, pairs, kept: keptPairs.length, steps };
@@ -261,6 +336,7 @@ export async function runPipeline(engine: Engine, opts: PipelineOptions): Promis
   // ---- sweep (optional): at the requested or the best-separated layer.
   if (s.sweep) {
     cancelled(signal);
+    run.step = 'sweep';
     const sw = s.sweep;
     const layer = sw.layer ?? extracted.separation?.recommendedLayer ?? Math.floor(info.numLayers / 2);
     const D = info.hiddenSize;

@@ -6,9 +6,10 @@
 import type { VectorSet } from '../vectors/meta';
 import { cappedSeparation } from '../vectors/separation';
 import { pairVerdict } from './pairFilter';
-import { runPipeline, type PipelineResult as EnginePipelineResult, type PipelineStepEvent } from './pipeline';
+import { PipelineStepError, runPipeline, type PartialPair, type PipelinePartial, type PipelineResult as EnginePipelineResult, type PipelineStepEvent } from './pipeline';
 import { judgeLabel, judgesCoherence, type Judge } from './scoring';
 import type { TraitPack } from './traitPack';
+import { toErrorData, type ErrorData } from '../errors';
 import { isCancel, judgeFor, loadedInfo, type GenSettings, type JudgeSettings, type StepProgress, type StepStatus, type WorkflowCtx } from './workflow';
 
 export interface Thresholds {
@@ -60,6 +61,8 @@ export interface PipelineWorkflowResult {
   separation?: number[];
   recommendedLayer?: number;
   thresholds: Thresholds;
+  /** Set when a step failed: the rows are those computed before it (a pair not yet scored has null scores). */
+  error?: ErrorData;
 }
 
 export const PIPELINE_STEPS: { name: string; label: string; unit: string }[] = [
@@ -87,7 +90,7 @@ export async function pipelineWorkflow(ctx: WorkflowCtx, cfg: PipelineConfig, mo
   };
   const t = cfg.thresholds;
   let r: EnginePipelineResult;
-  let judge: Judge;
+  let judge: Judge | undefined;
   try {
     judge = await judgeFor(ctx.engine, { ...cfg.judge, coherence: true }, cfg.pack.markers);
     r = await runPipeline(ctx.engine, {
@@ -105,25 +108,35 @@ export async function pipelineWorkflow(ctx: WorkflowCtx, cfg: PipelineConfig, mo
     const names = PIPELINE_STEPS.map((x) => x.name);
     const name = names.find((n) => last[n]?.status === 'running') ?? names.find((n) => !last[n]);
     if (name) show(name, isCancel(ctx, e) ? { status: 'cancelled', note: 'Cancelled: finished work is cached; run again to resume.' } : { status: 'error', note: (e as Error)?.message });
+    // A failed step: every pair computed before it comes back with the error (a partial result is never recorded).
+    if (e instanceof PipelineStepError && judge) return { ...viewResult(e.partial, judge), error: toErrorData(e) };
     throw e;
   }
-  const filter = {
-    posMin: t.posMin, negMax: t.negMax, minCoherence: t.coherenceMin,
-    judgeCoherence: cfg.judge.coherence && judgesCoherence(judge), keepUnscored: !!cfg.judge.keepUnscored,
-  };
-  const rows: PipelineRow[] = r.pairs.map((p) => {
+  return viewResult(r, judge);
+
+  function viewResult(r: Pick<PipelinePartial, 'pairs' | 'vectors' | 'separation'>, judge: Judge): PipelineWorkflowResult {
+    const filter = {
+      posMin: t.posMin, negMax: t.negMax, minCoherence: t.coherenceMin,
+      judgeCoherence: cfg.judge.coherence && judgesCoherence(judge), keepUnscored: !!cfg.judge.keepUnscored,
+    };
+    const rows = r.pairs.map((p) => viewRow(p, filter));
+    const kept = r.pairs.filter((p) => p.kept).length;
+    const set: VectorSet | undefined = r.vectors && { ...r.vectors, meta: { ...r.vectors.meta, modelId, notes: `trait pipeline: ${kept} effective pairs of ${rows.length}` } };
+    return {
+      trait: cfg.pack.name, modelId, judge: judgeLabel(judge), rows, effective: kept, thresholds: t, ...(set ? { set } : {}),
+      separation: r.separation?.layers.map((l) => cappedSeparation(l.separation)),
+      recommendedLayer: r.separation?.recommendedLayer,
+    };
+  }
+
+  function viewRow(p: PartialPair, filter: Parameters<typeof pairVerdict>[2]): PipelineRow {
     const ins = cfg.pack.instructions[p.instruction];
     // The engine decided what is kept with the same rule; here it only words why a pair was dropped.
-    const verdict = p.kept ? null : pairVerdict({ answer: p.pos, score: p.posScore }, { answer: p.neg, score: p.negScore }, filter) ?? 'filtered out';
+    const verdict = p.kept === undefined ? (p.posScore ? 'not filtered: the run stopped' : 'not scored: the run stopped')
+      : p.kept ? null : (p.posScore && p.negScore && pairVerdict({ answer: p.pos, score: p.posScore }, { answer: p.neg, score: p.negScore }, filter)) || 'filtered out';
     return {
       pair: p.instruction, question: p.question, pos: ins.pos, neg: ins.neg, posText: p.pos, negText: p.neg,
-      posTrait: p.posScore.trait, negTrait: p.negScore.trait, posCoherence: p.posScore.coherence, negCoherence: p.negScore.coherence, verdict,
+      posTrait: p.posScore?.trait ?? null, negTrait: p.negScore?.trait ?? null, posCoherence: p.posScore?.coherence ?? null, negCoherence: p.negScore?.coherence ?? null, verdict,
     };
-  });
-  const set: VectorSet = { ...r.vectors, meta: { ...r.vectors.meta, modelId, notes: `trait pipeline: ${r.kept} effective pairs of ${rows.length}` } };
-  return {
-    trait: cfg.pack.name, modelId, judge: judgeLabel(judge), rows, effective: r.kept, thresholds: t, set,
-    separation: r.separation?.layers.map((l) => cappedSeparation(l.separation)),
-    recommendedLayer: r.separation?.recommendedLayer,
-  };
+  }
 }

@@ -3,6 +3,7 @@ import { EngineError } from '../errors';
 import { createRng, gaussian } from '../rng';
 
 export function mean(xs: readonly number[]): number {
+  // Stryker disable next-line ConditionalExpression: without it the sum 0 is divided by 0, which is NaN too
   if (xs.length === 0) return NaN;
   let s = 0;
   for (const x of xs) s += x;
@@ -15,6 +16,7 @@ export function sd(xs: readonly number[]): number {
   if (xs.length === 1) return 0;
   const m = mean(xs);
   let ss = 0;
+  // Stryker disable next-line ArithmeticOperator: with m the mean, Σ(x + m)(x - m) = Σx² - n·m² = Σ(x - m)², so either factor may read x + m
   for (const x of xs) ss += (x - m) * (x - m);
   return Math.sqrt(ss / (xs.length - 1));
 }
@@ -32,6 +34,7 @@ export interface Summary {
 export function summarize(xs: readonly number[]): Summary {
   const n = xs.length;
   const s = sd(xs);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: at n = 0 the sd is already NaN, so NaN / 0 is NaN either way
   return { n, mean: mean(xs), sd: s, sem: n > 0 ? s / Math.sqrt(n) : NaN, min: n ? Math.min(...xs) : NaN, max: n ? Math.max(...xs) : NaN };
 }
 
@@ -55,6 +58,7 @@ export function randomDirectionLike(like: ArrayLike<number>, seed: number): Floa
   }
   const scale = Math.sqrt(n2 / g2);
   const out = new Float32Array(like.length);
+  // Stryker disable next-line EqualityOperator: i = length writes past the end of a Float32Array, which is dropped
   for (let i = 0; i < g.length; i++) out[i] = g[i] * scale;
   return out;
 }

@@ -44,6 +44,7 @@ export function diffInMeans(pos: Float32Array[], neg: Float32Array[], opts: Diff
     }
     // Normalise in float64 before rounding so a unit vector is as close to unit as float32 allows.
     const scale = opts.normalize && sq > 0 ? 1 / Math.sqrt(sq) : 1;
+    // Stryker disable next-line EqualityOperator: at j = D the loop only touches index D of a typed array, where a write is dropped past the end or overwritten by the next row
     for (let j = 0; j < D; j++) vectors[l * D + j] = mp[j] * scale;
   }
   const meta: VectorMeta = {

@@ -65,6 +65,7 @@ export function parseVectorMeta(x: unknown, where: string): VectorMeta {
   need(isStr(m.pooling), 'pooling', 'must be a string');
   need(isStr(m.method), 'method', 'must be a string');
   const counts = m.counts as Record<string, unknown> | undefined;
+  // Stryker disable next-line ConditionalExpression: a non-object has no integer .pos (and null is caught next), so the typeof test never decides alone
   need(typeof counts === 'object' && counts !== null && Number.isInteger(counts.pos) && Number.isInteger(counts.neg), 'counts', 'must be {pos, neg} integers');
   need(isStr(m.layerConvention), 'layerConvention', 'must be a string');
   need(isPosInt(m.hiddenSize), 'hiddenSize', 'must be a positive integer');

@@ -48,8 +48,10 @@ export function poolCapture(capture: Capture, rows: RowSpans[], kind: PoolingKin
     acc.fill(0);
     for (let s = s0; s < s1; s++) {
       const base = (b * S + s) * D;
+      // Stryker disable next-line EqualityOperator: j = D writes past the end of a Float64Array of length D, which is dropped
       for (let j = 0; j < D; j++) acc[j] += capture.data[base + j];
     }
+    // Stryker disable next-line EqualityOperator: at j = D the loop only touches index D of a typed array, where a write is dropped past the end or overwritten by the next row
     for (let j = 0; j < D; j++) out[b * D + j] = acc[j] / (s1 - s0);
   }
   return out;

@@ -25,6 +25,7 @@ export function responseMeanProjection(capture: Capture, rows: RowSpans[], direc
   return rows.map((r, b) => {
     const [s0, s1] = [r.response[0] + r.offset, r.response[1] + r.offset];
     if (s1 > S) throw new EngineError('bad-input', `Row ${b}: response ends at ${s1} but the capture has ${S} positions.`);
+    // Stryker disable next-line EqualityOperator: at s1 = s0 the sum over no tokens is 0 / 0 = NaN as well
     if (s1 <= s0) return NaN;
     let sum = 0;
     for (let s = s0; s < s1; s++) sum += p[b * S + s];
@@ -46,9 +47,11 @@ export { cosine };
 
 /** Pairwise cosine between vectors (e.g. trait vectors at one layer); the diagonal is exactly 1 (0 for a zero vector). */
 export function cosineMatrix(vectors: ArrayLike<number>[]): number[][] {
+  // Stryker disable next-line ConditionalExpression: the lower triangle is overwritten from the upper one below; skipping it only saves work
   const m = vectors.map((a, i) => vectors.map((b, j) => (j < i ? 0 : cosine(a, b))));
   for (let i = 0; i < m.length; i++) {
     if (m[i][i] !== 0) m[i][i] = 1; // rounding can give 0.9999999; self-similarity is 1 by definition
+    // Stryker disable next-line EqualityOperator: j = i copies the diagonal onto itself
     for (let j = 0; j < i; j++) m[i][j] = m[j][i]; // symmetric by construction, half the work
   }
   return m;

@@ -26,6 +26,7 @@ export interface SeparationReport {
 
 function meanVar(xs: number[]): [number, number] {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Stryker disable next-line ArithmeticOperator: with m the mean, Σ(x + m)(x - m) = Σx² - n·m² = Σ(x - m)², so either factor may read x + m
   const ss = xs.reduce((a, x) => a + (x - m) * (x - m), 0);
   return [m, xs.length > 1 ? ss / (xs.length - 1) : 0];
 }
@@ -37,8 +38,10 @@ export function inSampleSeparation(pos: Float32Array, neg: Float32Array, D: numb
   const mp = meanRows(pos, D, 'positive');
   const mn = meanRows(neg, D, 'negative');
   const dir = new Float64Array(D);
+  // Stryker disable next-line EqualityOperator: j = D writes past the end of a Float64Array of length D, which is dropped
   for (let j = 0; j < D; j++) dir[j] = mp[j] - mn[j];
   const dn = Math.sqrt(dot(dir, dir));
+  // Stryker disable next-line EqualityOperator: j = D writes past the end of a Float64Array of length D, which is dropped
   if (dn > 0) for (let j = 0; j < D; j++) dir[j] /= dn;
   const pp = Array.from({ length: nP }, (_, i) => dot(rowOf(pos, D, i), dir));
   const pn = Array.from({ length: nN }, (_, i) => dot(rowOf(neg, D, i), dir));
@@ -82,7 +85,9 @@ export function preferredLayer(separation: readonly number[] | undefined, layers
 export function separationByLayer(pos: Float32Array[], neg: Float32Array[], D: number): SeparationReport {
   if (pos.length === 0 || pos.length !== neg.length) throw new EngineError('bad-input', 'separationByLayer needs the same non-zero number of layers for both classes.');
   const layers = pos.map((p, l) => inSampleSeparation(p, neg[l], D, l));
-  const ranking = layers.map((s) => s.layer).sort((a, b) => layers[b].separation - layers[a].separation || a - b);
+  const ranking = layers.map((s) => s.layer).sort((a, b) => layers[b].separation - layers[a].separation
+    // Stryker disable next-line ArithmeticOperator: sort is stable and the layers start in index order, so any positive tie-break keeps the earlier layer first, as a - b does
+    || a - b);
   return { layers, ranking, recommendedLayer: ranking[0] };
 }
 

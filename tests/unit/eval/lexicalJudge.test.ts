@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLexicalJudge, lexicalScore, markerMatcher, wordsOf } from '../../../src/engine/eval/lexicalJudge';
+import { checkLexicon, createLexicalJudge, lexicalScore, markerMatcher, wordsOf } from '../../../src/engine/eval/lexicalJudge';
 import { scripture } from '../../../src/engine/eval/packs/scripture';
 import { judgeLabel, judgesCoherence, scoreAnswers } from '../../../src/engine/eval/scoring';
 import { parseTraitPack } from '../../../src/engine/eval/traitPack';
@@ -71,5 +71,28 @@ describe('trait packs carry markers', () => {
   it('rejects malformed markers with the field named', () => {
     expect(() => parseTraitPack({ ...pack, markers: { words: [], fullDensity: 0.1 } })).toThrow(/markers\.words/);
     expect(() => parseTraitPack({ ...pack, markers: { words: ['a'], fullDensity: 2 } })).toThrow(/markers\.fullDensity/);
+  });
+});
+
+describe('lexical judge details', () => {
+  it('markers are trimmed and lower-cased; a lone "*" or blank is no marker', () => {
+    const m = markerMatcher(['  Thee ', '*ETH', 'UN*', '*', '   ']);
+    expect(['thee', 'maketh', 'undo'].map(m)).toEqual([true, true, true]);
+    expect(['', 'a', 'x', 'eth', 'un'].map(m)).toEqual([false, false, false, false, false]);
+    // "*" and "**" are not patterns over everything: the one-letter word "a" is not a marker.
+    expect(markerMatcher(['*'])('a')).toBe(false);
+    expect(markerMatcher(['**'])('a')).toBe(false);
+  });
+  it('states the exact refusals, and accepts fullDensity 1', () => {
+    expect(() => checkLexicon({ words: [' '], fullDensity: 0.5 })).toThrow('The lexical judge needs at least one marker word.');
+    expect(() => checkLexicon({ words: ['a'], fullDensity: 1.5 })).toThrow("The lexical judge's fullDensity must be in (0, 1]; got 1.5.");
+    expect(() => checkLexicon({ words: ['a'], fullDensity: 1 })).not.toThrow();
+  });
+  it('keeps a normalised, sorted lexicon and names it in the id; refuses judge prompts', async () => {
+    const j = createLexicalJudge({ words: [' Thou', 'ART', ' '], fullDensity: 0.5 });
+    expect(j.lexicon).toEqual({ words: ['art', 'thou'], fullDensity: 0.5 });
+    expect(j.id).toBe('lexical:0.5:art,thou');
+    expect(await j.scoreItems([{ question: 'q', answer: 'Thou art' }])).toEqual([100]);
+    await expect(j.scoreMany(['x'])).rejects.toThrow('The lexical judge scores answers, not judge prompts; call scoreAnswers.');
   });
 });

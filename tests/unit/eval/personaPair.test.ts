@@ -28,4 +28,16 @@ describe('persona_vectors extract + eval pair', () => {
     expect(() => parsePersonaPair('{oops', evaluation)).toThrow(/extract file is not valid JSON/);
     expect(() => parsePersonaPair(extract, { ...evaluation, questions: [] })).toThrow(/eval file has 1 problem/);
   });
+
+  it('names the first differing instruction pair (pos or neg), counts shared questions, and lists every problem', () => {
+    const why = (e: object) => { try { parsePersonaPair(extract, { ...evaluation, ...e }); } catch (x) { return (x as Error).message.split(': ')[1].split('. Choose')[0]; } return 'accepted'; };
+    expect(why({ instruction: [{ pos: 'x', neg: 'Be kind.' }, instruction[1]] })).toBe('their instruction pair 0 differs');
+    expect(why({ instruction: [instruction[0], { pos: 'Mock them.', neg: 'x' }] })).toBe('their instruction pair 1 differs');
+    expect(why({ questions: ['e1?', 'e2?', 'v1?'] })).toBe('2 questions appear in both (e.g. "e1?"), so the vector would be scored on its own training prompts');
+    expect(() => parsePersonaPair(extract, { ...evaluation, questions: [] })).toThrow('The eval file has 1 problem:\nquestions: must have at least 2 entries');
+    expect(() => parsePersonaPair({ ...extract, questions: [], eval_prompt: 3 }, evaluation)).toThrow(/^The extract file has 2 problems:\n/);
+    expect(() => parsePersonaPair(extract, 'nope')).toThrow(/^The eval file is not valid JSON: /);
+    expect(() => parsePersonaPair(extract, [])).toThrow('The eval file is not a persona_vectors trait file ({instruction, questions, eval_prompt}); a pair needs two of them.');
+    expect(parsePersonaPair(extract, evaluation).name).toBe('imported');
+  });
 });

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../../helpers/fixtureEngine';
-import { runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../../src/engine/eval/pipeline';
-import { runSweep } from '../../../src/engine/eval/sweep';
+import { PipelineStepError, runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../../src/engine/eval/pipeline';
+import { runSweep, SweepScoringError } from '../../../src/engine/eval/sweep';
 import { createMemoryStore } from '../../../src/engine/eval/cache';
 import type { Judge } from '../../../src/engine/eval/scoring';
 import type { TraitPack } from '../../../src/engine/eval/traitPack';
@@ -43,6 +43,12 @@ function sidedJudge(pos: number | null, neg: number | null, coh: number | null =
 
 const BASE: PipelineSettings = { maxInstructions: 1, maxQuestions: 2, maxNewTokens: 3, batchSize: 8, judgeBatchSize: 8 };
 const code = (e: unknown) => (e instanceof EngineError ? e.code : String(e));
+/** The PipelineStepError a run must end with. */
+async function stepError(run: Promise<unknown>): Promise<PipelineStepError> {
+  const e = await run.then(() => null, (x: unknown) => x);
+  expect(e).toBeInstanceOf(PipelineStepError);
+  return e as PipelineStepError;
+}
 
 describe('runPipeline on a fixture model', () => {
   let fx: FixtureEngine;
@@ -194,6 +200,80 @@ describe('runPipeline on a fixture model', () => {
     expect(one.sweep?.layer).toBe(Math.floor(info.numLayers / 2));
   });
 
+  it('a step that fails keeps every pair computed before it, with the error', async () => {
+    const store = createMemoryStore();
+    // Scoring: a judge that answers its first chunk and then fails. 2 pairs, judge chunks of 2 answers (= 1 pair).
+    const first = sidedJudge(90, 10, 80, 'TEST-ONLY-fails-second');
+    const failing: Judge = {
+      id: first.id,
+      async scoreMany(prompts) {
+        if (first.calls.length === 1) throw new EngineError('load-failed', 'The judge server did not answer.');
+        return first.scoreMany(prompts);
+      },
+    };
+    const settings = { ...BASE, judgeBatchSize: 2 };
+    const e = await stepError(runPipeline(fx.engine, { pack: PACK, judge: failing, store, settings }));
+    expect(e.code).toBe('load-failed');
+    expect(e.message).toBe('The judge server did not answer. (The score step failed; the 2 pairs computed before it are kept.)');
+    expect(e.partial.step).toBe('score');
+    expect(e.partial.steps).toEqual({ generate: { cached: false, generatedRows: 4, judged: 0 }, score: { cached: false, generatedRows: 0, judged: 4 } });
+    expect(e.partial.vectors).toBeUndefined();
+    // The same answers a resumed run takes from the store (generation is not repeated), scores where judged.
+    const resumed = await runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(90, 10, 80, 'TEST-ONLY-fails-second'), store, settings });
+    expect(resumed.steps.generate).toEqual({ cached: true, generatedRows: 0, judged: 0 });
+    expect(resumed.steps.score).toEqual({ cached: false, generatedRows: 0, judged: 4 });
+    expect(e.partial.pairs).toStrictEqual([
+      { instruction: 0, question: 'Q one?', pos: resumed.pairs[0].pos, neg: resumed.pairs[0].neg, posScore: { trait: 90, coherence: 80 }, negScore: { trait: 10, coherence: 80 } },
+      { instruction: 0, question: 'Q two?', pos: resumed.pairs[1].pos, neg: resumed.pairs[1].neg },
+    ]);
+
+    // Generation: the second generate call fails; the first call's pair (batch of 2 rows) is kept, unscored.
+    const inner = fx.engine;
+    let calls = 0;
+    const flaky = { ...countingEngine(inner), generate: (req: Parameters<typeof inner.generate>[0], call?: Parameters<typeof inner.generate>[1]) => {
+      if (++calls === 2) return Promise.reject(new Error('device lost'));
+      return inner.generate(req, call);
+    } };
+    const gen = await stepError(runPipeline(flaky, { pack: PACK, judge: sidedJudge(90, 10), store: createMemoryStore(), settings: { ...BASE, batchSize: 2 } }));
+    expect(gen.code).toBe('internal');
+    expect(gen.detail).toBe('device lost');
+    expect(gen.message).toMatch(/\(The generate step failed; the 1 pair computed before it is kept\.\)$/);
+    expect(gen.partial.step).toBe('generate');
+    expect(gen.partial.pairs).toStrictEqual([{ instruction: 0, question: 'Q one?', pos: resumed.pairs[0].pos, neg: resumed.pairs[0].neg }]);
+    expect(gen.partial.steps).toEqual({ generate: { cached: false, generatedRows: 2, judged: 0 } });
+
+    // Odd chunk sizes: a pair whose negative row (or negative score) was not reached is left out (or unscored).
+    calls = 0;
+    const odd = await stepError(runPipeline(flaky, { pack: PACK, judge: sidedJudge(90, 10), store: createMemoryStore(), settings: { ...BASE, batchSize: 3 } }));
+    expect(odd.partial.pairs).toHaveLength(1);
+    const third = sidedJudge(90, 10, 80, 'TEST-ONLY-fails-second-odd');
+    const failingOdd: Judge = { id: third.id, async scoreMany(prompts) { if (third.calls.length === 1) throw new Error('judge crashed'); return third.scoreMany(prompts); } };
+    const half = await stepError(runPipeline(fx.engine, { pack: PACK, judge: failingOdd, store, settings: { ...settings, judgeBatchSize: 3 } }));
+    expect(half.partial.pairs.map((p) => p.posScore)).toStrictEqual([{ trait: 90, coherence: 80 }, undefined]);
+    expect(half.partial.pairs[1]).not.toHaveProperty('posScore');
+
+    // Filter: every pair comes back scored and marked dropped.
+    const none = await stepError(runPipeline(fx.engine, { pack: PACK, judge: sidedJudge(49, 10), store, settings }));
+    expect(none.code).toBe('bad-input');
+    expect(none.partial.step).toBe('filter');
+    expect(none.partial.pairs.map((p) => [p.question, p.posScore?.trait, p.negScore?.trait, p.kept])).toEqual([['Q one?', 49, 10, false], ['Q two?', 49, 10, false]]);
+
+    // Sweep scoring: the extracted vectors and the sweep's unscored answers come back.
+    const sweepFails: Judge = {
+      id: 'TEST-ONLY-sweep-fails',
+      async scoreMany(prompts) {
+        if (prompts.some((p) => p.includes('E1?'))) throw new EngineError('internal', 'Judge crashed.');
+        return sidedJudge(90, 10).scoreMany(prompts);
+      },
+    };
+    const sw = await stepError(runPipeline(fx.engine, { pack: PACK, judge: sweepFails, store, settings: { ...BASE, sweep: { coeffs: [0, 2], layer: 1, maxQuestions: 1, maxNewTokens: 2 } } }));
+    expect(sw.partial.step).toBe('sweep');
+    expect(sw.partial.pairs.map((p) => p.kept)).toEqual([true, true]);
+    expect(sw.partial.vectors?.vectors).toHaveLength(fx.engine.info()!.numLayers * fx.engine.info()!.hiddenSize);
+    expect(sw.partial.separation?.layers).toHaveLength(fx.engine.info()!.numLayers);
+    expect(sw.partial.sweep?.rows.map((r) => [r.coeff, r.control, r.trait])).toEqual([[0, false, null], [2, false, null], [0, true, null], [2, true, null]]);
+  });
+
   it('stops with "cancelled" when aborted, and needs a loaded model', async () => {
     const ctrl = new AbortController();
     ctrl.abort();
@@ -204,8 +284,9 @@ describe('runPipeline on a fixture model', () => {
     await expect(runPipeline(fx.engine, {
       pack: PACK, judge, store: createMemoryStore(), settings: BASE, signal: ctrl2.signal,
       onProgress: (e) => { if (e.stage === 'score' && e.done) ctrl2.abort(); },
-    })).rejects.toSatisfy((e) => code(e) === 'cancelled');
-    await expect(runPipeline(createEngine(), { pack: PACK, judge, store: createMemoryStore() })).rejects.toSatisfy((e) => code(e) === 'not-loaded');
+    })).rejects.toSatisfy((e) => code(e) === 'cancelled' && !(e instanceof PipelineStepError));
+    await expect(runPipeline(createEngine(), { pack: PACK, judge, store: createMemoryStore() })).rejects.toThrow('Load a model before running the pipeline.');
+    await expect(runPipeline(createEngine(), { pack: PACK, judge, store: createMemoryStore() })).rejects.toSatisfy((e) => code(e) === 'not-loaded' && !(e instanceof PipelineStepError));
   });
 });
 
@@ -260,6 +341,41 @@ describe('runSweep on a fixture model', () => {
     // Coefficient 0 steers nothing: same text as a plain generation with the system prompt.
     const plain = await fx.engine.generate({ rows: [{ prompt: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'a?' }] }], maxNewTokens: 2 });
     expect(r.rows[0].answer).toBe(plain.text[0].trim());
+  });
+
+  it('a judge that fails keeps the generated answers and projections; a cancelled judge is a plain cancellation', async () => {
+    const D = fx.engine.info()!.hiddenSize;
+    const base = { vector: vec(D), layer: 1, coeffs: [2, 0], questions: ['a?'], maxNewTokens: 2, traitTemplate: 'TRAIT {question} => {answer}' };
+    const down: Judge = { id: 'TEST-ONLY-down', async scoreMany() { throw new EngineError('load-failed', 'The judge is down.'); } };
+    const err = await runSweep(fx.engine, { ...base, judge: down }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SweepScoringError);
+    const e = err as SweepScoringError;
+    expect(e.code).toBe('load-failed');
+    expect(e.message).toBe('The judge is down. The 4 generated answers and their projections are kept; only the scores are missing.');
+    const plain = await runSweep(fx.engine, base);
+    expect(e.partial.rows).toEqual(plain.rows);
+    expect(e.partial.summary).toEqual(plain.summary);
+    expect(e.partial.summary.every((x) => x.trait === null && x.coherence === null && x.projection.n === 1)).toBe(true);
+    const stop: Judge = { id: 'TEST-ONLY-stop', async scoreMany() { throw new EngineError('cancelled', 'stopped'); } };
+    const c = await runSweep(fx.engine, { ...base, judge: stop }).then(() => null, (x: unknown) => x);
+    expect(c).not.toBeInstanceOf(SweepScoringError);
+    expect(code(c)).toBe('cancelled');
+  });
+
+  it('batches 32 rows by default, at most 64, at least 1', async () => {
+    const D = fx.engine.info()!.hiddenSize;
+    const questions = Array.from({ length: 65 }, (_, i) => `q${i}?`);
+    const base = { vector: vec(D), layer: 0, coeffs: [1], questions, maxNewTokens: 1, control: false };
+    const calls = async (batchSize?: number, n = 33): Promise<number[]> => {
+      const sizes: number[] = [];
+      const inner = fx.engine;
+      const spy = { ...countingEngine(inner), generate: (req: Parameters<typeof inner.generate>[0], call?: Parameters<typeof inner.generate>[1]) => { sizes.push(req.rows.length); return inner.generate(req, call); } };
+      await runSweep(spy, { ...base, questions: questions.slice(0, n), batchSize });
+      return sizes;
+    };
+    expect(await calls()).toEqual([32, 1]);
+    expect(await calls(0, 2)).toEqual([1, 1]);
+    expect(await calls(100, 65)).toEqual([64, 1]);
   });
 
   it('refuses what it cannot run', async () => {

@@ -41,4 +41,19 @@ describe('diffInMeans', () => {
     expect(() => diffInMeans([new Float32Array(2)], [], opts)).toThrow(/same non-zero number of layers/);
     expect(() => diffInMeans([new Float32Array(2), new Float32Array(4)], [new Float32Array(2), new Float32Array(2)], opts)).toThrow(/Layer 1 has 2 positive/);
   });
+  it('names the side and layer of bad activations', () => {
+    const ok = new Float32Array([1, 2]);
+    expect(() => diffInMeans([ok, new Float32Array([1, NaN])], [ok, ok], opts)).toThrow('positive activations, layer 1: value 1 is NaN;');
+    expect(() => diffInMeans([ok, ok], [ok, new Float32Array([NaN, 1])], opts)).toThrow('negative activations, layer 1: value 0 is NaN;');
+    expect(() => diffInMeans([ok, new Float32Array(3)], [ok, ok], opts)).toThrow('positive activations, layer 1: 3 values is not a whole number of rows of 2.');
+    expect(() => diffInMeans([ok, ok], [ok, new Float32Array(3)], opts)).toThrow('negative activations, layer 1: 3 values is not a whole number of rows of 2.');
+    expect(() => diffInMeans([new Float32Array(0)], [new Float32Array(0)], opts)).toThrow('positive activations, layer 0: no rows to average.');
+    expect(() => diffInMeans([ok], [new Float32Array(0)], opts)).toThrow('negative activations, layer 0: no rows to average.');
+  });
+  it('a zero difference stays zero when normalised; optional metadata only when given', () => {
+    const { vectors, meta } = diffInMeans([new Float32Array([1, 1]), new Float32Array([0, -3])], [new Float32Array([1, 1]), new Float32Array([0, 1])], { ...opts, normalize: true });
+    expect(Array.from(vectors)).toEqual([0, 0, 0, -1]);
+    expect(Object.keys(meta).sort()).toEqual(['counts', 'hiddenSize', 'layerConvention', 'method', 'modelId', 'normalized', 'numLayers', 'pooling', 'tap']);
+    expect(Object.keys(diffInMeans([new Float32Array(2)], [new Float32Array(2)], { ...opts, architecture: '', trait: '' }).meta)).not.toContain('trait');
+  });
 });

@@ -107,3 +107,81 @@ describe('trainProbe', () => {
     expect(cosine(r[1].direction, b.u)).toBeGreaterThan(0.8);
   });
 });
+
+/**
+ * An independent float64 fit of the objective the probe documents, written in the primal: features z = (x - mean) / s
+ * over the training rows, s = sqrt(Σ|z|² / (n D)), plus a constant feature √D; minimise
+ * (1/n) Σ log(1 + exp(-y θ·x̃)) + (λ/2)|θ|² by undamped Newton in D + 1 dimensions with Gauss-Jordan solves.
+ * Returns the logit function x ↦ θ·x̃.
+ */
+function primalFit(trainPos: Float32Array[], trainNeg: Float32Array[], D: number, lambda: number): (x: ArrayLike<number>) => number {
+  const X = [...trainPos, ...trainNeg];
+  const y = X.map((_, i) => (i < trainPos.length ? 1 : -1));
+  const n = X.length;
+  const mu = Array.from({ length: D }, (_, j) => X.reduce((a, r) => a + r[j], 0) / n);
+  const s = Math.sqrt(X.reduce((a, r) => a + r.reduce((b, v, j) => b + (v - mu[j]) ** 2, 0), 0) / (n * D));
+  const feat = (x: ArrayLike<number>): number[] => [...Array.from({ length: D }, (_, j) => (x[j] - mu[j]) / s), Math.sqrt(D)];
+  const F = X.map(feat);
+  const P = D + 1;
+  let th = new Array<number>(P).fill(0);
+  for (let it = 0; it < 100; it++) {
+    const g = th.map((t) => lambda * t);
+    const H = Array.from({ length: P }, (_, a) => Array.from({ length: P }, (_, b) => (a === b ? lambda : 0)));
+    for (let i = 0; i < n; i++) {
+      const m = y[i] * F[i].reduce((a, v, k) => a + v * th[k], 0);
+      const p = 1 / (1 + Math.exp(m)); // σ(-m)
+      for (let a = 0; a < P; a++) {
+        g[a] -= (y[i] * p * F[i][a]) / n;
+        for (let b = 0; b < P; b++) H[a][b] += (p * (1 - p) * F[i][a] * F[i][b]) / n;
+      }
+    }
+    // Gauss-Jordan on [H | g].
+    const M = H.map((row, a) => [...row, g[a]]);
+    for (let c = 0; c < P; c++) {
+      const piv = M[c][c];
+      for (let k = c; k <= P; k++) M[c][k] /= piv;
+      for (let r = 0; r < P; r++) if (r !== c) { const f = M[r][c]; for (let k = c; k <= P; k++) M[r][k] -= f * M[c][k]; }
+    }
+    th = th.map((t, a) => t - M[a][P]);
+  }
+  return (x) => feat(x).reduce((a, v, k) => a + v * th[k], 0);
+}
+
+describe('trainProbe against an independent primal fit', () => {
+  const rowsOf = (m: Float32Array, D: number): Float32Array[] => Array.from({ length: m.length / D }, (_, i) => m.subarray(i * D, (i + 1) * D));
+  const subsets = (n: number, k: number): number[][] => (k === 0 ? [[]] : n < k ? [] : [...subsets(n - 1, k - 1).map((s) => [...s, n - 1]), ...subsets(n - 1, k)]);
+
+  // Overlapping classes (not separable), rows of very different norms so the dual solve has to pivot.
+  const D = 3;
+  const pos = new Float32Array([4, 1, 0, 0.5, 2, 1, 9, 3, -1, 1, 0.2, 0.3, 2, 2, 2]);
+  const neg = new Float32Array([1, 1, 1, -3, 0, 0.5, 0.3, -2, 4, -8, -1, 0, 2.5, 1.5, 0.5]);
+
+  for (const l2 of [0.1, 0.01]) {
+    it(`reaches the same optimum (λ = ${l2}): logits, scale and bias`, () => {
+      const r = trainProbe(pos, neg, D, { l2, testFraction: 0.2, seed: 3 });
+      const P = rowsOf(pos, D);
+      const N = rowsOf(neg, D);
+      const logit = (x: ArrayLike<number>): number => r.scale * Array.from(x).reduce((a, v, j) => a + v * r.direction[j], 0) + r.bias;
+      // The held-out row of each class is the probe's choice; the optimum must match the fit on some split.
+      let best = Infinity;
+      for (const tp of subsets(5, 4)) for (const tn of subsets(5, 4)) {
+        const ref = primalFit(tp.map((i) => P[i]), tn.map((i) => N[i]), D, l2);
+        best = Math.min(best, Math.max(...[...P, ...N].map((x) => Math.abs(ref(x) - logit(x)))));
+      }
+      // direction is float32: logits agree to ~1e-6 of their size.
+      expect(best).toBeLessThan(2e-5);
+      expect(r.counts).toEqual({ train: 8, heldOut: 2 });
+      expect(r.iterations).toBeGreaterThan(2);
+      expect(r.iterations).toBeLessThan(20);
+    });
+  }
+
+  it('refuses one sample in either class, names the counts, and accepts two', () => {
+    expect(() => trainProbe(new Float32Array(2), new Float32Array(4), 2)).toThrow('A probe needs at least 2 samples per class (got 1 positive, 2 negative).');
+    expect(() => trainProbe(new Float32Array(4), new Float32Array(2), 2)).toThrow('A probe needs at least 2 samples per class (got 2 positive, 1 negative).');
+    expect(() => trainProbe(new Float32Array(5), new Float32Array(4), 2)).toThrow('probe positives: 5 values is not a whole number of rows of 2.');
+    expect(() => trainProbe(new Float32Array(4), new Float32Array(5), 2)).toThrow('probe negatives: 5 values is not a whole number of rows of 2.');
+    const r = trainProbe(new Float32Array([1, 0, 2, 1]), new Float32Array([-1, 0, -2, 1]), 2);
+    expect(r.counts).toEqual({ train: 2, heldOut: 2 });
+  });
+});

@@ -27,4 +27,15 @@ describe('projection', () => {
     expect(layerCosineMatrix(set, 2)).toEqual([[1, 0, -1], [0, 1, 0], [-1, 0, 1]]);
     expect(layerwiseCosine(set, new Float32Array([2, 0, 1, 0, 1, 0]), 2)).toEqual([1, 0, -1]);
   });
+  it('a response span that ends before it starts projects to NaN, not -0', () => {
+    const spans = [{ offset: 0, prompt: [0, 1] as [number, number], response: [2, 1] as [number, number] }];
+    expect(responseMeanProjection(capture, spans, [0, 1])[0]).toBeNaN();
+  });
+  it('the diagonal is exactly 1 even where a·a / (|a| |a|) rounds below 1', () => {
+    // 0.1, 0.2, 0.3 in float64: dot = 0.14000000000000001, its sqrt squared is not exactly dot.
+    const vs = [[0.1, 0.2, 0.3], [1e-3, 7, 3.3], [0.7, 0.1, 0.9], [1, 2, 3]];
+    const raw = vs.map((v) => v.reduce((a, x) => a + x * x, 0) / Math.sqrt(v.reduce((a, x) => a + x * x, 0)) ** 2);
+    expect(raw.some((c) => c !== 1)).toBe(true);
+    expect(cosineMatrix(vs).map((r, i) => r[i])).toEqual([1, 1, 1, 1]);
+  });
 });

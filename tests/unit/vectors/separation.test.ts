@@ -85,4 +85,14 @@ describe('separation for storage and choice', () => {
     expect(preferredLayer([NaN, NaN], [0, 1])).toBe(1);
     expect(preferredLayer([1], [])).toBe(-1);
   });
+  it('names the class and layer of bad input, and ranks tied layers earliest first', () => {
+    const three = new Float32Array([0, 1, 2]);
+    expect(() => inSampleSeparation(new Float32Array(0), three, 1, 4)).toThrow('positive: no rows to average.');
+    expect(() => inSampleSeparation(three, new Float32Array(0), 1, 4)).toThrow('negative: no rows to average.');
+    expect(() => inSampleSeparation(new Float32Array(3), new Float32Array(4), 2, 4)).toThrow('positive, layer 4: 3 values is not a whole number of rows of 2.');
+    expect(() => inSampleSeparation(new Float32Array(4), new Float32Array(3), 2, 4)).toThrow('negative, layer 4: 3 values is not a whole number of rows of 2.');
+    const pos = new Float32Array([2, 3]);
+    const neg = new Float32Array([0, 1]);
+    expect(separationByLayer([pos, pos, pos], [neg, neg, neg], 1).ranking).toEqual([0, 1, 2]);
+  });
 });

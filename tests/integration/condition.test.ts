@@ -9,6 +9,7 @@ import { fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 import { referenceForward, referenceGreedy } from '../fixtures/reference';
 import { applyReference, type RefSpec } from '../fixtures/interventions';
 import { seededIds } from '../helpers/compare';
+import { percentile, projectPrompts } from '../../src/engine/interventions/thresholds';
 import type { Pooling, SteeringSpec } from '../../src/engine/steering';
 
 const wave = (D: number, k: number) => Array.from({ length: D }, (_, i) => Math.sin(0.7 * i * k + k));
@@ -18,6 +19,27 @@ describe.each(['mean', 'last'] as Pooling[])('a gated add with %s pooling', (poo
   let fx: FixtureEngine;
   beforeAll(async () => { fx = await fixtureEngine({ layout: 'decomposed', dtype: 'fp32' }); });
   afterAll(async () => { await fx?.close(); });
+
+  it('projectPrompts reads the same pooled projections as the reference, and its per-token distribution gives the percentiles', async () => {
+    const { cfg, weights } = fx.repo;
+    const D = cfg.hiddenSize;
+    const w = wave(D, 2);
+    const wn = Math.hypot(...w);
+    const got = await projectPrompts(fx.engine, PROMPTS, 1, w, pooling);
+    const tokens: number[] = [];
+    const want = await Promise.all(PROMPTS.map(async (p) => {
+      const seq = (await fx.engine.tokenize(p)).ids;
+      const t = referenceForward(cfg, weights, [seq], [seq.map(() => 1)]).taps['blocks.1.hook_resid_post'];
+      const proj = seq.map((_, q) => w.reduce((s, x, d) => s + (x / wn) * t[q * D + d], 0));
+      tokens.push(...proj);
+      return pooling === 'last' ? proj[proj.length - 1] : proj.reduce((a, b) => a + b, 0) / proj.length;
+    }));
+    got.scores.forEach((x, r) => expect(Math.abs(x - want[r])).toBeLessThan(1e-4 * (1 + Math.abs(want[r]))));
+    expect(got.tokens).toHaveLength(tokens.length);
+    const sorted = [...tokens].sort((a, b) => a - b);
+    expect(percentile(got.tokens, 100)).toBeCloseTo(sorted[sorted.length - 1], 4);
+    expect(percentile(got.tokens, 0)).toBeCloseTo(sorted[0], 4);
+  });
 
   it('fires on the rows whose prompt projection passes the threshold, and generates as the reference does', async () => {
     const { cfg, weights } = fx.repo;

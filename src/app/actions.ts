@@ -107,6 +107,7 @@ function steeringSpecs(): { specs: SteeringSpec[]; monitor?: Monitor } {
     // Ablate first, then add: with both on, the direction's component is replaced rather than shifted.
     if (slot.ablate) specs.push({ layer: slot.layer, direction: v, ablate: slot.ablateStrength, positions: slot.mode });
     if (slot.coeff !== 0) specs.push({ layer: slot.layer, vector: v, coeff: slot.coeff, positions: slot.mode });
+    if (slot.capMax !== undefined) specs.push({ kind: 'cap', layer: slot.layer, direction: v, max: slot.capMax, positions: slot.mode });
     if (!monitor) {
       const n = Math.hypot(...v);
       if (n > 0) monitor = { layer: slot.layer, direction: v.map((x) => x / n) };

@@ -416,10 +416,15 @@ export function makeShareLink(): string | null {
     const hash = encodeShareLink({
       modelId, dtype: s.dtype, vector, traitName: s.vectors.find((v) => v.id === slot.vectorId)?.name ?? '', layer: slot.layer,
       coeff: slot.coeff, mode: slot.mode, prompt: s.prompt, systemPrompt: s.systemPrompt, seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens,
+      ...(slot.capMax !== undefined ? { interventions: [{ kind: 'cap', layer: slot.layer, direction: vector, max: slot.capMax, positions: slot.mode }] } : {}),
     });
     return `${location.origin}${location.pathname}${hash}`;
   } catch (e) { report('Share')(e); return null; }
 }
+
+/** The slot's cap from a link's interventions (the lab's slot caps along its own vector). */
+const linkCap = (specs: SteeringSpec[] | undefined): number | undefined =>
+  specs?.flatMap((x) => ('kind' in x && x.kind === 'cap' ? [x.max] : []))[0];
 
 /** Opening a link restores everything it holds, loads the model and generates. */
 export async function openShareLink(hash: string): Promise<void> {
@@ -442,7 +447,7 @@ export async function openShareLink(hash: string): Promise<void> {
   setLab({
     choice: choiceForId(st.modelId), dtype: st.dtype, traitName: st.traitName, prompt: st.prompt, systemPrompt: st.systemPrompt,
     seed: st.seed, temperature: st.temperature, maxTokens: st.maxTokens,
-    slots: [{ ...newSlot(rec.id, st.layer), coeff: st.coeff, mode: st.mode }],
+    slots: [{ ...newSlot(rec.id, st.layer), coeff: st.coeff, mode: st.mode, capMax: linkCap(st.interventions) }],
   });
   const s = getLab();
   const sameModel = s.modelStatus === 'ready' && s.modelId === st.modelId && s.info?.dtype === st.dtype;

@@ -115,6 +115,7 @@ function steeringSpecs(): { specs: SteeringSpec[]; monitor?: Monitor } {
     // Ablate first, then add: with both on, the direction's component is replaced rather than shifted.
     if (slot.ablate) specs.push({ layer: slot.layer, direction: v, ablate: slot.ablateStrength, positions: slot.mode });
     if (slot.coeff !== 0) specs.push({ layer: slot.layer, vector: v, coeff: slot.coeff, positions: slot.mode });
+    if (slot.capMax !== undefined) specs.push({ kind: 'cap', layer: slot.layer, direction: v, max: slot.capMax, positions: slot.mode });
     if (!monitor) {
       const n = Math.hypot(...v);
       if (n > 0) monitor = { layer: slot.layer, direction: v.map((x) => x / n) };
@@ -447,10 +448,15 @@ export function makeShareLink(): string | null {
     const hash = encodeShareLink({
       modelId, dtype: s.dtype, vector, traitName: s.vectors.find((v) => v.id === slot.vectorId)?.name ?? '', layer: slot.layer,
       coeff: slot.coeff, mode: slot.mode, prompt: s.prompt, systemPrompt: s.systemPrompt, seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens,
+      ...(slot.capMax !== undefined ? { interventions: [{ kind: 'cap', layer: slot.layer, direction: vector, max: slot.capMax, positions: slot.mode }] } : {}),
     });
     return `${location.origin}${location.pathname}${hash}`;
   } catch (e) { report('Share')(e); return null; }
 }
+
+/** The slot's cap from a link's interventions (the lab's slot caps along its own vector). */
+const linkCap = (specs: SteeringSpec[] | undefined): number | undefined =>
+  specs?.flatMap((x) => ('kind' in x && x.kind === 'cap' ? [x.max] : []))[0];
 
 /**
  * Opening a link restores everything it holds, loads the model and generates. Its vector is stored only once
@@ -491,6 +497,6 @@ export async function openShareLink(hash: string): Promise<void> {
   // Same link, same id: reopening a link does not pile up copies of its vector.
   const rec: db.VectorRecord = { id: `link-${contentHash(hash)}`, name: st.traitName || 'shared vector', set, source: 'link', createdAt: Date.now() };
   await saveVector(rec);
-  setLab({ slots: [{ ...newSlot(rec.id, st.layer), coeff: st.coeff, mode: st.mode }] });
+  setLab({ slots: [{ ...newSlot(rec.id, st.layer), coeff: st.coeff, mode: st.mode, capMax: linkCap(st.interventions) }] });
   await runGenerate();
 }

@@ -19,6 +19,8 @@ export interface SteerSlot {
   /** Directional ablation instead of / on top of addition. */
   ablate: boolean;
   ablateStrength: number;
+  /** Cap h·u (u = unit(v)) at most this, after the add (interventions/cap.ts); absent = no cap. */
+  capMax?: number;
   enabled: boolean;
 }
 

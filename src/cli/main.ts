@@ -10,6 +10,7 @@ import { inspectModel } from '../engine/runtime/inspect';
 import type { ChatMessage, GenerateRequest, ModelDtype, SteeringSpec, TapName } from '../engine/api';
 import { sourceOf } from './args';
 import { extraCommands } from './commands';
+import { KINDS } from '../engine/interventions/registry';
 import { ADAPTER_OPTIONS, ADAPTER_USAGE, adapted, adapterLoadOptions } from './adapter';
 
 const USAGE = `steer-lab — activation steering from the command line
@@ -23,7 +24,13 @@ PATH is a model folder in hub layout (config.json, tokenizer.json, onnx/model_<d
 Layers are 0-based into model.layers; a vector for layer L acts on the output of model.layers[L].
 --adapter DIR applies a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) in the graph to
 run, vectors, sweep and project; --adapter-strength S scales it (0 = base model, 1 = fine-tuned, the default).
-adapter-diff and seed002 need --adapter and compare strength 1 with strength 0 themselves.`;
+adapter-diff and seed002 need --adapter and compare strength 1 with strength 0 themselves.
+
+--steer FILE holds one intervention or a list, as JSON {kind, layer, ...}; the kinds:
+${KINDS.map((k) => `  ${k.kind.padEnd(7)}${k.label}: {layer, ${k.fields.map((f) => (f.optional ? `${f.key}?` : f.key)).join(', ')}}`).join('\n')}
+  an add may carry "when": {layer, direction, threshold, pooling: mean|last} to act only on prompts whose
+  projection passes the threshold (the output's "conditions" says, per row, the projection and whether it fired).`;
+
 
 async function readSteer(files: string[]): Promise<SteeringSpec[]> {
   const specs: SteeringSpec[] = [];
@@ -54,7 +61,7 @@ async function run(path: string, v: Record<string, unknown>): Promise<unknown> {
   const res = await engine.generate(req);
   await engine.dispose();
   const captures = Object.fromEntries(Object.entries(res.captures).map(([k, c]) => [k, { shape: c.shape, data: Array.from(c.data) }]));
-  return { tokens: res.tokens, text: res.text, captures };
+  return { tokens: res.tokens, text: res.text, captures, ...(res.conditions ? { conditions: res.conditions } : {}) };
 }
 
 async function main(argv: string[]): Promise<number> {

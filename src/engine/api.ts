@@ -4,8 +4,10 @@
  * and a caller cannot tell which. Everything that crosses it is plain, structured-cloneable data.
  */
 import type { SteeringSpec } from './steering';
+import type { ConditionOutcome } from './interventions/condition';
 import type { AdapterFiles } from './io/lora';
-export type { SteeringSpec, AddSpec, AblateSpec, Positions } from './steering';
+export type { SteeringSpec, AddSpec, AblateSpec, CapSpec, Condition, Positions } from './steering';
+export type { ConditionOutcome } from './interventions/condition';
 export type { AdapterFiles } from './io/lora';
 
 /** Tap names follow TransformerLens. Layer indices are 0-based into model.layers. */
@@ -134,6 +136,8 @@ export interface GenerateResult {
   projections?: number[][];
   /** True when the prompt KV came from the prefix cache instead of a full prefill. */
   prefixReused: boolean;
+  /** With conditional adds (`when`): per row, each gated spec's prompt score and whether it fired (interventions/condition.ts). */
+  conditions?: ConditionOutcome[][];
   /** With topLogprobs: per row, per generated step, the top-k of the distribution the token was drawn from. */
   logprobs?: TopLogprob[][][];
 }

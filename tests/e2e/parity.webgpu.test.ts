@@ -3,7 +3,7 @@
  * on every fixture layout WebGPU runs (decomposed, builder MHA, builder GQA) and dtype (fp32, q4; f16 only
  * where the adapter has shader-f16). Batches hold rows of different lengths (padding, and prompts longer
  * than one WebGPU prefill pass), every tap is captured, add and ablate steer in every position mode at
- * several layers, a monitor projects, and a prompt-only request collects. Both devices are also checked
+ * several layers, caps clamp (alone and composed with add and ablate), a monitor projects, and a prompt-only request collects. Both devices are also checked
  * against the float64 reference forward pass, position by position, row by row.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { relErr } from '../helpers/compare';
 import { browserReady } from './harness';
 import { gpuFeatures, runRequests, startEnginePages, type EnginePages, type RepoSpec, type RunResult } from './enginePage';
 import type { JsonRequest } from './engine-page/main';
-import type { Positions } from '../../src/engine/steering';
+import { applyReference } from '../fixtures/interventions';
 import { adapterFiles, makeAdapter, mergeAdapter } from '../fixtures/lora';
 
 const REPOS: Record<string, RepoSpec> = {
@@ -42,6 +42,16 @@ function requests(D: number, L: number): JsonRequest[] {
       ],
       maxNewTokens: TOKENS, stopAtEos: false, captures: tapsOf(L), monitor: { layer: 1, direction: v1 },
     },
+    // Capping (issue 16): a band on its own, and a cap composed with an add and an ablation at one layer
+    // (the cap acts on their result), beside an unsteered row in one batch.
+    {
+      rows: [
+        { prompt: 'Tell me a story' },
+        { prompt: LONG, steering: [{ kind: 'cap', layer: 1, direction: v1, min: -0.5, max: 0.5, positions: 'all' }] },
+        { prompt: 'Why is the sky blue?', steering: [{ layer: L - 1, vector: v1, coeff: 4, positions: 'all' }, { layer: L - 1, direction: u, ablate: 1, positions: 'prompt' }, { kind: 'cap', layer: L - 1, direction: v1, max: 0.25, positions: 'response' }] },
+      ],
+      maxNewTokens: 8, stopAtEos: false, captures: tapsOf(L),
+    },
     // The lab's own shape: baseline + one steered row, one vector at the last layer, every other layer idle
     // (idle layers get a [1,1,D] feed beside the steered layer's [B,S,D]).
     ...(['all', 'response'] as const).map((positions): JsonRequest => ({
@@ -53,26 +63,9 @@ function requests(D: number, L: number): JsonRequest[] {
 
 const tapsOf = (L: number) => ['hook_embed', ...Array.from({ length: L }, (_, l) => [`blocks.${l}.hook_resid_mid`, `blocks.${l}.hook_resid_post`]).flat()] as JsonRequest['captures'];
 
-/** Position p of an n-token prompt is steered in mode m (the engine's rule, written independently). */
-const on = (m: Positions, p: number, n: number) => m === 'all' || (m === 'prompt' ? p < n : p >= n - 1);
-
-/** The reference's intervention for one row's specs: h ← h + Σ adds − Σ s·(h·u)u, all from the un-steered h. */
+/** The reference's intervention for one row's specs (tests/fixtures/interventions.ts, written from the maths). */
 function intervention(specs: NonNullable<JsonRequest['rows'][number]['steering']>, n: number): Intervene {
-  return (layer, _row, pos, h) => {
-    const delta = new Float64Array(h.length);
-    for (const s of specs) {
-      if (s.layer !== layer || !on(s.positions ?? 'all', pos, n)) continue;
-      if ('vector' in s) Array.from(s.vector).forEach((x, i) => (delta[i] += s.coeff * Math.fround(x)));
-      else {
-        const d = Array.from(s.direction);
-        const norm = Math.hypot(...d);
-        const unit = d.map((x) => x / norm);
-        const proj = unit.reduce((a, x, i) => a + x * h[i], 0);
-        unit.forEach((x, i) => (delta[i] -= s.ablate * proj * x));
-      }
-    }
-    delta.forEach((x, i) => (h[i] += x));
-  };
+  return (layer, _row, pos, h) => applyReference(specs, layer, pos, n, h);
 }
 
 /** Row r's valid captured positions of one tap, as a flat array. */

@@ -28,6 +28,29 @@ describe('steer-lab', () => {
     expect(json.taps).toEqual(['hook_embed', ...[0, 1, 2, 3].flatMap((l) => [`blocks.${l}.hook_resid_mid`, `blocks.${l}.hook_resid_post`])]);
   });
 
+  it('run takes a cap and a gated add from a spec file and reports the condition', async () => {
+    const steer = join(dir, 'kinds.json');
+    const v = Array.from({ length: 64 }, (_, i) => Math.sin(i));
+    // A threshold no prompt reaches: the gated add never fires, so the tokens are the cap's alone.
+    await writeFile(steer, JSON.stringify([
+      { kind: 'cap', layer: 1, direction: v, min: -0.1, max: 0.1 },
+      { layer: 2, vector: v, coeff: 6, positions: 'all', when: { layer: 1, direction: v, threshold: 1e6, pooling: 'mean' } },
+    ]));
+    const capOnly = join(dir, 'cap.json');
+    await writeFile(capOnly, JSON.stringify({ kind: 'cap', layer: 1, direction: v, min: -0.1, max: 0.1 }));
+    const args = ['run', join(dir, 'qwen'), '--prompt', 'Hello', '--raw', '--dtype', 'fp32', '--max-new-tokens', '5', '--json'];
+    const both = await run(...args, '--steer', steer);
+    const cap = await run(...args, '--steer', capOnly);
+    expect(both.code).toBe(0);
+    expect(both.json.conditions[0]).toEqual([{ spec: 1, layer: 1, projection: expect.any(Number), fired: false }]);
+    expect(both.json.tokens).toEqual(cap.json.tokens);
+    const badKind = join(dir, 'bad.json');
+    await writeFile(badKind, JSON.stringify({ kind: 'scale', layer: 1 }));
+    const bad = await run(...args, '--steer', badKind);
+    expect(bad.code).not.toBe(0);
+    expect(bad.json.error.message).toMatch(/"scale" is not a kind of intervention; the kinds are add, ablate, cap/);
+  });
+
   it('run generates, steers from a file and captures prompt and generated positions', async () => {
     const steer = join(dir, 'steer.json');
     await writeFile(steer, JSON.stringify([{ layer: 1, vector: Array.from({ length: 64 }, (_, i) => Math.sin(i)), coeff: 6, positions: 'all' }]));

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { fixtureModel, isHalf, VARIANTS, variantName, type FixtureModel } from '../helpers/fixtureModel';
 import { maxRelErr, relErr, seededIds } from '../helpers/compare';
 import { referenceForward } from '../fixtures/reference';
+import { idleFeed } from '../../src/engine/runtime/steerFeeds';
 import { tensor } from '../../src/engine/runtime/ort';
 import { toFloat32 } from '../../src/engine/f16';
 import { readModel } from '../../src/engine/onnx/model';
@@ -70,11 +71,7 @@ describe.each(VARIANTS.map((v) => [variantName(v), v] as const))('%s', (_name, v
       position_ids: tensor('int64', BigInt64Array.from(IDS.flatMap((r) => r.map((_, i) => BigInt(i)))), [B, S]),
       logits_positions: tensor('int64', BigInt64Array.from(positions.flat().map(BigInt)), [B, positions[0].length]),
       ...Object.fromEntries(kv.names.map((n) => [`past_key_values.${n}`, tensor(kv.dtype, kv.dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0), [B, kv.kvHeads, 0, kv.headDim])])),
-      ...Object.fromEntries(m.inst.steer.flatMap((s) => [
-        [s.add, tensor('float32', new Float32Array(D), [1, 1, D])],
-        [s.ablateDir, tensor('float32', new Float32Array(D), [1, D, 1])],
-        [s.ablateStrength, tensor('float32', new Float32Array(1), [1, 1, 1])],
-      ])),
+      ...Object.fromEntries(m.inst.steer.flatMap((s) => Object.entries(idleFeed(D)).map(([key, f]) => [s[key], tensor('float32', f.data, f.dims)]))),
     }, ['logits']);
     const two = await run([[0, 5], [8, 2]]);
     expect(two.logits.dims).toEqual([B, 2, m.cfg.vocabSize]);

@@ -7,6 +7,7 @@ import { num } from '../format';
 import { updateSlot, useLab, type SteerSlot } from '../store';
 import { NumberInput } from './fields';
 import { Panel, Segmented, Toggle } from './ui';
+import { capKind } from '../../engine/interventions/cap';
 
 const MODES: { value: Positions; label: string; title: string }[] = [
   { value: 'all', label: 'all', title: 'Every position of every forward pass' },
@@ -85,6 +86,14 @@ function Slot({ slot, primary }: { slot: SteerSlot; primary: boolean }) {
             <Toggle checked={slot.ablate} onChange={(v) => change(slot.key, { ablate: v })} label={`Ablate the ${rec?.name ?? ''} direction`} hideLabel />
             <input type="range" min={0} max={2} step={0.05} value={slot.ablateStrength} disabled={!slot.ablate}
               onChange={(e) => change(slot.key, { ablateStrength: Number(e.target.value) })} aria-label="Ablation strength" />
+          </div>
+        </div>
+        <div className="ctl">
+          <span className="ctl-label" title="h ← h + (min(h·u, max) − h·u) u after the add, u = v/|v|">{capKind.label}: h·u ≤</span>
+          <div className="row center">
+            <Toggle checked={slot.capMax !== undefined} onChange={(on) => change(slot.key, { capMax: on ? 0 : undefined })} label="" />
+            <input type="number" step={0.1} value={slot.capMax ?? 0} disabled={slot.capMax === undefined}
+              onChange={(e) => { const v = Number(e.target.value); if (Number.isFinite(v)) change(slot.key, { capMax: v }); }} aria-label="Cap maximum" />
           </div>
         </div>
       </div>

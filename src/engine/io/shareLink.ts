@@ -12,6 +12,8 @@ import { EngineError } from '../errors';
 import { f16BitsToF32, f32ToF16Bits } from '../f16';
 import { MAX_ABS_COEFF } from '../limits';
 import { base64UrlToBytes, bytesToBase64Url } from './base64';
+import type { SteeringSpec } from '../steering';
+import { MAX_SHARED_SPECS, packSpecs, unpackSpecs } from '../interventions/shareCodec';
 
 export interface ShareState {
   modelId: string;
@@ -27,6 +29,8 @@ export interface ShareState {
   seed: number;
   temperature: number;
   maxTokens: number;
+  /** Interventions beside the main vector (any registered kind), packed by interventions/shareCodec.ts. */
+  interventions?: SteeringSpec[];
 }
 
 export const SHARE_VERSION = 1;
@@ -40,7 +44,7 @@ const MAGIC = [0x53, 0x4c]; // "SL"
 const DTYPES: ModelDtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'q8', 'int8', 'uint8', 'bnb4', 'quantized'];
 
 /** The JSON half of the payload: everything but the vector samples. */
-interface Meta extends Omit<ShareState, 'vector'> { dims: number; scale: number }
+interface Meta extends Omit<ShareState, 'vector' | 'interventions'> { dims: number; scale: number; interventions?: unknown[] }
 
 const validateMeta = new Ajv({ allErrors: false }).compile<Meta>({
   type: 'object',
@@ -60,17 +64,18 @@ const validateMeta = new Ajv({ allErrors: false }).compile<Meta>({
     maxTokens: { type: 'integer', minimum: 1, maximum: LIMITS.maxTokens },
     dims: { type: 'integer', minimum: 1, maximum: LIMITS.dims },
     scale: { type: 'number', minimum: 0, maximum: 1e30 },
+    interventions: { type: 'array', maxItems: MAX_SHARED_SPECS, items: { type: 'object' } },
   },
 });
 
 const bad = (message: string) => new EngineError('bad-input', message);
 
 export function encodeShareLink(state: ShareState): string {
-  const { vector, ...rest } = state;
+  const { vector, interventions, ...rest } = state;
   if (!vector.every(Number.isFinite)) throw bad('The steering vector contains NaN or infinite values and cannot be shared.');
   let scale = 0;
   for (const x of vector) scale = Math.max(scale, Math.abs(x));
-  const meta: Meta = { ...rest, dims: vector.length, scale };
+  const meta: Meta = { ...rest, dims: vector.length, scale, ...(interventions?.length ? { interventions: packSpecs(interventions) } : {}) };
   if (!validateMeta(meta)) throw bad(`Cannot share this state: ${describe(validateMeta.errors)}.`);
   const json = new TextEncoder().encode(JSON.stringify(meta));
   const body = new Uint8Array(8 + json.length + 2 * vector.length);
@@ -103,12 +108,12 @@ export function decodeShareLink(input: string): ShareState {
   try { meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(8, 8 + jsonLength))); }
   catch { throw bad('This share link is corrupt: its settings cannot be read.'); }
   if (!validateMeta(meta)) throw bad(`This share link has invalid settings: ${describe(validateMeta.errors)}.`);
-  const { dims, scale, ...rest } = meta;
+  const { dims, scale, interventions, ...rest } = meta;
   if (body.length !== 8 + jsonLength + 2 * dims) throw bad(`This share link is corrupt: expected a vector of ${dims} values.`);
   const vector = new Float32Array(dims);
   for (let i = 0; i < dims; i++) vector[i] = f16BitsToF32(view.getUint16(8 + jsonLength + 2 * i, true)) * scale;
   if (!vector.every(Number.isFinite)) throw bad('This share link is corrupt: its vector has non-finite values.');
-  return { ...rest, vector };
+  return { ...rest, vector, ...(interventions ? { interventions: unpackSpecs(interventions, dims) } : {}) };
 }
 
 function describe(errors: typeof validateMeta.errors): string {

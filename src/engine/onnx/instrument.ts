@@ -2,13 +2,13 @@
  * Instruments a decoder graph for Steering Lab (DESIGN 2.3):
  *  - taps: `hook_embed`, `blocks.{L}.hook_resid_mid`, `blocks.{L}.hook_resid_post` as float32 graph outputs;
  *  - steering: in front of the node that closes layer L we add a delta to the block's branch, so the
- *    residual sum becomes h + delta with h the un-steered output of model.layers[L]. The delta is
- *        delta = add − strength · (h·u) u
- *    from three ordinary float32 inputs (broadcastable; feed [1,1,D] zeros when a layer is idle):
- *        steer.{L}.add             [batch, seq, D]  (coeff·v summed over specs, position-masked)
- *        steer.{L}.ablate_dir      [batch, D, 1]    (unit direction u per row)
- *        steer.{L}.ablate_strength [batch, seq, 1]  (position-masked strength)
- * The ablation maths runs in float32 whatever the body dtype; only the final delta is cast.
+ *    residual sum becomes h + delta with h the un-steered output of model.layers[L]. Each intervention
+ *    kind (interventions/registry.ts) adds its term to the delta in registry order, from ordinary float32
+ *    inputs `steer.{L}.<suffix>` it declares (broadcastable; idle layers are fed [1,1,…] values):
+ *        add:    delta = add                          steer.{L}.add [batch, seq, D]
+ *        ablate: delta −= strength · (h·u) u          steer.{L}.ablate_dir [batch, D, 1], .ablate_strength [batch, seq, 1]
+ *        cap:    delta += (clamp(g·c) − g·c) c,  g = h + delta   steer.{L}.cap_dir, .cap_min, .cap_max
+ * The maths runs in float32 whatever the body dtype; only the final delta is cast.
  */
 import { EngineError } from '../errors';
 import { DataType, GraphField, ModelField, encodeField, encodeNode, encodeTensor, encodeValueInfo } from './schema';
@@ -19,8 +19,10 @@ import type { LoraAdapter } from '../io/lora';
 import { findResidualStream, type ResidualStream } from './residual';
 import { splitLmHead } from './splitLmHead';
 import type { TapName } from '../api';
+import { KINDS } from '../interventions/registry';
 
-export interface SteerInputs { add: string; ablateDir: string; ablateStrength: string }
+/** One layer's steering input names, keyed by the kinds' input keys ("add", "ablateDir", "capDir", …). */
+export type SteerInputs = Record<string, string>;
 
 export interface InstrumentedModel {
   bytes: Uint8Array;
@@ -50,11 +52,8 @@ export interface InstrumentedModel {
   warnings: string[];
 }
 
-export const steerInputNames = (layer: number): SteerInputs => ({
-  add: `steer.${layer}.add`,
-  ablateDir: `steer.${layer}.ablate_dir`,
-  ablateStrength: `steer.${layer}.ablate_strength`,
-});
+export const steerInputNames = (layer: number): SteerInputs =>
+  Object.fromEntries(KINDS.flatMap((k) => k.inputs.map((i) => [i.key, `steer.${layer}.${i.suffix}`])));
 
 export const tapNames = (numLayers: number): TapName[] => [
   'hook_embed',
@@ -64,12 +63,9 @@ export const tapNames = (numLayers: number): TapName[] => [
 /** The steering subgraph for one layer, writing the steered branch to `output`. */
 function steerLayer(f: Fragment, names: SteerInputs, residual: string, branch: string, half: boolean, output: string): string {
   const h = f.toF32(f.op('Add', [residual, branch]), half);
-  const proj = f.op('MatMul', [h, names.ablateDir]); // [B,S,1] = h·u
-  const scaled = f.op('Mul', [proj, names.ablateStrength]);
-  const uRow = f.op('Transpose', [names.ablateDir], { perm: { ints: [0, 2, 1] } }); // [B,1,D]
-  const ablation = f.op('MatMul', [scaled, uRow]); // [B,S,D]
-  const delta32 = f.op('Sub', [names.add, ablation]);
-  const delta = half ? f.op('Cast', [delta32], { to: { i: DataType.FLOAT16 } }) : delta32;
+  let delta32: string | null = null;
+  for (const kind of KINDS) delta32 = kind.graph(f, (key) => names[key], h, delta32);
+  const delta = half ? f.op('Cast', [delta32!], { to: { i: DataType.FLOAT16 } }) : delta32!;
   return f.op('Add', [branch, delta], undefined, output);
 }
 
@@ -167,11 +163,13 @@ export function instrumentView(view: OnnxModelView, opts: InstrumentOptions): In
     // Every steering input gets dimension names of its own. onnxruntime takes equal names to mean equal
     // sizes and plans buffer reuse on that; idle layers are fed [1,1,D] while a steered one gets [B,S,D],
     // and a shared name made WebGPU reuse a [1,1,D] buffer for a [B,1,D] tensor (a failed run).
-    newInputs.push(
-      encodeValueInfo({ name: names.add, elemType: DataType.FLOAT, dims: [`${names.add}.batch`, `${names.add}.sequence`, hiddenSize] }),
-      encodeValueInfo({ name: names.ablateDir, elemType: DataType.FLOAT, dims: [`${names.ablateDir}.batch`, hiddenSize, 1] }),
-      encodeValueInfo({ name: names.ablateStrength, elemType: DataType.FLOAT, dims: [`${names.ablateStrength}.batch`, `${names.ablateStrength}.sequence`, 1] }),
-    );
+    for (const kind of KINDS) {
+      for (const input of kind.inputs) {
+        const name = names[input.key];
+        const dims = input.shape.map((a) => (a === 'B' ? `${name}.batch` : a === 'S' ? `${name}.sequence` : a === 'D' ? hiddenSize : 1));
+        newInputs.push(encodeValueInfo({ name, elemType: DataType.FLOAT, dims }));
+      }
+    }
     const closing = stream.nodes[2 * layer + 1];
     const branch = closing.node.inputs[closing.branchInput];
     const residual = closing.node.inputs[closing.residualInput];

@@ -3,7 +3,7 @@
  * steering), runs the session and returns last-position logits, the new KV and requested taps.
  */
 import { createSession, disposeTensor, readData, tensor, type Session, type Tensor } from './ort';
-import { layerFeed, type Pass } from './steerFeeds';
+import { idleFeed, layerFeed, type Pass } from './steerFeeds';
 import { toFloat32 } from '../f16';
 import { EngineError } from '../errors';
 import type { InstrumentedModel, InstrumentOptions } from '../onnx/instrument';
@@ -96,16 +96,8 @@ function steeringFeeds(d: { model: ModelLayout; zero: Record<string, Tensor> }, 
   const feeds: Record<string, Tensor> = {};
   d.model.steer.forEach((names, layer) => {
     const rows = s.steering.get(layer);
-    if (!rows) {
-      feeds[names.add] = d.zero.add;
-      feeds[names.ablateDir] = d.zero.dir;
-      feeds[names.ablateStrength] = d.zero.strength;
-      return;
-    }
-    const f = layerFeed(rows, s.pass, d.model.hiddenSize);
-    feeds[names.add] = tensor('float32', f.add, f.dims.add);
-    feeds[names.ablateDir] = tensor('float32', f.ablateDir, f.dims.dir);
-    feeds[names.ablateStrength] = tensor('float32', f.ablateStrength, f.dims.strength);
+    const f = rows ? layerFeed(rows, s.pass, d.model.hiddenSize) : null;
+    for (const [key, name] of Object.entries(names)) feeds[name] = f ? tensor('float32', f[key].data, f[key].dims) : d.zero[key];
   });
   return feeds;
 }
@@ -128,11 +120,7 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
   const externalData = model.lora ? [...opts.externalData, model.lora.externalData] : opts.externalData;
   const session: Session = await createSession(bytes, { device: opts.device, externalData, keepOnDevice: presentNames });
   const D = model.hiddenSize;
-  const zero = {
-    add: tensor('float32', new Float32Array(D), [1, 1, D]),
-    dir: tensor('float32', new Float32Array(D), [1, D, 1]),
-    strength: tensor('float32', new Float32Array(1), [1, 1, 1]),
-  };
+  const zero = Object.fromEntries(Object.entries(idleFeed(D)).map(([key, f]) => [key, tensor('float32', f.data, f.dims)]));
   const inputNames = new Set(model.inputs.map((i) => i.name));
   const d = { model, zero };
 

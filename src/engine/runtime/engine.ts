@@ -9,6 +9,7 @@ import { EngineError } from '../errors';
 import { instrument } from '../onnx/instrument';
 import { baseModelNote, readLoraAdapter, type LoraAdapter } from '../io/lora';
 import { resolveSpec, type ResolvedSpec } from '../steering';
+import { conditionTaps, evaluateConditions, hasConditions, isGated, type ConditionOutcome } from '../interventions/condition';
 import { createDecoder, deviceInstrumentOptions, type Decoder } from './decoder';
 import { PrefixCache, runLoop } from './generate';
 import { loadModelFiles } from './modelFiles';
@@ -138,7 +139,9 @@ function tokenizePrompt(l: Loaded, prompt: string | ChatMessage[], continueFinal
 async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Promise<GenerateResult> {
   validateRequest(req, l.info, l.config);
   const dims = { numLayers: l.info.numLayers, hiddenSize: l.info.hiddenSize };
-  const steering: ResolvedSpec[][] = req.rows.map((row, r) => (row.steering ?? []).map((s, i) => resolveSpec(s, dims, `${row.label ?? `Row ${r + 1}`}, steering ${i + 1}`)));
+  let steering: ResolvedSpec[][] = req.rows.map((row, r) => (row.steering ?? []).map((s, i) => resolveSpec(s, dims, `${row.label ?? `Row ${r + 1}`}, steering ${i + 1}`)));
+  let conditions: ConditionOutcome[][] | undefined;
+  if (hasConditions(steering)) ({ steering, conditions } = await gate(l, req, steering, call));
   const ids = req.rows.map((row) => tokenizePrompt(l, row.prompt, row.continueFinal).ids);
   for (const [r, row] of ids.entries()) {
     const what = req.rows[r].label ?? (ids.length > 1 ? `Prompt ${r + 1} of ${ids.length}` : 'The prompt');
@@ -151,6 +154,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
     tokens: ids.map(() => []), text: ids.map(() => ''), promptLengths: ids.map((r) => r.length),
     padLeft: ids.map(() => 0), captures: {}, prefixReused: true,
   };
+  if (conditions) result.conditions = conditions;
   if (req.monitor) result.projections = ids.map(() => []);
   if (req.topLogprobs) result.logprobs = ids.map(() => []);
   const monitorTap = req.monitor ? (`blocks.${req.monitor.layer}.${req.monitor.tap ?? 'hook_resid_post'}` as TapName) : null;
@@ -191,6 +195,17 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
   // Once per row at the end: the whole text, including a character still incomplete in the stream.
   result.text = result.tokens.map((t) => l.tokenizer.decode(t, { skipSpecialTokens: true }));
   return result;
+}
+
+/** Conditional adds (interventions/condition.ts): one prompt pass without them decides, per row, which apply. */
+async function gate(l: Loaded, req: GenerateRequest, steering: ResolvedSpec[][], call: CallOptions): Promise<{ steering: ResolvedSpec[][]; conditions: ConditionOutcome[][] }> {
+  const pass = await generate(l, {
+    // Resolution maps specs one to one, so spec i of a row is resolved spec i.
+    rows: req.rows.map((row, r) => ({ ...row, steering: (row.steering ?? []).filter((_, i) => !isGated(steering[r][i])) })),
+    maxNewTokens: 0, captures: conditionTaps(steering),
+  }, { signal: call.signal });
+  const out = evaluateConditions(steering, pass.captures, pass.padLeft, pass.promptLengths);
+  return { steering: out.steering, conditions: out.outcomes };
 }
 
 /** GroupQueryAttention reads each row's length from the mask and expects its tokens from position 0. */

@@ -7,7 +7,7 @@
  * runs only the last token (see `prefill` for how the prefix is made on each device).
  */
 import { disposeKv, sliceKv, type Decoder, type StepOutput } from './decoder';
-import { byLayer, touchesPrefix, type Pass } from './steerFeeds';
+import { byLayer, prefixSteeringKey, type Pass } from './steerFeeds';
 import { EngineError } from '../errors';
 import type { ResolvedSpec } from '../steering';
 import type { TapName } from '../api';
@@ -84,9 +84,7 @@ function yieldToEvents(): Promise<void> {
 }
 
 function prefixKey(req: LoopRequest, prefixLength: number): string {
-  const steer = req.steering.map((specs) => specs.filter((s) => touchesPrefix([s])).map((s) =>
-    s.kind === 'add' ? [s.layer, s.positions, Array.from(s.scaled)] : [s.layer, s.positions, s.strength, Array.from(s.unit)]));
-  return JSON.stringify([req.ids.map((r) => r.slice(0, r.length - 1)), prefixLength, steer, req.taps]);
+  return JSON.stringify([req.ids.map((r) => r.slice(0, r.length - 1)), prefixLength, prefixSteeringKey(req.steering), req.taps]);
 }
 
 /** Accumulates per-pass taps into [B, S_total, D] captures. */

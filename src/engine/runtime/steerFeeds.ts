@@ -1,10 +1,13 @@
 /**
  * Turns resolved steering specs into the per-layer float32 inputs of an instrumented graph for
  * one forward pass. Position masks implement the modes of steering.ts; pad positions are never
- * steered. Idle layers share one zero feed of shape [1,1,D] (the graph broadcasts it).
+ * steered. Each kind (interventions/) builds the values of its own inputs; idle layers share one
+ * feed of shape [1,1,…] per input (the graph broadcasts it).
  */
 import { EngineError } from '../errors';
 import type { ResolvedSpec, Positions } from '../steering';
+import { KINDS } from '../interventions/registry';
+import type { KindInput } from '../interventions/kind';
 
 /** One forward pass over padded positions [start, start+length) of each row. */
 export interface Pass {
@@ -19,7 +22,8 @@ export interface Pass {
   padRight?: number[];
 }
 
-export interface LayerFeed { add: Float32Array; ablateDir: Float32Array; ablateStrength: Float32Array; dims: { add: number[]; dir: number[]; strength: number[] } }
+/** One layer's feeds: per input key ("add", "ablateDir", …) its values and dims. */
+export type LayerFeed = Record<string, { data: Float32Array; dims: number[] }>;
 
 /** Row r's prompt occupies padded positions [padLeft, promptLength − padRight); pads are never steered. */
 function steered(mode: Positions, pass: Pass, pos: number, r: number): boolean {
@@ -29,15 +33,17 @@ function steered(mode: Positions, pass: Pass, pos: number, r: number): boolean {
   return mode === 'response' ? pos === end - 1 : true;
 }
 
-/** Groups resolved (already range-checked) specs by layer per row; refuses two ablations of one row at one layer. */
+/** Groups resolved (already range-checked) specs by layer per row; refuses two specs of a one-per-layer kind in one row at one layer. */
 export function byLayer(rows: ResolvedSpec[][]): Map<number, ResolvedSpec[][]> {
   const out = new Map<number, ResolvedSpec[][]>();
   rows.forEach((specs, r) => {
     for (const s of specs) {
       if (!out.has(s.layer)) out.set(s.layer, rows.map(() => []));
       const list = out.get(s.layer)![r];
-      if (s.kind === 'ablate' && list.some((x) => x.kind === 'ablate')) {
-        throw new EngineError('bad-input', `row ${r}: two ablations at layer ${s.layer}; ablate one direction per layer per row (combine them first).`);
+      const kind = KINDS.find((k) => k.kind === s.kind)!;
+      if (kind.onePerLayer && list.some((x) => x.kind === s.kind)) {
+        const what = s.kind === 'ablate' ? 'ablations' : `${s.kind} interventions`;
+        throw new EngineError('bad-input', `row ${r}: two ${what} at layer ${s.layer}; give one per layer per row (combine them first).`);
       }
       list.push(s);
     }
@@ -45,30 +51,41 @@ export function byLayer(rows: ResolvedSpec[][]): Map<number, ResolvedSpec[][]> {
   return out;
 }
 
+/** The dims of an input for B rows of S positions (or of an idle layer: every symbolic axis 1). */
+export const inputDims = (input: KindInput, B: number, S: number, D: number): number[] =>
+  input.shape.map((a) => (a === 'B' ? B : a === 'S' ? S : a === 'D' ? D : 1));
+
 /** The feed of one layer for one pass. */
 export function layerFeed(rows: ResolvedSpec[][], pass: Pass, hidden: number): LayerFeed {
   const B = rows.length;
   const S = pass.length;
-  const add = new Float32Array(B * S * hidden);
-  const dir = new Float32Array(B * hidden);
-  const strength = new Float32Array(B * S);
-  rows.forEach((specs, r) => {
-    for (const spec of specs) {
-      if (spec.kind === 'ablate') dir.set(spec.unit, r * hidden);
-      for (let i = 0; i < S; i++) {
-        if (!steered(spec.positions, pass, pass.start + i, r)) continue;
-        if (spec.kind === 'ablate') strength[r * S + i] = spec.strength;
-        else {
-          const o = (r * S + i) * hidden;
-          for (let d = 0; d < hidden; d++) add[o + d] += spec.scaled[d];
-        }
-      }
+  const args = { B, S, D: hidden, steered: (mode: Positions, i: number, r: number) => steered(mode, pass, pass.start + i, r) };
+  const out: LayerFeed = {};
+  for (const kind of KINDS) {
+    const values = kind.feed(rows.map((specs) => specs.filter((s) => s.kind === kind.kind)) as never, args);
+    for (const input of kind.inputs) out[input.key] = { data: values[input.key], dims: inputDims(input, B, S, hidden) };
+  }
+  return out;
+}
+
+/** An idle layer's feed: each input broadcast from one [1,…,1(,D)] value. */
+export function idleFeed(hidden: number): LayerFeed {
+  const out: LayerFeed = {};
+  for (const kind of KINDS) {
+    for (const input of kind.inputs) {
+      const dims = inputDims(input, 1, 1, hidden);
+      out[input.key] = { data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(input.idle), dims };
     }
-  });
-  return { add, ablateDir: dir, ablateStrength: strength, dims: { add: [B, S, hidden], dir: [B, hidden, 1], strength: [B, S, 1] } };
+  }
+  return out;
 }
 
 /** True when any spec touches a prompt position before the last one (so a cached prefix cannot be reused). */
 export function touchesPrefix(specs: ResolvedSpec[]): boolean {
   return specs.some((s) => s.positions !== 'response');
+}
+
+/** What a cached prompt prefix depends on, per row: each kind's own key of the specs that touch it. */
+export function prefixSteeringKey(rows: ResolvedSpec[][]): unknown {
+  return rows.map((specs) => specs.filter((s) => touchesPrefix([s])).map((s) => [s.kind, KINDS.find((k) => k.kind === s.kind)!.cacheKey(s)]));
 }

@@ -76,7 +76,7 @@ describe.each(LAYOUTS.map((l) => [`${l.layout}/${l.dtype}`, l] as const))('%s', 
     const view = readModel(inst.bytes);
     expect(view.graphSpans).toHaveLength(2);
     expect(view.initializers.size).toBe(orig.initializers.size);
-    expect(view.inputs.map((i) => i.name)).toEqual([...orig.inputs.map((i) => i.name), ...inst.steer.flatMap((s) => [s.add, s.ablateDir, s.ablateStrength]), inst.logitsPositions]);
+    expect(view.inputs.map((i) => i.name)).toEqual([...orig.inputs.map((i) => i.name), ...inst.steer.flatMap((s) => Object.values(s)), inst.logitsPositions]);
     expect(view.outputs.map((o) => o.name)).toEqual([...orig.outputs.map((o) => o.name), ...inst.taps]);
     expect(view.nodes.length).toBeGreaterThan(orig.nodes.length);
     // Every tensor any node reads is produced by a node, an initializer or a graph input (the renames left no dangling name).

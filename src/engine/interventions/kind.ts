@@ -6,7 +6,15 @@
  */
 import { EngineError } from '../errors';
 import { assertFinite } from '../linalg';
-import type { Fragment } from '../onnx/fragment';
+
+/**
+ * What a kind writes its graph nodes with: the instrumenter's fragment (onnx/fragment.ts) implements it.
+ * Declared here so the kinds, which the clients also read (validation, share links, forms), never import
+ * the graph code.
+ */
+export interface GraphBuilder {
+  op(opType: string, inputs: string[], attrs?: Record<string, { i: number } | { ints: number[] }>): string;
+}
 
 export type Positions = 'all' | 'prompt' | 'response';
 export const POSITIONS: readonly Positions[] = ['all', 'prompt', 'response'];
@@ -44,7 +52,7 @@ export interface InterventionKind<S = unknown, R extends Resolved = Resolved> {
    * Adds this kind's term to the layer's float32 delta. `h` is the un-steered residual (float32), `delta`
    * the terms of the kinds before it (null for the first), `input(key)` the name of one of its inputs.
    */
-  graph(f: Fragment, input: (key: string) => string, h: string, delta: string | null): string;
+  graph(f: GraphBuilder, input: (key: string) => string, h: string, delta: string | null): string;
   /** The values of each input for one pass, keyed by `inputs[].key`, in the shapes `inputs` declare. */
   feed(rows: R[][], a: FeedArgs): Record<string, Float32Array>;
   /** What a cached prompt prefix depends on (JSON-able). */
@@ -88,7 +96,7 @@ export function checkUnit(where: string, v: unknown, hiddenSize: number, why: st
 }
 
 /** h·u per position as [B,S,1] and u as a row [B,1,D], from a [B,D,1] direction input. */
-export function project(f: Fragment, h: string, dir: string): { proj: string; uRow: string } {
+export function project(f: GraphBuilder, h: string, dir: string): { proj: string; uRow: string } {
   return { proj: f.op('MatMul', [h, dir]), uRow: f.op('Transpose', [dir], { perm: { ints: [0, 2, 1] } }) };
 }
 

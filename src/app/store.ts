@@ -70,7 +70,7 @@ export interface LabState {
   hasMonitor: boolean;
   /** Baseline and steered text token by token (tokenPieces.ts), for the per-token heatmap. */
   pieces: [string[], string[]];
-  /** Whether the Steer view generates the prompted column. */
+  /** Whether the Steer view generates the prompted column (kept in the session). */
   showPrompted: boolean;
   prompted: PromptedColumn | null;
   /** Why there is no prompted column (no vector in play, no pack for it), when it is switched on. */
@@ -132,7 +132,8 @@ export const initialState: LabState = {
   tokensPerSec: 0,
   hasMonitor: false,
   pieces: [[], []],
-  showPrompted: true,
+  // Off until asked for: the first run of a pair then costs two rows, not three (the slider's timing is measured on two).
+  showPrompted: false,
   prompted: null,
   promptedNote: null,
   // Defaults for the demo model: archaic scripture-style lines against plain ones (our own sentences).

@@ -41,12 +41,12 @@ export function OutputPanel() {
       </div>
       {showPrompted && promptedNote && <p className="muted small">{promptedNote}</p>}
       <div className={`columns ${prompted ? 'three' : ''}`}>
-        <Column title="Baseline" color={BASE_COLOR} sub="same seed, no intervention" row={rows[0]} running={running} scale={tint ? scale : 0} />
+        <Column col="baseline" title="Baseline" color={BASE_COLOR} sub="same seed, no intervention" row={rows[0]} running={running} scale={tint ? scale : 0} />
         {prompted && (
-          <Column title="Prompted" color={PROMPTED_COLOR} sub={`${prompted.pack} instruction, no steering`} row={prompted} running={running} scale={tint ? scale : 0}
+          <Column col="prompted" title="Prompted" color={PROMPTED_COLOR} sub={`${prompted.pack} instruction, no steering`} row={prompted} running={running} scale={tint ? scale : 0}
             note={<p className="small muted instruction" data-testid="prompted-instruction">System prompt: “{prompted.instruction}”</p>} />
         )}
-        <Column title="Steered" color={STEER_COLOR} sub={steerLabel} row={rows[1]} running={running} scale={tint ? scale : 0} />
+        <Column col="steered" title="Steered" color={STEER_COLOR} sub={steerLabel} row={rows[1]} running={running} scale={tint ? scale : 0} />
       </div>
       <ProjectionChart />
     </Panel>
@@ -64,13 +64,13 @@ function HeatLegend({ scale, layer }: { scale: number; layer?: number }) {
   );
 }
 
-function Column({ title, sub, color, row, running, scale, note }: { title: string; sub: string; color: string; row: Shown; running: boolean; scale: number; note?: React.ReactNode }) {
+function Column({ col, title, sub, color, row, running, scale, note }: { col: string; title: string; sub: string; color: string; row: Shown; running: boolean; scale: number; note?: React.ReactNode }) {
   return (
     <article className="column" style={{ borderTopColor: color }} aria-label={`${title} output`}>
       <header><strong style={{ color }}>{title}</strong><span className="muted small mono" title={sub}>{sub}</span></header>
       {note}
       {/* Model output and anything from a share link are rendered as text, never as HTML. */}
-      <div className="gen" aria-live="polite">
+      <div className="gen" data-col={col} aria-live="polite">
         {row.text ? <Tokens row={row} scale={scale} /> : <span className="muted">{running ? '' : 'Press Generate to see the model respond.'}</span>}
         {running && <span className="caret" />}
       </div>

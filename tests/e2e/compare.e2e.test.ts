@@ -1,0 +1,148 @@
+/**
+ * Steering beside prompting on the trained demo model (issue 12, second part), in real headless Chromium on
+ * wasm: the prompted column (the scripture pack's first instruction as system prompt, no steering) comes from
+ * the same request as baseline and steered, has its trace on the projection chart, survives slider moves and
+ * switches off and on without being generated again; every column's tokens are tinted by h·v̂, live while
+ * streaming, with the values the engine computed; an axe-core scan at 390×844 with three columns.
+ * Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts tests/e2e/compare.e2e.test.ts
+ */
+import type { Browser, BrowserContext } from 'playwright-core';
+import type { PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lexicalScore } from '../../src/engine/eval/lexicalJudge';
+import { scripture } from '../../src/engine/eval/packs/scripture';
+import {
+  axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, launch, logLength, newContext, NO_GPU, openLab, promptedColumn,
+  ready, settle, shot, SKIP_NOTE, startPreview, workerLog, type LabPage, type WorkerLogEntry,
+} from './harness';
+
+/** Per column as rendered: the tinted tokens' text, their titles' h·v̂ and their background. */
+async function tokens(page: LabPage, col: string): Promise<{ text: string[]; value: number[]; bg: string[] }> {
+  return page.$$eval(`.output .gen[data-col="${col}"] .tok`, (els) => ({
+    text: els.map((e) => e.textContent ?? ''),
+    value: els.map((e) => Number((e.getAttribute('title') ?? '').split('= ')[1])),
+    bg: els.map((e) => (e as HTMLElement).style.background),
+  }));
+}
+
+/** Switches the prompted column on or off the way a user does, by its label (the switch's input is visually hidden). */
+async function setPrompted(page: LabPage, on: boolean): Promise<void> {
+  const sw = page.getByRole('switch', { name: /Prompted column/ });
+  if ((await sw.isChecked()) !== on) await page.locator('label.toggle', { hasText: 'Prompted column' }).click();
+  expect(await sw.isChecked()).toBe(on);
+}
+
+describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOTE})`, () => {
+  let server: PreviewServer;
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let page: LabPage;
+  let first: WorkerLogEntry;
+
+  beforeAll(async () => {
+    let base: string;
+    ({ server, base } = await startPreview());
+    browser = await launch(NO_GPU);
+    ctx = await newContext(browser, base);
+    page = await openLab(ctx, base);
+    expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');
+    const from = await logLength(page);
+    await page.click('button:has-text("Load model")');
+    await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load'), from, { timeout: 60_000 });
+    await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
+    await buildVector(page);
+  });
+  afterAll(async () => { await browser?.close(); await server?.close(); });
+
+  it('the prompted column is one more row of the same request, says which instruction it used, and has its trace', async () => {
+    await setPrompted(page, true);
+    await page.fill('input[aria-label="Coefficient value"]', '2');
+    // Watch the steered column while it streams: tinted tokens must appear before the run is done.
+    await page.evaluate(() => {
+      const w = window as unknown as { __liveTint: boolean };
+      w.__liveTint = false;
+      new MutationObserver(() => {
+        const generating = /^generating/.test(document.querySelector('.output .panel-head > span')?.textContent ?? '');
+        if (generating && document.querySelector('.output .gen[data-col="steered"] .tok')) w.__liveTint = true;
+      }).observe(document.querySelector('.output')!, { subtree: true, childList: true, characterData: true });
+    });
+    const from = await logLength(page);
+    await page.click('button.run:has-text("Generate")');
+    first = await settle(page, from);
+    expect(generations(await workerLog(page), from).map((g) => g.rows)).toEqual([3]);
+    expect(await page.evaluate(() => (window as unknown as { __liveTint: boolean }).__liveTint)).toBe(true);
+
+    expect(await page.textContent('[data-testid="prompted-instruction"]')).toContain(scripture.instructions[0].pos);
+    const [baseline, steered] = await columns(page);
+    const prompted = await promptedColumn(page);
+    expect([baseline, prompted, steered]).toEqual(first.text);
+    expect(prompted).not.toBe(baseline);
+    console.log(`demo model, scripture @ +2 — lexical scripture score: baseline ${lexicalScore(baseline, scripture.markers!)}, prompted ${lexicalScore(prompted!, scripture.markers!)}, steered ${lexicalScore(steered, scripture.markers!)}`);
+    console.log(`texts: ${JSON.stringify(first.text)}`);
+
+    const chart = await chartTraces(page, first.tokens!);
+    expect(chart.map((t) => t.name)).toEqual(['baseline', 'prompted', 'steered']);
+    chart.forEach((t, r) => expect(t.y).toEqual(first.projections![r]));
+    expect(await errorTexts(page)).toEqual([]);
+    await shot(page, 'compare-prompted', 1200);
+  });
+
+  it('tints every token by its projection, with the engine\'s values, one scale for all columns, and a legend', async () => {
+    const scale = Math.max(...first.projections!.flat().map(Math.abs));
+    for (const [r, col] of ['baseline', 'prompted', 'steered'].entries()) {
+      const t = await tokens(page, col);
+      expect(t.text).toHaveLength(first.tokens![r]);
+      expect(t.text.join('')).toBe(first.text![r]);
+      t.value.forEach((v, i) => expect(v).toBeCloseTo(first.projections![r][i], 3));
+      // The tint's hue is the sign and its alpha |x| / scale × 0.45 (hand computation of the rule).
+      t.bg.forEach((bg, i) => {
+        const x = first.projections![r][i];
+        const [, rgb, a] = /^rgba\((\d+, \d+, \d+), ([\d.]+)\)$/.exec(bg) ?? [];
+        if (Math.abs(x) / scale * 0.45 < 0.0005) return; // rounds to transparent
+        expect(rgb).toBe(x >= 0 ? '245, 165, 36' : '110, 168, 254');
+        expect(Number(a)).toBeCloseTo(Math.abs(x) / scale * 0.45, 2);
+      });
+    }
+    const legend = await page.getAttribute('.heat-legend', 'aria-label');
+    expect(legend).toMatch(/^Token tint: projection h·v̂ at L\d+/);
+    expect(legend).toContain(scale.toFixed(2));
+  });
+
+  it('a slider move generates the steered row alone; baseline and prompted stay; off and on again reuses the kept prompted row', async () => {
+    const [baseline] = await columns(page);
+    const prompted = await promptedColumn(page);
+    let from = await logLength(page);
+    await page.fill('input[aria-label="Coefficient value"]', '-1');
+    const moved = await settle(page, from);
+    expect(generations(await workerLog(page), from).map((g) => [g.coeff, g.rows])).toEqual([[-1, 1]]);
+    expect((await columns(page))[0]).toBe(baseline);
+    expect(await promptedColumn(page)).toBe(prompted);
+    expect((await chartTraces(page, [first.tokens![0], first.tokens![1], moved.tokens![0]])).map((t) => t.y)).toEqual([first.projections![0], first.projections![1], moved.projections![0]]);
+
+    from = await logLength(page);
+    await setPrompted(page, false);
+    await settle(page, from);
+    expect(await promptedColumn(page)).toBeNull();
+    expect(await page.locator('.output .chart').evaluate((el) => (el as unknown as { data: { name: string }[] }).data.map((t) => t.name))).toEqual(['baseline', 'steered']);
+
+    from = await logLength(page);
+    await setPrompted(page, true);
+    await settle(page, from);
+    expect(generations(await workerLog(page), from).map((g) => g.rows)).toEqual([1]); // kept, not generated again
+    expect(await promptedColumn(page)).toBe(prompted);
+    expect(await errorTexts(page)).toEqual([]);
+  });
+
+  it('has no serious or critical accessibility violations with three tinted columns, at 1280×800 and 390×844', async () => {
+    expect(await axeSerious(page)).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await axeSerious(page)).toEqual([]);
+    // The columns stack on a phone: each as wide as the panel.
+    const widths = await page.$$eval('.output .column', (els) => els.map((e) => Math.round(e.getBoundingClientRect().width)));
+    expect(widths).toHaveLength(3);
+    expect(new Set(widths).size).toBe(1);
+    await shot(page, 'compare-prompted-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await expectClean(page);
+  });
+});

@@ -3,7 +3,8 @@
  * wasm: the prompted column (the scripture pack's first instruction as system prompt, no steering) comes from
  * the same request as baseline and steered, has its trace on the projection chart, survives slider moves and
  * switches off and on without being generated again; every column's tokens are tinted by h·v̂, live while
- * streaming, with the values the engine computed; an axe-core scan at 390×844 with three columns.
+ * streaming, with the values the engine computed; an axe-core scan at 390×844 with three columns; the layer ×
+ * strength map (Sweeps view) over every layer, scored by the lexical judge, and a click on a cell steers there.
  * Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts tests/e2e/compare.e2e.test.ts
  */
 import type { Browser, BrowserContext } from 'playwright-core';
@@ -144,5 +145,56 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     await shot(page, 'compare-prompted-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
     await expectClean(page);
+  });
+
+  it('the layer × strength map covers every layer × strength in batched rows, scores each cell by the lexical judge, and a click steers there', async () => {
+    await page.click('.tabs button[data-tab="sweep"]');
+    const from = await logLength(page);
+    await page.click('button:has-text("Draw map")');
+    await page.waitForSelector('.map-table tbody tr', { timeout: 120_000 });
+    const L = await page.locator('.map-table tbody tr').count();
+    expect(L).toBe(4); // the demo model's layers, all in the quick-contrast vector
+    const strengths = [-1, -0.5, -0.25, 0, 0.25, 0.5, 1];
+    const cells = await page.$$eval('.map-cell', (els) => els.map((e) => ({
+      layer: Number((e as HTMLElement).dataset.layer), strength: Number((e as HTMLElement).dataset.strength), answer: e.getAttribute('title') ?? '', text: e.textContent ?? '',
+    })));
+    expect(cells.map((c) => [c.layer, c.strength])).toEqual([0, 1, 2, 3].flatMap((l) => strengths.map((s) => [l, s])));
+    // Batched: one probe of the prompt, then the 28 rows in generate calls of several rows each.
+    const gens = generations(await workerLog(page), from);
+    expect(gens[0].rows).toBe(1);
+    expect(gens.slice(1).reduce((n, g) => n + (g.rows ?? 0), 0)).toBe(28);
+    expect(gens.length).toBeLessThan(28);
+    // Each score is the lexical judge's reading of the cell's answer, recomputed here.
+    for (const c of cells) {
+      const score = lexicalScore(c.answer, scripture.markers!);
+      expect(c.text.startsWith(score === null ? '—' : `${score.toFixed(0)} /`)).toBe(true);
+      if (c.strength === 0) expect(c.text).toContain('coeff 0.00');
+    }
+    console.log(`map (trait / projection, coeff): ${cells.map((c) => `L${c.layer}×${c.strength}: ${c.text}`).join(' | ')}`);
+    const gd = await page.$eval('.strength-map .chart', (el) => { const d = (el as unknown as { data: { type: string; z: (number | null)[][] }[] }).data[0]; return { type: d.type, rows: d.z.length, cols: d.z[0].length }; });
+    expect(gd).toEqual({ type: 'heatmap', rows: 4, cols: 7 });
+    await shot(page, 'compare-map', 1600);
+
+    // A click on the heatmap cell L2 × 0.5 sets the Steer slot to that layer and the cell's coefficient.
+    const target = cells.find((c) => c.layer === 2 && c.strength === 0.5)!;
+    const coeff = Number(/coeff (-?[\d.]+)/.exec(target.text)![1]);
+    // Category axes split the plot area evenly: strength j is column j from the left, layer i row i from the bottom.
+    await page.locator('.strength-map .chart').scrollIntoViewIfNeeded();
+    const box = (await page.locator('.strength-map .chart .nsewdrag').boundingBox())!;
+    const at = { x: box.x + ((strengths.indexOf(0.5) + 0.5) * box.width) / 7, y: box.y + box.height - ((2 + 0.5) * box.height) / 4 };
+    // Plotly resolves a click to the point it last hovered: move there first, as a hand does.
+    await page.mouse.move(at.x, at.y);
+    await page.waitForTimeout(300);
+    await page.mouse.click(at.x, at.y);
+    await page.waitForSelector('[data-testid="map-note"]');
+    expect(await page.textContent('[data-testid="map-note"]')).toContain(`@ L2 × +${coeff.toFixed(2)}`);
+    await page.click('.tabs button[data-tab="steer"]');
+    expect(await page.inputValue('select[aria-label="Layer"]')).toBe('2');
+    expect(Number(await page.inputValue('input[aria-label="Coefficient value"]'))).toBe(coeff);
+    const steerFrom = await logLength(page);
+    await page.click('button.run:has-text("Generate")');
+    await settle(page, steerFrom);
+    expect(generations(await workerLog(page), steerFrom).at(-1)!.coeff).toBe(coeff);
+    expect(await errorTexts(page)).toEqual([]);
   });
 });

@@ -4,7 +4,9 @@
  * the same request as baseline and steered, has its trace on the projection chart, survives slider moves and
  * switches off and on without being generated again; every column's tokens are tinted by h·v̂, live while
  * streaming, with the values the engine computed; an axe-core scan at 390×844 with three columns; the layer ×
- * strength map (Sweeps view) over every layer, scored by the lexical judge, and a click on a cell steers there.
+ * strength map (Sweeps view) over every layer, scored by the lexical judge, and a click on a cell steers there;
+ * every view's one-line statement of what it measures with which model, layer, vector and judge, and an axe
+ * scan of every view at 390×844.
  * Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts tests/e2e/compare.e2e.test.ts
  */
 import type { Browser, BrowserContext } from 'playwright-core';
@@ -196,5 +198,28 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     await settle(page, steerFrom);
     expect(generations(await workerLog(page), steerFrom).at(-1)!.coeff).toBe(coeff);
     expect(await errorTexts(page)).toEqual([]);
+  });
+
+  it('every view says in one line what it measures with which model, layer, vector and judge; axe finds nothing serious at 390×844', async () => {
+    const model = (await page.textContent('.top .chip.ok'))!.trim();
+    const found: Record<string, string[]> = {};
+    for (const view of ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection']) {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.click(`.tabs button[data-tab="${view}"]`);
+      const line = (await page.locator('[data-testid="view-statement"]').first().textContent())!;
+      expect(line, view).toMatch(/^Measures .+ · model .+ · layer .+ · vector .+ · judge .+/);
+      expect(line, view).toContain(`model ${model}`);
+      if (['steer', 'sweep', 'monitor', 'geometry'].includes(view)) {
+        expect(line, view).toMatch(/layer L\d/);
+        expect(line, view).toContain('vector scripture');
+      }
+      if (['pipeline', 'sweep'].includes(view)) expect(line, view).toContain('judge lexical (marker words) · pack scripture');
+      await page.setViewportSize({ width: 390, height: 844 });
+      found[view] = await axeSerious(page);
+      await shot(page, `compare-${view}-phone`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(found).toEqual({ steer: [], pipeline: [], sweep: [], monitor: [], geometry: [], detection: [] });
+    await expectClean(page);
   });
 });

@@ -7,6 +7,7 @@ import { heatColor, heatScale } from '../tokenPieces';
 import { Chart, chartTheme } from './Chart';
 import { ErrorList } from './ErrorList';
 import { Panel, Toggle } from './ui';
+import { ViewStatement } from '../views/ViewStatement';
 
 export const BASE_COLOR = '#6ea8fe';
 export const STEER_COLOR = '#f5a524';
@@ -35,6 +36,7 @@ export function OutputPanel() {
   return (
     <Panel title="Output" right={<span className={`muted small mono ${running ? 'pulse' : ''}`}>{statusText(runStatus, tokensPerSec, waiting)}</span>} className="output">
       <ErrorList where="Generate" />
+      <ViewStatement tab="steer" />
       <div className="output-tools">
         <Toggle checked={showPrompted} onChange={setShowPrompted} label="Prompted column: the trait's instruction as system prompt, no steering" />
         {tint && <HeatLegend scale={scale} layer={first?.layer} />}

@@ -11,6 +11,7 @@ import { MonitorView } from './MonitorView';
 import { PipelineView } from './PipelineView';
 import { SweepView } from './SweepView';
 import { setViews, TABS, useViews, type Tab } from './viewStore';
+import { ViewStatement } from './ViewStatement';
 import './views.css';
 
 export { useViews } from './viewStore';
@@ -36,6 +37,8 @@ export function ViewTabs() {
 export function ExperimentView({ tab }: { tab: Tab }) {
   return (
     <div className="view" data-view={tab}>
+      {/* Geometry states its own line: it resolves its layer and vector itself. */}
+      {tab !== 'geometry' && <ViewStatement tab={tab} />}
       {tab === 'pipeline' && <PipelineView />}
       {tab === 'sweep' && <SweepView />}
       {tab === 'monitor' && <MonitorView />}

@@ -38,7 +38,7 @@ export function OutputPanel() {
       <ErrorList where="Generate" />
       <ViewStatement tab="steer" />
       <div className="output-tools">
-        <Toggle checked={showPrompted} onChange={setShowPrompted} label="Prompted column: the trait's instruction as system prompt, no steering" />
+        <Toggle checked={showPrompted} onChange={setShowPrompted} label="Prompted column (the trait's instruction, no steering)" />
         {tint && <HeatLegend scale={scale} layer={first?.layer} />}
       </div>
       {showPrompted && promptedNote && <p className="muted small">{promptedNote}</p>}

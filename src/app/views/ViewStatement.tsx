@@ -6,7 +6,7 @@ import { BUILTIN_PACKS } from '../../engine/eval/packs';
 import type { LabState } from '../store';
 import { useLab } from '../store';
 import type { JudgeKind } from './experiments';
-import { packFor, useViews, type Tab, type ViewsState } from './viewStore';
+import { packFor, TABS, useViews, type Tab, type ViewsState } from './viewStore';
 
 /** The judge a view's setting runs with (the choice experiments.judgeFor makes), in words. */
 export function judgeInWords(kind: JudgeKind, hasMarkers: boolean): string {
@@ -44,6 +44,11 @@ export function statementFor(tab: Tab, lab: Lab, views: Views): Statement {
       return { measures: 'cosine similarity between saved vectors at one layer, and of one vector across layers', model, layer: L(views.geometry.layer), vector: name(views.geometry.vectorId), judge: none };
     case 'detection':
       return { measures: 'how well two prompt sets separate at each layer (last-token residuals), by the A − B direction and a held-out probe', model, layer: 'every layer', vector: 'the A − B difference of means', judge: 'none (a linear probe, no judge)' };
+    default: {
+      // A view added later (other branches add tabs) states at least its tab title until it gets its own line.
+      const title = TABS.find((t) => t.key === tab)?.title ?? tab;
+      return { measures: title.charAt(0).toLowerCase() + title.slice(1), model, layer: 'as set in the view', vector: 'as set in the view', judge: 'as set in the view' };
+    }
   }
 }
 

@@ -14,13 +14,15 @@ import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/io/vectorJson';
 import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
 import { assertSaneVectors, LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/vectors/meta';
 import { BaselineKeeper } from './baseline';
+import { appendPiece } from './tokenPieces';
+import { packFor, packKeyForTrait, useViews } from './views/viewStore';
 import * as db from './db';
 import { contentHash, newId, uniqueName } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
 import { preferredLayer } from '../engine/vectors/separation';
-import { getLab, pushError, setLab, type ImportQuestion, type LabState, type StageProgress, type SteerSlot } from './store';
+import { getLab, pushError, setLab, type ImportQuestion, type LabState, type PromptedColumn, type StageProgress, type SteerSlot } from './store';
 
 let scheduler: Scheduler;
 const CONTRAST_BATCH = 8;
@@ -136,65 +138,113 @@ function frameBatcher(flush: () => void): () => void {
 }
 
 /**
- * Baseline and steered text side by side. The baseline for this prompt, seed, sampling and length is kept
- * (baseline.ts), so after the first run only the steered row is generated; otherwise both rows come from one
- * batched generate with one seed. Interactive: the scheduler debounces and lets the latest call win.
+ * The prompted column's instruction: the first positive instruction of the trait pack that matches the active
+ * vector's name (the rule the Projections view follows), or why there is none.
+ */
+function promptedInstruction(): { pack: string; instruction: string } | { note: string } {
+  const s = getLab();
+  const slot = s.slots.find((x) => x.enabled && slotVector(x));
+  const rec = slot && s.vectors.find((v) => v.id === slot.vectorId);
+  if (!rec) return { note: 'Put a vector in play to compare steering with prompting.' };
+  const { savedPacks } = useViews.getState();
+  const key = packKeyForTrait(rec.name, savedPacks);
+  const pack = key ? packFor(key, savedPacks) : undefined;
+  const instruction = pack?.instructions[0]?.pos;
+  if (!pack || !instruction) return { note: `No trait pack matches the vector "${rec.name}": name it after a pack (Sweeps view) to get a prompted column.` };
+  return { pack: pack.name, instruction };
+}
+
+/**
+ * Baseline, prompted and steered text side by side. The baseline and the prompted row (the question with the
+ * trait's instruction as system prompt, no steering) do not depend on the steering and are kept (baseline.ts),
+ * so after the first run only the steered row is generated; otherwise all rows come from one batched generate
+ * with one seed. Interactive: the scheduler debounces and lets the latest call win.
  */
 export async function runGenerate(): Promise<void> {
   const s = getLab();
   if (!s.info || s.modelStatus !== 'ready' || s.contrastStatus === 'running') return;
   const seq = ++runSeq;
   const { specs, monitor } = steeringSpecs();
+  const chat = s.info.hasChatTemplate;
+  const inst = s.showPrompted ? promptedInstruction() : null;
+  const withPrompt = inst && 'instruction' in inst ? inst : null;
   const plan = baseline.plan({
     modelKey: `${s.modelId ?? s.info.id}|${s.info.dtype}|${s.info.device}`,
-    prompt: messages(s.systemPrompt, s.prompt, s.info.hasChatTemplate),
+    prompt: messages(s.systemPrompt, s.prompt, chat),
+    promptedPrompt: withPrompt ? messages(withPrompt.instruction, s.prompt, chat) : undefined,
     steering: specs, sampling: { temperature: s.temperature, seed: s.seed }, maxNewTokens: s.maxTokens, monitor,
   });
-  // Column c (0 baseline, 1 steered) of request row r.
-  const column = (r: number) => (r === plan.steeredRow ? 1 : 0);
-  // The columns keep what they show until new tokens replace it: a kept baseline never clears, the steered
-  // text is replaced by its first new token.
-  const texts: [string, string] = plan.baseline ? [plan.baseline.text, s.texts[1]] : [s.texts[0], s.texts[1]];
-  const proj: [number[], number[]] = plan.baseline ? [plan.baseline.projections, s.projections[1]] : [s.projections[0], s.projections[1]];
-  const fresh = [false, false];
+  // Column c (0 baseline, 1 steered, 2 prompted) of request row r.
+  const column = (r: number) => (r === plan.steeredRow ? 1 : r === plan.promptedRow ? 2 : 0);
+  // The columns keep what they show until new tokens replace it: a kept row never clears, the steered text is
+  // replaced by its first new token.
+  const samePrompted = withPrompt && s.prompted?.instruction === withPrompt.instruction ? s.prompted : null;
+  const keptRow = (b: { text: string; projections: number[]; pieces?: string[] }) => ({ text: b.text, proj: b.projections, pieces: b.pieces ?? [b.text] });
+  const cols = [
+    plan.baseline ? keptRow(plan.baseline) : { text: s.texts[0], proj: s.projections[0], pieces: s.pieces[0] },
+    { text: s.texts[1], proj: s.projections[1], pieces: s.pieces[1] },
+    plan.prompted ? keptRow(plan.prompted) : { text: samePrompted?.text ?? '', proj: samePrompted?.projections ?? [], pieces: samePrompted?.pieces ?? [] },
+  ];
+  const fresh = [false, false, false];
+  // Per request row, the pieces as they streamed (kept with the row).
+  const rowPieces: string[][] = plan.request.rows.map(() => []);
   let count = 0;
   let finished = false;
   let started = 0;
+  const promptedState = (): PromptedColumn | null => (withPrompt ? { ...withPrompt, text: cols[2].text, projections: [...cols[2].proj], pieces: [...cols[2].pieces] } : null);
   // A frame still pending when the result arrives must not paint the streamed text over the final one.
   const flush = frameBatcher(() => {
     if (seq !== runSeq || finished) return;
     const secs = (performance.now() - started) / 1000;
-    setLab({ texts: [...texts], projections: [[...proj[0]], [...proj[1]]], tokensPerSec: secs > 0 ? count / secs : 0 });
+    setLab({
+      texts: [cols[0].text, cols[1].text], projections: [[...cols[0].proj], [...cols[1].proj]], pieces: [[...cols[0].pieces], [...cols[1].pieces]],
+      prompted: promptedState(), tokensPerSec: secs > 0 ? count / secs : 0,
+    });
   });
-  setLab({ runStatus: 'running', runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor });
+  setLab({ runStatus: 'running', runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor, prompted: promptedState(), promptedNote: inst && 'note' in inst ? inst.note : null });
   try {
     const result = await scheduler.steer(plan.request, {
       onToken: (e) => {
         if (e.row >= plan.request.rows.length) return;
-        const c = column(e.row);
+        const c = cols[column(e.row)];
         if (!count) started = performance.now();
-        if (!fresh[c]) { fresh[c] = true; proj[c] = []; }
-        texts[c] = e.text;
-        if (e.projection !== undefined) proj[c][e.step] = e.projection;
+        if (!fresh[column(e.row)]) { fresh[column(e.row)] = true; c.proj = []; }
+        c.text = e.text;
+        c.pieces = rowPieces[e.row] = appendPiece(rowPieces[e.row], e.text);
+        if (e.projection !== undefined) c.proj[e.step] = e.projection;
         count++;
         flush();
       },
     });
     if (seq !== runSeq) return;
     finished = true;
-    baseline.keep(plan, result);
-    const base = plan.baseline ?? { text: result.text[0] ?? '', projections: result.projections?.[0] ?? [] };
-    const finalTexts: [string, string] = [base.text, result.text[plan.steeredRow] ?? ''];
-    const finalProj: [number[], number[]] = [base.projections, result.projections?.[plan.steeredRow] ?? proj[1]];
+    baseline.keep(plan, result, rowPieces);
+    const final = (r: number, c: number) => {
+      if (r < 0) return cols[c];
+      const text = result.text[r] ?? '';
+      // Streamed pieces that do not join to the final text (a row that never streamed) fall back to one piece.
+      return { text, proj: result.projections?.[r] ?? cols[c].proj, pieces: rowPieces[r].join('') === text ? rowPieces[r] : [text] };
+    };
+    cols[0] = final(plan.baseline ? -1 : 0, 0);
+    cols[1] = final(plan.steeredRow, 1);
+    cols[2] = final(plan.promptedRow, 2);
+    const finalTexts: [string, string] = [cols[0].text, cols[1].text];
+    const finalProj: [number[], number[]] = [cols[0].proj, cols[1].proj];
     const secs = (performance.now() - started) / 1000;
     const generated = result.tokens.reduce((n, t) => n + t.length, 0);
-    setLab({ runStatus: 'done', texts: finalTexts, projections: finalProj, tokensPerSec: secs > 0 ? generated / secs : 0 });
+    setLab({ runStatus: 'done', texts: finalTexts, projections: finalProj, pieces: [cols[0].pieces, cols[1].pieces], prompted: promptedState(), tokensPerSec: secs > 0 ? generated / secs : 0 });
     void saveRun(finalTexts, finalProj);
   } catch (e) {
     if (seq !== runSeq) return; // superseded: the newer run owns the output
     const { code } = report('Generate')(e);
     setLab({ runStatus: code === 'cancelled' ? 'cancelled' : 'error' });
   }
+}
+
+/** Switches the prompted column on or off; on, it is generated with the next run (the kept rows are reused). */
+export function setShowPrompted(on: boolean): void {
+  setLab(on ? { showPrompted: true } : { showPrompted: false, prompted: null, promptedNote: null });
+  rerunIfActive();
 }
 
 export function stopGenerate(): void {
@@ -432,7 +482,7 @@ async function saveRun(texts: [string, string], projections: [number[], number[]
 export function restoreRun(run: db.RunRecord): void {
   ++runSeq;
   scheduler.stopSteer();
-  setLab({ prompt: run.prompt, systemPrompt: run.systemPrompt, seed: run.seed, temperature: run.temperature, maxTokens: run.maxTokens, texts: run.texts, projections: run.projections, runStatus: 'idle', hasMonitor: run.projections.some((p) => p.length > 0) });
+  setLab({ prompt: run.prompt, systemPrompt: run.systemPrompt, seed: run.seed, temperature: run.temperature, maxTokens: run.maxTokens, texts: run.texts, projections: run.projections, pieces: [[run.texts[0]], [run.texts[1]]], prompted: null, runStatus: 'idle', hasMonitor: run.projections.some((p) => p.length > 0) });
 }
 
 /* ---------- share links ---------- */

@@ -4,6 +4,9 @@
  * on the steering; so when only steering changed (a slider move, a new layer, a mode) only the steered row is
  * generated and the kept baseline is shown beside it. Each row samples with its own RNG seeded alike
  * (runtime/pick.ts), so a row alone gives the tokens it gives in the pair.
+ *
+ * The prompted row (the same question with the trait's instruction as system prompt, no steering) is kept the
+ * same way: it is one more unsteered row whose key is the baseline key of its own prompt.
  */
 import type { ChatMessage, GenerateRequest, GenerateResult, Monitor, Sampling, SteeringSpec } from '../engine/api';
 
@@ -15,9 +18,17 @@ export interface PairInput {
   sampling: Sampling;
   maxNewTokens: number;
   monitor?: Monitor;
+  /** The prompt with the trait's instruction as system prompt: asks for a third, unsteered row. */
+  promptedPrompt?: string | ChatMessage[];
 }
 
-export interface Baseline { key: string; text: string; projections: number[] }
+export interface Baseline {
+  key: string;
+  text: string;
+  projections: number[];
+  /** The text token by token as it streamed (tokenPieces.ts), for the heatmap; absent when not streamed. */
+  pieces?: string[];
+}
 
 export interface PairPlan {
   request: GenerateRequest;
@@ -26,6 +37,12 @@ export interface PairPlan {
   /** The steered row's index in the request. */
   steeredRow: number;
   key: string;
+  /** The kept prompted row, or null when this request generates it (or none was asked for). */
+  prompted: Baseline | null;
+  /** The prompted row's index in the request; -1 when it is kept or not asked for. */
+  promptedRow: number;
+  /** Null when no prompted row was asked for. */
+  promptedKey: string | null;
 }
 
 /** FNV-1a over the direction's bytes: the key must change when the monitored vector does, without holding it. */
@@ -42,24 +59,38 @@ export function baselineKey(p: PairInput): string {
   return JSON.stringify([p.modelKey, p.prompt, p.sampling.temperature ?? 0, p.sampling.topP ?? 1, p.sampling.seed ?? 0, p.maxNewTokens, monitor]);
 }
 
+/** Unsteered rows kept at once: the baseline and the prompted row, and the pair before the last change. */
+const KEEP = 4;
+
 export class BaselineKeeper {
-  private kept: Baseline | null = null;
+  private kept = new Map<string, Baseline>();
 
   plan(p: PairInput): PairPlan {
     const key = baselineKey(p);
-    const baseline = this.kept?.key === key ? this.kept : null;
-    const steered = { prompt: p.prompt, steering: p.steering };
-    const rows = baseline ? [steered] : [{ prompt: p.prompt }, steered];
-    return { request: { rows, maxNewTokens: p.maxNewTokens, sampling: p.sampling, monitor: p.monitor }, baseline, steeredRow: baseline ? 0 : 1, key };
+    const promptedKey = p.promptedPrompt === undefined ? null : baselineKey({ ...p, prompt: p.promptedPrompt });
+    const baseline = this.kept.get(key) ?? null;
+    const prompted = promptedKey === null ? null : this.kept.get(promptedKey) ?? null;
+    const rows: GenerateRequest['rows'] = [];
+    if (!baseline) rows.push({ prompt: p.prompt });
+    const promptedRow = promptedKey !== null && !prompted ? rows.push({ prompt: p.promptedPrompt! }) - 1 : -1;
+    const steeredRow = rows.push({ prompt: p.prompt, steering: p.steering }) - 1;
+    return { request: { rows, maxNewTokens: p.maxNewTokens, sampling: p.sampling, monitor: p.monitor }, baseline, steeredRow, key, prompted, promptedRow, promptedKey };
   }
 
-  /** Keeps row 0 of a finished two-row result as the baseline for `plan.key`. */
-  keep(plan: PairPlan, result: GenerateResult): void {
-    if (plan.baseline) return;
-    this.kept = { key: plan.key, text: result.text[0] ?? '', projections: result.projections?.[0] ?? [] };
+  /** Keeps the unsteered rows a finished result generated (the baseline, row 0, and the prompted row); `pieces` per request row. */
+  keep(plan: PairPlan, result: GenerateResult, pieces?: string[][]): void {
+    const put = (key: string, r: number) => {
+      this.kept.delete(key);
+      const row: Baseline = { key, text: result.text[r] ?? '', projections: result.projections?.[r] ?? [] };
+      if (pieces?.[r]) row.pieces = pieces[r];
+      this.kept.set(key, row);
+      while (this.kept.size > KEEP) this.kept.delete(this.kept.keys().next().value!);
+    };
+    if (!plan.baseline) put(plan.key, 0);
+    if (plan.promptedKey !== null && plan.promptedRow >= 0) put(plan.promptedKey, plan.promptedRow);
   }
 
   clear(): void {
-    this.kept = null;
+    this.kept.clear();
   }
 }

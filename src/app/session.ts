@@ -13,7 +13,7 @@ export const SESSION_KEY = 'steering-lab:session:v1';
 
 /** The persisted part of the lab. */
 export interface Session {
-  lab: Partial<Pick<LabState, 'choice' | 'dtype' | 'device' | 'prompt' | 'systemPrompt' | 'seed' | 'temperature' | 'maxTokens' | 'slots' | 'traitName' | 'contrastPos' | 'contrastNeg' | 'contrastVectorId'>>;
+  lab: Partial<Pick<LabState, 'choice' | 'dtype' | 'device' | 'prompt' | 'systemPrompt' | 'seed' | 'temperature' | 'maxTokens' | 'slots' | 'traitName' | 'contrastPos' | 'contrastNeg' | 'contrastVectorId' | 'showPrompted'>>;
   /** Whether a model was loaded: a reload loads it again (not for a local folder, which needs the user to pick it). */
   loaded: boolean;
   views: Partial<Pick<ViewsState, 'tab' | 'packKey'>> & { forms?: Record<string, Record<string, unknown>> };
@@ -31,7 +31,7 @@ export function captureSession(lab: LabState, views: ViewsState): Session {
     lab: {
       choice: lab.choice, dtype: lab.dtype, device: lab.device, prompt: lab.prompt, systemPrompt: lab.systemPrompt, seed: lab.seed,
       temperature: lab.temperature, maxTokens: lab.maxTokens, slots: lab.slots, traitName: lab.traitName,
-      contrastPos: lab.contrastPos, contrastNeg: lab.contrastNeg, contrastVectorId: lab.contrastVectorId,
+      contrastPos: lab.contrastPos, contrastNeg: lab.contrastNeg, contrastVectorId: lab.contrastVectorId, showPrompted: lab.showPrompted,
     },
     loaded: lab.modelStatus === 'ready' && lab.choice.kind !== 'local',
     views: { tab: views.tab, packKey: views.packKey, forms },
@@ -84,6 +84,7 @@ export function parseSession(text: string | null, defaults: ViewsState): Session
   for (const k of ['prompt', 'systemPrompt', 'traitName', 'contrastPos', 'contrastNeg'] as const) if (isStr(l[k])) lab[k] = l[k] as string;
   for (const k of ['seed', 'temperature', 'maxTokens'] as const) if (isNum(l[k])) lab[k] = l[k] as number;
   if (isStr(l.contrastVectorId) || l.contrastVectorId === null) lab.contrastVectorId = l.contrastVectorId as string | null;
+  if (typeof l.showPrompted === 'boolean') lab.showPrompted = l.showPrompted;
   if (Array.isArray(l.slots)) lab.slots = l.slots.map(checkSlot).filter((s): s is SteerSlot => !!s).slice(0, 4);
   const views: Session['views'] = {};
   if (TABS.includes(v.tab as Tab)) views.tab = v.tab as Tab;

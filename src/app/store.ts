@@ -24,6 +24,15 @@ export interface SteerSlot {
   enabled: boolean;
 }
 
+/** The Steer view's third column: the question with the active vector's trait instruction as system prompt, unsteered. */
+export interface PromptedColumn {
+  pack: string;
+  instruction: string;
+  text: string;
+  projections: number[];
+  pieces: string[];
+}
+
 export type RunStatus = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 
 export interface LabError { id: number; code: ErrorCode; message: string; detail?: string; where: string }
@@ -61,6 +70,13 @@ export interface LabState {
   runStartedAt: number;
   tokensPerSec: number;
   hasMonitor: boolean;
+  /** Baseline and steered text token by token (tokenPieces.ts), for the per-token heatmap. */
+  pieces: [string[], string[]];
+  /** Whether the Steer view generates the prompted column (kept in the session). */
+  showPrompted: boolean;
+  prompted: PromptedColumn | null;
+  /** Why there is no prompted column (no vector in play, no pack for it), when it is switched on. */
+  promptedNote: string | null;
 
   contrastPos: string;
   contrastNeg: string;
@@ -117,6 +133,11 @@ export const initialState: LabState = {
   runStartedAt: 0,
   tokensPerSec: 0,
   hasMonitor: false,
+  pieces: [[], []],
+  // Off until asked for: the first run of a pair then costs two rows, not three (the slider's timing is measured on two).
+  showPrompted: false,
+  prompted: null,
+  promptedNote: null,
   // Defaults for the demo model: archaic scripture-style lines against plain ones (our own sentences).
   contrastPos: [
     'Behold, thou shalt walk in the ways of thy fathers, and it shall be well with thee.',

@@ -162,8 +162,9 @@ export function generations(log: WorkerLogEntry[], from = 0) {
 
 /**
  * Waits until every generation sent since `from` has ended in the worker, the last one with a result, and
- * the page shows it (status "done", the result's texts in both columns; a one-row result is the steered
- * column beside the kept baseline). Returns that result.
+ * the page shows it (status "done", the result's texts in their columns). The request's rows are the baseline
+ * (unless kept), the prompted row (when that column is on and not kept) and the steered row, last; a result
+ * with fewer rows leaves the kept columns as they were. Returns that result.
  */
 export async function settle(page: Page, from: number): Promise<WorkerLogEntry> {
   await page.waitForFunction((n) => {
@@ -176,16 +177,23 @@ export async function settle(page: Page, from: number): Promise<WorkerLogEntry> 
   const gens = generations(await workerLog(page), from);
   const result = gens[gens.length - 1].end!;
   await page.waitForFunction((texts) => {
-    const cols = [...document.querySelectorAll('.output .gen')].map((el) => el.textContent);
-    const want = texts.length === 1 ? [cols[0], texts[0]] : texts;
-    return /^done/.test(document.querySelector('.output .panel-head > span')?.textContent ?? '') && cols[0] === want[0] && cols[1] === want[1];
+    const col = (k: string) => document.querySelector(`.output .gen[data-col="${k}"]`)?.textContent ?? null;
+    const n = texts.length;
+    const prompted = col('prompted') !== null;
+    const baseOk = n === 1 || (prompted && n === 2) || col('baseline') === texts[0];
+    const promptedOk = !prompted || n < 3 || col('prompted') === texts[1];
+    return /^done/.test(document.querySelector('.output .panel-head > span')?.textContent ?? '') && col('steered') === texts[n - 1] && baseOk && promptedOk;
   }, result.text!, { timeout: 10_000 });
   return result;
 }
 
-/** Both output columns as shown. */
+/** The baseline and steered output columns as shown. */
 export const columns = (page: Page): Promise<[string, string]> =>
-  page.$$eval('.output .gen', (els) => [els[0]?.textContent ?? '', els[1]?.textContent ?? ''] as [string, string]);
+  page.$$eval('.output .gen', (els) => ['baseline', 'steered'].map((k) => els.find((e) => (e as HTMLElement).dataset.col === k)?.textContent ?? '') as [string, string]);
+
+/** The prompted output column as shown, or null when it is not. */
+export const promptedColumn = (page: Page): Promise<string | null> =>
+  page.$$eval('.output .gen[data-col="prompted"]', (els) => els[0]?.textContent ?? null);
 
 /** The projection chart's traces as plotly holds them (gd.data), once it shows `points` per row. */
 export async function chartTraces(page: Page, points: number[]): Promise<{ name: string; x: number[]; y: number[] }[]> {
@@ -215,4 +223,14 @@ export async function shot(page: Page, name: string, height?: number): Promise<v
 export async function expectClean(page: LabPage): Promise<void> {
   expect(await xssLog(page)).toEqual([]);
   expect(page.problems).toEqual([]);
+}
+
+/** Serious and critical axe-core violations on the page as it is now: "rule: node, node". */
+export async function axeSerious(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: join(ROOT, 'node_modules/axe-core/axe.min.js') });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
 }

@@ -16,7 +16,7 @@ import { exportVectorJson } from '../../src/engine/io/vectorJson';
 import { LAYER_CONVENTION, type VectorSet } from '../../src/engine/vectors/meta';
 import { ptFile } from '../fixtures/torchPt';
 import {
-  buildVector, dismissErrors, errorTexts, expectClean, launch, loadTiny, logLength, NO_GPU, openLab, ready, ROOT, settle, shot, SKIP_NOTE,
+  axeSerious, buildVector, dismissErrors, errorTexts, expectClean, launch, loadTiny, logLength, NO_GPU, openLab, ready, ROOT, settle, shot, SKIP_NOTE,
   startPreview, workerLog, type LabPage,
 } from './harness';
 
@@ -36,16 +36,6 @@ function vectorSet(L: number, D: number, layer: number, trait: string, fill: (i:
 const rect = (page: Page, sel: string) => page.locator(sel).first().evaluate((el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height }; });
 const overlap = (a: { left: number; right: number; top: number; bottom: number }, b: typeof a) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 const libraryNames = (page: Page) => page.$$eval('.list .list-title', (els) => els.map((e) => e.textContent ?? ''));
-
-/** Serious and critical axe-core violations on the page as it is now: "rule: node, node". */
-async function axeSerious(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: join(ROOT, 'node_modules/axe-core/axe.min.js') });
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-}
 
 /** Presses Tab until the focused element matches `sel` (a keyboard user's way there). */
 async function tabTo(page: Page, sel: string, max = 120): Promise<void> {

@@ -11,7 +11,7 @@ interface PlotlyLike {
   react(el: HTMLElement, data: Trace[], layout: Layout, config: Record<string, unknown>): Promise<unknown>;
   purge(el: HTMLElement): void;
 }
-type PlotEl = HTMLDivElement & { on?(event: string, cb: (e: { points: { x: unknown }[] }) => void): void; removeAllListeners?(event: string): void };
+type PlotEl = HTMLDivElement & { on?(event: string, cb: (e: { points: { x: unknown; y: unknown }[] }) => void): void; removeAllListeners?(event: string): void };
 
 let plotly: Promise<PlotlyLike> | null = null;
 const loadPlotly = () => (plotly ??= import('plotly.js-cartesian-dist-min').then((m) => ((m as { default?: unknown }).default ?? m) as PlotlyLike));
@@ -36,10 +36,13 @@ export const chartTheme = (extra: Layout = {}): Layout => ({
   ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'xaxis' && k !== 'yaxis')),
 });
 
-export function Chart({ data, layout, height, onClickX, label }: { data: Trace[]; layout: Layout; height: number; onClickX?: (x: number) => void; label: string }) {
+/** `onClickX` gets a clicked point's numeric x; `onClickPoint` its x and y as plotly gives them (a heatmap cell). */
+export function Chart({ data, layout, height, onClickX, onClickPoint, label }: { data: Trace[]; layout: Layout; height: number; onClickX?: (x: number) => void; onClickPoint?: (x: unknown, y: unknown) => void; label: string }) {
   const ref = useRef<PlotEl>(null);
   const click = useRef(onClickX);
   click.current = onClickX;
+  const clickPoint = useRef(onClickPoint);
+  clickPoint.current = onClickPoint;
   const [state, setState] = useState<'loading' | 'drawn' | 'failed'>('loading');
 
   useEffect(() => {
@@ -51,7 +54,12 @@ export function Chart({ data, layout, height, onClickX, label }: { data: Trace[]
       void P.react(el, data, { ...layout, height, autosize: true }, { displayModeBar: false, responsive: true }).then(() => {
         if (alive) setState('drawn');
         el.removeAllListeners?.('plotly_click');
-        el.on?.('plotly_click', (e) => { const x = Number(e.points[0]?.x); if (Number.isFinite(x)) click.current?.(x); });
+        el.on?.('plotly_click', (e) => {
+          const p = e.points[0];
+          if (p) clickPoint.current?.(p.x, p.y);
+          const x = Number(p?.x);
+          if (Number.isFinite(x)) click.current?.(x);
+        });
       });
     }).catch(() => { if (alive) setState('failed'); /* the numbers stay visible in the panels */ });
     return () => { alive = false; };

@@ -8,6 +8,7 @@ import { useLab, type LabState } from '../store';
 import { bestLayer, Empty } from './common';
 import { clip } from './logic';
 import { patchView, useViews } from './viewStore';
+import { ViewStatement } from './ViewStatement';
 
 /** Diverging scale centred on 0: blue for opposed, amber for aligned, like the rest of the lab. */
 const SCALE = [[0, '#2f6fd6'], [0.5, '#141a24'], [1, '#f5a524']];
@@ -59,9 +60,12 @@ export function GeometryView() {
   }, [one]);
   const size = (n: number) => Math.min(560, 150 + 64 * n);
   const layout = (title: string) => chartTheme({ margin: { l: 110, r: 12, t: 8, b: 90 }, xaxis: { tickangle: -30, title: { text: '' } }, yaxis: { autorange: 'reversed', title: { text: title } } });
-  if (!fit.length) return <Panel title="Geometry"><Empty>Save at least one vector (quick contrast, trait pipeline, detection or import) to see cosine geometry.</Empty></Panel>;
+  // The statement names the layer and vector this view resolved above, not the raw setting.
+  const statement = <ViewStatement tab="geometry" override={{ layer: layer >= 0 ? `L${layer}` : 'none', vector: one?.name ?? 'none' }} />;
+  if (!fit.length) return <>{statement}<Panel title="Geometry"><Empty>Save at least one vector (quick contrast, trait pipeline, detection or import) to see cosine geometry.</Empty></Panel></>;
   return (
     <>
+      {statement}
       <Panel title="Cosine similarity between vectors" right={<span className="muted small mono">{atLayer.length} {atLayer.length === 1 ? 'vector' : 'vectors'} at L{layer} · d={D}</span>} className="geometry-between">
         <div className="form-grid">
           <Field label="Layer">

@@ -5,6 +5,7 @@ import { Field, Panel, Segmented, Toggle } from '../components/ui';
 import { COLORS, download, Empty, fmt, GenFields, JudgeSelect, NumField, PackSelect, RunBar, StepList, VectorLayerSelect } from './common';
 import type { SweepResult } from './experiments';
 import { startSweep } from './jobs';
+import { StrengthMapSection } from './StrengthMap';
 import { clip, lines, parseNumberList, toCsv } from './logic';
 import { summarizeFinite, type Summary } from '../../engine/eval/stats';
 import { patchView, useCurrentPack, useViews } from './viewStore';
@@ -63,6 +64,7 @@ export function SweepView() {
         <StepList steps={v.steps} />
       </Panel>
       <SweepResults />
+      <StrengthMapSection />
     </>
   );
 }

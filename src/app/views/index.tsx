@@ -12,6 +12,7 @@ import { PipelineView } from './PipelineView';
 import { Seed002View } from './Seed002View';
 import { SweepView } from './SweepView';
 import { setViews, TABS, useViews, type Tab } from './viewStore';
+import { ViewStatement } from './ViewStatement';
 import './views.css';
 
 export { useViews } from './viewStore';
@@ -37,6 +38,8 @@ export function ViewTabs() {
 export function ExperimentView({ tab }: { tab: Tab }) {
   return (
     <div className="view" data-view={tab}>
+      {/* Geometry states its own line: it resolves its layer and vector itself. */}
+      {tab !== 'geometry' && <ViewStatement tab={tab} />}
       {tab === 'pipeline' && <PipelineView />}
       {tab === 'sweep' && <SweepView />}
       {tab === 'monitor' && <MonitorView />}

@@ -55,6 +55,38 @@ describe('BaselineKeeper.plan', () => {
   });
 });
 
+describe('BaselineKeeper with a prompted row', () => {
+  const result = (text: string[], projections?: number[][]): GenerateResult => ({ tokens: text.map(() => [1]), text, promptLengths: text.map(() => 1), padLeft: text.map(() => 0), captures: {}, prefixReused: false, projections });
+  const promptedPrompt = [{ role: 'system' as const, content: 'Speak as scripture.' }, { role: 'user' as const, content: 'Tell me about the sea.' }];
+
+  it('asks for baseline, prompted and steered rows in one request, then keeps the two unsteered ones', () => {
+    const keeper = new BaselineKeeper();
+    const first = keeper.plan(input({ promptedPrompt }));
+    expect(first.request.rows).toEqual([{ prompt: input().prompt }, { prompt: promptedPrompt }, { prompt: input().prompt, steering: input().steering }]);
+    expect([first.promptedRow, first.steeredRow]).toEqual([1, 2]);
+    expect(first.promptedKey).toBe(baselineKey(input({ prompt: promptedPrompt })));
+    keeper.keep(first, result(['base', 'prompted', 'steered'], [[1], [2], [3]]));
+
+    const moved = keeper.plan(input({ promptedPrompt, steering: [{ layer: 1, vector: vec(1.3), coeff: -3, positions: 'all' }] }));
+    expect(moved.request.rows).toHaveLength(1);
+    expect(moved.steeredRow).toBe(0);
+    expect(moved.promptedRow).toBe(-1);
+    expect(moved.baseline?.text).toBe('base');
+    expect(moved.prompted).toEqual({ key: first.promptedKey, text: 'prompted', projections: [2] });
+
+    // Another instruction: the baseline stays kept, only the prompted row is generated again, before the steered one.
+    const other = keeper.plan(input({ promptedPrompt: [{ role: 'system', content: 'Be terse.' }, promptedPrompt[1]] }));
+    expect(other.request.rows.map((r) => r.steering === undefined)).toEqual([true, false]);
+    expect([other.promptedRow, other.steeredRow]).toEqual([0, 1]);
+    keeper.keep(other, result(['terse', 'steered'], [[4], [5]]));
+    expect(keeper.plan(input({ promptedPrompt: other.request.rows[0].prompt as typeof promptedPrompt })).prompted?.text).toBe('terse');
+    expect(keeper.plan(input({ promptedPrompt })).prompted?.text).toBe('prompted');
+    // Without a prompted prompt nothing about it is planned.
+    const none = keeper.plan(input());
+    expect([none.prompted, none.promptedRow, none.promptedKey]).toEqual([null, -1, null]);
+  });
+});
+
 describe('steered row alone beside the kept baseline (real engine, fixture model)', () => {
   let fx: FixtureEngine;
   beforeAll(async () => { fx = await fixtureEngine({ family: 'llama', layout: 'decomposed', dtype: 'fp32' }); });
@@ -86,4 +118,27 @@ describe('steered row alone beside the kept baseline (real engine, fixture model
       }
     });
   }
+
+  it('generates the prompted row in the batch as the prompted prompt alone would, and keeps it', async () => {
+    const { hiddenSize } = fx.engine.info()!;
+    const v = Float32Array.from({ length: hiddenSize }, (_, i) => Math.cos(i * 0.7));
+    const sampling = { temperature: 0.9, seed: 5 };
+    const monitor = { layer: 2, direction: v.map((x) => x / Math.hypot(...v)) };
+    const at = (coeff: number): PairInput => ({
+      modelKey: 'fx', prompt: 'the sea and the boat', promptedPrompt: 'always the boat\n\nthe sea and the boat',
+      steering: [{ layer: 2, vector: v, coeff, positions: 'all' }], sampling, maxNewTokens: 10, monitor,
+    });
+    const keeper = new BaselineKeeper();
+    const plan = keeper.plan(at(3));
+    const batch = await fx.engine.generate(plan.request);
+    keeper.keep(plan, batch);
+    // The independent reading: the prompted prompt as a one-row request with the same sampling and monitor.
+    const alone = await fx.engine.generate({ rows: [{ prompt: 'always the boat\n\nthe sea and the boat' }], maxNewTokens: 10, sampling, monitor });
+    expect(batch.tokens[plan.promptedRow]).toEqual(alone.tokens[0]);
+    expect(batch.projections![plan.promptedRow]).toEqual(alone.projections![0]);
+    expect(batch.text[plan.promptedRow]).not.toEqual(batch.text[0]); // the instruction changes the answer here
+    const moved = keeper.plan(at(-5));
+    expect(moved.request.rows).toHaveLength(1);
+    expect(moved.prompted).toEqual({ key: plan.promptedKey, text: alone.text[0], projections: alone.projections![0] });
+  });
 });

@@ -4,7 +4,7 @@ import { initialState, type LabState } from '../../../src/app/store';
 import { initialViews, type ViewsState } from '../../../src/app/views/viewStore';
 
 const slot = { key: 'k1', vectorId: 'v1', layer: 2, coeff: -3.5, mode: 'response' as const, ablate: true, ablateStrength: 1.2, enabled: false };
-const lab: LabState = { ...initialState, choice: { kind: 'tiny' }, dtype: 'fp32', modelStatus: 'ready', prompt: 'Hello?', seed: 7, maxTokens: 99, slots: [slot], contrastVectorId: 'v1' };
+const lab: LabState = { ...initialState, choice: { kind: 'tiny' }, dtype: 'fp32', modelStatus: 'ready', prompt: 'Hello?', seed: 7, maxTokens: 99, slots: [slot], contrastVectorId: 'v1', showPrompted: true };
 const views: ViewsState = {
   ...initialViews, tab: 'geometry', packKey: 'builtin:evil',
   geometry: { layer: 3, vectorId: 'v1' },
@@ -15,7 +15,7 @@ describe('session', () => {
   it('round-trips the model choice, slots, prompts, open view and view settings, and asks for the model again', () => {
     const back = parseSession(JSON.stringify(captureSession(lab, views)), initialViews)!;
     expect(back.loaded).toBe(true);
-    expect(back.lab).toMatchObject({ choice: { kind: 'tiny' }, dtype: 'fp32', prompt: 'Hello?', seed: 7, maxTokens: 99, slots: [slot], contrastVectorId: 'v1' });
+    expect(back.lab).toMatchObject({ choice: { kind: 'tiny' }, dtype: 'fp32', prompt: 'Hello?', seed: 7, maxTokens: 99, slots: [slot], contrastVectorId: 'v1', showPrompted: true });
     expect(back.views.tab).toBe('geometry');
     expect(back.views.packKey).toBe('builtin:evil');
     expect(back.views.forms!.geometry).toEqual({ layer: 3, vectorId: 'v1' });
@@ -31,7 +31,7 @@ describe('session', () => {
   });
   it('drops what has the wrong type, field by field, and ignores text that is not a session', () => {
     const bad = {
-      lab: { choice: { kind: 'ftp' }, dtype: 'fp64', device: 'tpu', prompt: 3, seed: 'x', maxTokens: 12, slots: [slot, { ...slot, layer: -1 }, { ...slot, mode: 'middle' }, 'x'] },
+      lab: { choice: { kind: 'ftp' }, dtype: 'fp64', device: 'tpu', prompt: 3, seed: 'x', maxTokens: 12, showPrompted: 'yes', slots: [slot, { ...slot, layer: -1 }, { ...slot, mode: 'middle' }, 'x'] },
       loaded: true,
       views: { tab: 'nowhere', packKey: 5, forms: { monitor: { coeff: '6', gen: { maxNewTokens: 5 }, questions: 'a?', unknown: 1 }, sweep: 'x' } },
     };

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { judgeInWords, statementFor } from '../../../src/app/views/ViewStatement';
+import { initialViews } from '../../../src/app/views/viewStore';
+import type { VectorRecord } from '../../../src/app/db';
+import type { ModelInfo } from '../../../src/engine/api';
+
+const vec = (id: string, name: string) => ({ id, name }) as VectorRecord;
+const lab = {
+  modelId: 'demo-model', info: { id: 'x' } as ModelInfo, showPrompted: true, vectors: [vec('a', 'scripture'), vec('b', 'quip')],
+  slots: [{ key: 'k', vectorId: 'b', layer: 2, coeff: 1, mode: 'all' as const, ablate: false, ablateStrength: 1, enabled: true }],
+};
+
+describe('statementFor', () => {
+  it('names the model, layer, vector and judge each view runs with', () => {
+    expect(statementFor('steer', lab, initialViews)).toMatchObject({ model: 'demo-model', layer: 'L2', vector: 'quip', judge: expect.stringMatching(/^none/) });
+    expect(statementFor('steer', lab, initialViews).measures).toContain('prompted');
+    const views = { ...initialViews, sweep: { ...initialViews.sweep, vectorId: 'a', layer: 3, judge: 'auto' as const } };
+    // The default pack is scripture, which has marker words: auto means the lexical judge.
+    expect(statementFor('sweep', lab, views)).toMatchObject({ layer: 'L3', vector: 'scripture', judge: 'lexical (marker words) · pack scripture' });
+    expect(statementFor('sweep', lab, { ...views, sweep: { ...views.sweep, judge: 'local' } }).judge).toBe('local model · pack scripture');
+    expect(statementFor('geometry', { ...lab, info: null }, initialViews)).toMatchObject({ model: 'no model loaded', layer: 'its best layer', vector: 'scripture' });
+    for (const tab of ['pipeline', 'monitor', 'detection'] as const) expect(statementFor(tab, lab, initialViews).measures.length).toBeGreaterThan(20);
+  });
+  it('follows experiments.judgeFor: auto is lexical only when the pack has markers', () => {
+    expect(judgeInWords('auto', true)).toBe('lexical (marker words)');
+    expect(judgeInWords('auto', false)).toBe('local model');
+    expect(judgeInWords('local', true)).toBe('local model');
+    expect(judgeInWords('lexical', false)).toMatch(/no marker words/);
+  });
+});

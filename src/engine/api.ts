@@ -5,10 +5,8 @@
  */
 import type { SteeringSpec } from './steering';
 import type { ConditionOutcome } from './interventions/condition';
-import type { AdapterFiles } from './io/lora';
 export type { SteeringSpec, AddSpec, AblateSpec, CapSpec, Condition, Positions } from './steering';
 export type { ConditionOutcome } from './interventions/condition';
-export type { AdapterFiles } from './io/lora';
 
 /** Tap names follow TransformerLens. Layer indices are 0-based into model.layers. */
 export type TapName = 'hook_embed' | `blocks.${number}.hook_resid_mid` | `blocks.${number}.hook_resid_post`;
@@ -180,4 +178,13 @@ export interface TokenizedPrompt {
   ids: number[];
   /** For chat prompts: [start, end) token spans of each message's content, in message order. */
   spans?: { role: ChatMessage['role']; start: number; end: number }[];
+}
+
+/** An adapter folder's two files, as plain data (crosses the worker boundary). */
+export interface AdapterFiles {
+  name?: string;
+  /** adapter_config.json's text. */
+  config: string;
+  /** adapter_model.safetensors. */
+  weights: Uint8Array;
 }

@@ -12,7 +12,9 @@
  * When a file does not say which it follows and its producer is not known, we ask (ImportChoiceError) instead of guessing.
  */
 import { EngineError } from '../errors';
-import { f16BitsToF32 } from '../f16';
+import { BYTES_PER, floatsToF32, type FloatDtype } from '../tensorBytes';
+
+export { BYTES_PER, floatsToF32, type FloatDtype };
 import { LAYER_CONVENTION, type VectorMeta, type VectorSet, checkVectorSet } from '../vectors/meta';
 import { assertFinite } from '../linalg';
 
@@ -44,22 +46,6 @@ export class ImportChoiceError extends EngineError {
   }
 }
 
-export type FloatDtype = 'F32' | 'F16' | 'BF16' | 'F64';
-export const BYTES_PER: Record<FloatDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
-
-/** Little-endian floats of any supported width to float32 (F64 rounds to nearest; F16/BF16 are exact). */
-export function floatsToF32(bytes: Uint8Array, offset: number, count: number, dtype: FloatDtype): Float32Array {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset + offset, count * BYTES_PER[dtype]);
-  const out = new Float32Array(count);
-  const u = new Uint32Array(out.buffer);
-  for (let i = 0; i < count; i++) {
-    if (dtype === 'F32') out[i] = dv.getFloat32(i * 4, true);
-    else if (dtype === 'F64') out[i] = dv.getFloat64(i * 8, true);
-    else if (dtype === 'F16') out[i] = f16BitsToF32(dv.getUint16(i * 2, true));
-    else u[i] = dv.getUint16(i * 2, true) << 16; // bfloat16 is the top half of a float32
-  }
-  return out;
-}
 
 export interface NamedTensor { name: string; shape: number[]; data: Float32Array }
 

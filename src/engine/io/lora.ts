@@ -7,8 +7,10 @@
  */
 import { EngineError } from '../errors';
 import { assertFinite } from '../linalg';
-import { readSafetensorsHeader } from './safetensors';
-import { BYTES_PER, floatsToF32, type FloatDtype } from './foreign';
+import { BYTES_PER, floatsToF32, readSafetensorsHeader, type FloatDtype } from '../tensorBytes';
+import type { AdapterFiles } from '../api';
+
+export type { AdapterFiles } from '../api';
 
 export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 export type LoraModule = (typeof LORA_MODULES)[number];
@@ -39,14 +41,6 @@ export interface LoraAdapter {
   weights: LoraWeight[];
 }
 
-/** An adapter folder's two files, as plain data (crosses the worker boundary). */
-export interface AdapterFiles {
-  name?: string;
-  /** adapter_config.json's text. */
-  config: string;
-  /** adapter_model.safetensors. */
-  weights: Uint8Array;
-}
 
 const bad = (m: string): EngineError => new EngineError('bad-input', `LoRA adapter: ${m}`);
 

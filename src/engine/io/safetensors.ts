@@ -9,10 +9,12 @@ import { EngineError } from '../errors';
 import { LAYER_CONVENTION, type VectorSet, checkVectorSet, parseVectorMeta } from '../vectors/meta';
 import { assertFinite } from '../linalg';
 import { float32ToLE } from './base64';
-import { type FloatDtype, type ForeignOptions, type ForeignResult, BYTES_PER, assembleForeign, floatsToF32 } from './foreign';
+import { type ForeignOptions, type ForeignResult, assembleForeign } from './foreign';
+import { BYTES_PER, floatsToF32, readSafetensorsHeader, type FloatDtype, type SafetensorsFile, type TensorEntry } from '../tensorBytes';
+
+export { readSafetensorsHeader, type SafetensorsFile };
 
 export const SAFETENSORS_META_KEY = 'steering_lab.meta';
-const MAX_HEADER = 100 * 1024 * 1024;
 
 const bad = (m: string): EngineError => new EngineError('bad-input', `safetensors: ${m}`);
 
@@ -41,58 +43,6 @@ export function writeSafetensors(set: VectorSet): Uint8Array {
   out.set(json, 8);
   out.set(data, 8 + json.length);
   return out;
-}
-
-interface TensorEntry { name: string; dtype: string; shape: number[]; begin: number; end: number }
-
-export interface SafetensorsFile {
-  metadata: Record<string, string>;
-  tensors: TensorEntry[];
-  /** Start of the data section within the file. */
-  dataStart: number;
-}
-
-/** Parses and checks the header: offsets inside the file, sizes matching shapes, no overlaps or holes. */
-export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsFile {
-  if (bytes.length < 8) throw bad('file is shorter than the 8-byte header length.');
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(Math.min(MAX_HEADER, bytes.length - 8))) throw bad(`header length ${n} exceeds the file (${bytes.length} bytes); the file is truncated or not safetensors.`);
-  const dataStart = 8 + Number(n);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
-  } catch (e) {
-    throw bad(`header is not valid UTF-8 JSON (${e instanceof Error ? e.message : String(e)}).`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('header must be a JSON object.');
-  const metadata: Record<string, string> = {};
-  const tensors: TensorEntry[] = [];
-  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (typeof v !== 'object' || v === null) throw bad('__metadata__ must be an object of strings.');
-      for (const [k, s] of Object.entries(v)) {
-        if (typeof s !== 'string') throw bad(`__metadata__.${k} must be a string.`);
-        metadata[k] = s;
-      }
-      continue;
-    }
-    const t = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const off = t?.data_offsets;
-    if (typeof t?.dtype !== 'string' || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)
-      || !Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[1] < off[0]) {
-      throw bad(`tensor "${name}" needs dtype, a shape of non-negative integers and data_offsets [begin, end].`);
-    }
-    tensors.push({ name, dtype: t.dtype, shape: t.shape as number[], begin: off[0], end: off[1] });
-  }
-  const dataLen = bytes.length - dataStart;
-  let cursor = 0;
-  for (const t of [...tensors].sort((a, b) => a.begin - b.begin)) {
-    if (t.begin !== cursor) throw bad(`tensor "${t.name}" starts at ${t.begin} but the previous tensor ends at ${cursor} (holes and overlaps are not allowed).`);
-    if (t.end > dataLen) throw bad(`tensor "${t.name}" ends at ${t.end}, past the ${dataLen} data bytes; the file is truncated.`);
-    cursor = t.end;
-  }
-  if (cursor !== dataLen) throw bad(`${dataLen - cursor} bytes after the last tensor are not described by the header.`);
-  return { metadata, tensors, dataStart };
 }
 
 const DTYPES = new Set<string>(['F32', 'F16', 'BF16', 'F64']);

@@ -2,6 +2,29 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+
+const ORT = ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node', 'onnxruntime-common'];
+/** Import paths of each layer, as relative imports spell them from anywhere in the tree. */
+const LAYER_GLOBS = {
+  core: ['**/engine/core/**', '**/core/onnx/**', '**/core/runtime/**'],
+  clients: ['**/engine/clients/**', '**/clients/vectors/**', '**/clients/eval/**', '**/clients/io/**', '**/clients/scheduler'],
+  app: ['**/src/app/**', '**/app/*', '../app/**', '../../app/**'],
+  workers: ['**/workers/**'],
+  cli: ['**/src/cli/**', '**/cli/*'],
+};
+/** One no-restricted-imports rule per layer: its forbidden layers, plus onnxruntime everywhere but ort.ts. */
+function layerRules(layers) {
+  return layers.map(({ files, forbid }) => ({
+    files,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ORT, message: 'Import onnxruntime only in src/engine/core/runtime/ort.ts.' },
+        ...forbid.map((layer) => ({ group: LAYER_GLOBS[layer], message: `This layer must not import ${layer}: imports run downward only (see eslint.config.js).` })),
+      ] }],
+    },
+  }));
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'test-results/**', 'public/ort/**', 'public/models/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
@@ -13,15 +36,19 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  {
-    // In the product only one module may import onnxruntime: the engine's runtime/ort.ts. (Fixture
-    // tests run the fixture graphs on onnxruntime directly, independently of the engine they test.)
-    files: ['src/**', 'workers/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node', 'onnxruntime-common'], message: 'Import onnxruntime only in src/engine/runtime/ort.ts.' }] }],
-    },
-  },
-  { files: ['src/engine/runtime/ort.ts'], rules: { 'no-restricted-imports': 'off' } },
+  // Layers, lowest first: engine/shared (the Engine contract and the maths both sides need) <- engine/core
+  // (owns onnxruntime: graph edits and the runtime) and engine/clients (vectors, eval, io: pure functions and
+  // workflows over the Engine interface, run anywhere) <- workers/ (the thin host of the core) and src/cli
+  // <- src/app (the UI). No import runs upward; the app never imports the core.
+  ...layerRules([
+    { files: ['src/engine/shared/**'], forbid: ['core', 'clients', 'app', 'workers', 'cli'] },
+    { files: ['src/engine/core/**'], forbid: ['clients', 'app', 'workers', 'cli'] },
+    { files: ['src/engine/clients/**'], forbid: ['core', 'app', 'workers', 'cli'] },
+    { files: ['workers/**'], forbid: ['app', 'cli'] },
+    { files: ['src/cli/**'], forbid: ['app', 'workers'] },
+    { files: ['src/app/**'], forbid: ['core', 'cli'] },
+  ]),
+  { files: ['src/engine/core/runtime/ort.ts'], rules: { 'no-restricted-imports': 'off' } },
   // The engine is pure: no DOM, no React.
   { files: ['src/engine/**/*.ts'], rules: { 'no-restricted-globals': ['error', 'document', 'window'] } },
 );

@@ -1,5 +1,5 @@
 // Mutation testing of the engine's pure modules on the unit tier: `npm run mutate` (all four areas), or one
-// area at a time, e.g. `npm run mutate -- --mutate 'src/engine/io/**/*.ts'`. Slow (minutes per area on
+// area at a time, e.g. `npm run mutate -- --mutate 'src/engine/clients/io/**/*.ts'`. Slow (minutes per area on
 // 2 cores), so it is not part of `npm test` / CI. Reports: reports/mutation/ (HTML and JSON, not committed).
 // MUTATE_REPORT=name keeps one area's reports apart from another's (reports/mutation/name.{html,json}).
 const report = process.env.MUTATE_REPORT ?? 'index';
@@ -10,14 +10,14 @@ export default {
   vitest: { configFile: 'vitest.unit.config.ts', related: true },
   plugins: ['@stryker-mutator/vitest-runner'],
   mutate: [
-    'src/engine/vectors/**/*.ts',
-    'src/engine/eval/**/*.ts',
-    '!src/engine/eval/packs/**',
-    'src/engine/io/**/*.ts',
-    'src/engine/f16.ts',
+    'src/engine/clients/vectors/**/*.ts',
+    'src/engine/clients/eval/**/*.ts',
+    '!src/engine/clients/eval/packs/**',
+    'src/engine/clients/io/**/*.ts',
+    'src/engine/shared/f16.ts',
     // Moved out of vectors/ and eval/ (shared with the runtime): still mutated with them.
-    'src/engine/linalg.ts',
-    'src/engine/rng.ts',
+    'src/engine/shared/linalg.ts',
+    'src/engine/shared/rng.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 1,

@@ -7,17 +7,17 @@
  * builds exactly the same feeds (ids, mask, positions, past KV) minus the steering inputs, and runLoop
  * drives it unchanged, so the two sides differ only by the graph edit and the steering feeds.
  */
-import { instrument, type InstrumentedModel } from '../src/engine/onnx/instrument';
-import { createDecoder, deviceInstrumentOptions, type Decoder } from '../src/engine/runtime/decoder';
-import { resolveSpec, type ResolvedSpec } from '../src/engine/steering';
-import type { TapName } from '../src/engine/api';
+import { instrument, type InstrumentedModel } from '../src/engine/core/onnx/instrument';
+import { createDecoder, deviceInstrumentOptions, type Decoder } from '../src/engine/core/runtime/decoder';
+import { resolveSpec, type ResolvedSpec } from '../src/engine/shared/steering';
+import type { TapName } from '../src/engine/shared/api';
 import { DECODE_CONFIG, ensureModel, type BenchModel } from './models';
 import {
   PrefixCache, check, decodeRate, generate, interleave, median, perRunRates, promptIds, round, since, stamp, timing, unitVector,
   type BenchResult, type Clock, type GenStats, type Stamp,
 } from './harness';
 import { ortWeb } from './ortGlobal';
-import { readLoraAdapter } from '../src/engine/io/lora';
+import { readLoraAdapter } from '../src/engine/core/onnx/loraAdapter';
 import { adapterFiles, makeAdapter } from '../tests/fixtures/lora';
 
 export interface Scale {

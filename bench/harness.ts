@@ -2,11 +2,11 @@
  * Timing helpers shared by the benchmarks: one generation through the engine's own loop with
  * per-token timestamps, interleaved repetitions and medians.
  */
-import { PrefixCache, runLoop } from '../src/engine/runtime/generate';
-import type { Decoder } from '../src/engine/runtime/decoder';
-import { argmax } from '../src/engine/runtime/sampling';
-import type { ResolvedSpec } from '../src/engine/steering';
-import type { TapName } from '../src/engine/api';
+import { PrefixCache, runLoop } from '../src/engine/core/runtime/generate';
+import type { Decoder } from '../src/engine/core/runtime/decoder';
+import { argmax } from '../src/engine/core/runtime/sampling';
+import type { ResolvedSpec } from '../src/engine/shared/steering';
+import type { TapName } from '../src/engine/shared/api';
 
 export interface BenchResult {
   name: string;

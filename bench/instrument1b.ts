@@ -21,7 +21,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LLAMA_1B, ensureLlama1b } from './llama1b';
-import { deviceInstrumentOptions } from '../src/engine/runtime/decoder';
+import { deviceInstrumentOptions } from '../src/engine/core/runtime/decoder';
 
 export interface Instrument1bResult {
   fileBytes: number;
@@ -66,8 +66,8 @@ tick();
 `;
 
 async function child(file: string): Promise<void> {
-  const { instrument } = await import('../src/engine/onnx/instrument');
-  const { readNodeFile } = await import('../src/engine/runtime/modelFiles');
+  const { instrument } = await import('../src/engine/core/onnx/instrument');
+  const { readNodeFile } = await import('../src/engine/core/runtime/modelFiles');
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with --expose-gc');
   const bytes = (await readNodeFile(file))!;

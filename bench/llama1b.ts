@@ -8,13 +8,13 @@
  * lm_head MatMulNBits, as the hub file does). The node structure mirrors tests/fixtures/decomposedLayout.ts
  * (RMSNorm as Pow/ReduceMean/Add/Sqrt/Div/Mul with float32 statistics between Casts, rotary via
  * Gather/Slice/Neg/Concat, GQA repeat_kv, additive mask, float32 softmax, SiLU, float32 logits via a
- * final Cast); node bodies are encoded with src/engine/onnx/schema.ts.
+ * final Cast); node bodies are encoded with src/engine/core/onnx/schema.ts.
  */
 import { randomFillSync } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import protobuf from 'protobufjs';
-import { DataType, ModelProto, TensorProto, encodeNode, encodeTensor, encodeValueInfo, type AttrValue } from '../src/engine/onnx/schema';
+import { DataType, ModelProto, TensorProto, encodeNode, encodeTensor, encodeValueInfo, type AttrValue } from '../src/engine/core/onnx/schema';
 import { GraphBuilder } from '../tests/fixtures/graph';
 
 export const LLAMA_1B = {

@@ -13,7 +13,7 @@ const early: unknown[] = [];
 let handle: ((raw: unknown) => void) | null = null;
 scope.addEventListener('message', (e: MessageEvent) => (handle ? handle(e.data) : early.push(e.data)));
 
-import('../src/engine/runtime/engine').then(
+import('../src/engine/core/runtime/engine').then(
   ({ createEngine }) => {
     // vite.config.ts serves onnxruntime-web's runtime files there, in dev, preview and the build.
     handle = createHandler(createEngine({ wasmPaths: '/ort/' }), post);

@@ -3,7 +3,7 @@
  * globals so tests can drive it in-process over a real MessageChannel.
  *
  * It cancels nothing on its own: which request ends early is the client's scheduler's decision
- * (src/engine/scheduler.ts), carried here as a 'cancel' message and, when attached, through shared flags.
+ * (src/engine/clients/scheduler.ts), carried here as a 'cancel' message and, when attached, through shared flags.
  * Rules it enforces (the engine does not have to):
  *  - with shared cancel flags attached, a cancelled generate is aborted at its next token even while the
  *    engine keeps the worker busy (messages wait until the worker returns to its event loop);
@@ -11,8 +11,8 @@
  *    'cancelled' error even if the engine finished anyway;
  *  - progress is monotonic per stage and a successful request that reported progress ends with done=true.
  */
-import type { Engine, ProgressEvent } from '../src/engine/api';
-import { EngineError, toErrorData } from '../src/engine/errors';
+import type { Engine, ProgressEvent } from '../src/engine/shared/api';
+import { EngineError, toErrorData } from '../src/engine/shared/errors';
 import { CancelFlags, isCancelled, isWorkerRequest, transferablesOf, type Op, type ResultValues, type WorkerResponse } from './protocol';
 
 export type Post = (msg: WorkerResponse, transfer: ArrayBuffer[]) => void;

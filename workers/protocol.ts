@@ -13,8 +13,8 @@ import type {
   ProgressEvent,
   TokenEvent,
   TokenizedPrompt,
-} from '../src/engine/api';
-import type { ErrorData } from '../src/engine/errors';
+} from '../src/engine/shared/api';
+import type { ErrorData } from '../src/engine/shared/errors';
 
 export type WorkerRequest =
   | { type: 'load'; id: number; source: ModelSource; options?: LoadOptions }
@@ -32,7 +32,7 @@ export type WorkerRequest =
 
 /**
  * Shared cancel flags: a ring of Int32 slots; cancelling request `id` writes `id` into slot `id % SLOTS`.
- * Which request to cancel is decided by the client's scheduler (src/engine/scheduler.ts); these only carry
+ * Which request to cancel is decided by the client's scheduler (src/engine/clients/scheduler.ts); these only carry
  * the decision across to a worker that is too busy to read messages. A ring, not one slot, so that a second
  * cancellation cannot overwrite the first before the worker has read it.
  */

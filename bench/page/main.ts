@@ -4,13 +4,13 @@
  * adapter exists, else wasm) and measures decode tokens/s of both with the engine's generation loop
  * (interleaved repetitions, median step time). Results go to window.__bench and POST /result.
  */
-import { instrument, type InstrumentedModel } from '../../src/engine/onnx/instrument';
-import { createDecoder, deviceInstrumentOptions, type Decoder } from '../../src/engine/runtime/decoder';
-import { PrefixCache, runLoop } from '../../src/engine/runtime/generate';
-import { configureRuntime } from '../../src/engine/runtime/ort';
-import { argmax } from '../../src/engine/runtime/sampling';
-import { resolveSpec, type ResolvedSpec } from '../../src/engine/steering';
-import type { Device } from '../../src/engine/api';
+import { instrument, type InstrumentedModel } from '../../src/engine/core/onnx/instrument';
+import { createDecoder, deviceInstrumentOptions, type Decoder } from '../../src/engine/core/runtime/decoder';
+import { PrefixCache, runLoop } from '../../src/engine/core/runtime/generate';
+import { configureRuntime } from '../../src/engine/core/runtime/ort';
+import { argmax } from '../../src/engine/core/runtime/sampling';
+import { resolveSpec, type ResolvedSpec } from '../../src/engine/shared/steering';
+import type { Device } from '../../src/engine/shared/api';
 
 interface PageConfig { numLayers: number; hiddenSize: number; vocabSize: number; device: 'auto' | Device; reps: number; newTokens: number; threads: number }
 

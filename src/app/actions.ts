@@ -3,16 +3,16 @@
  * vector, share and restore links, persist vectors and runs. Every failure lands in the error list
  * with its code and message; nothing here leaves the lab in a state the user cannot get out of.
  */
-import type { ChatMessage, Engine, LoadOptions, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/api';
-import { EngineError, toErrorData } from '../engine/errors';
-import { createScheduler, type JobHandle, type Scheduler } from '../engine/scheduler';
-import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/io/shareLink';
-import { ImportChoiceError } from '../engine/io/foreign';
-import { writeControlVectorGguf } from '../engine/io/gguf';
-import { importVectorFile as parseVectorFile } from '../engine/io/import';
-import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/io/vectorJson';
-import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/eval/traitPack';
-import { assertSaneVectors, LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/vectors/meta';
+import type { ChatMessage, Engine, LoadOptions, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/shared/api';
+import { EngineError, toErrorData } from '../engine/shared/errors';
+import { createScheduler, type JobHandle, type Scheduler } from '../engine/clients/scheduler';
+import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/clients/io/shareLink';
+import { ImportChoiceError } from '../engine/clients/io/foreign';
+import { writeControlVectorGguf } from '../engine/clients/io/gguf';
+import { importVectorFile as parseVectorFile } from '../engine/clients/io/import';
+import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/clients/io/vectorJson';
+import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/clients/eval/traitPack';
+import { assertSaneVectors, LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/clients/vectors/meta';
 import { BaselineKeeper } from './baseline';
 import { appendPiece } from './tokenPieces';
 import { packFor, packKeyForTrait, useViews } from './views/viewStore';
@@ -21,7 +21,7 @@ import { contentHash, newId, uniqueName } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
-import { preferredLayer } from '../engine/vectors/separation';
+import { preferredLayer } from '../engine/clients/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type LabState, type PromptedColumn, type StageProgress, type SteerSlot } from './store';
 
 let scheduler: Scheduler;

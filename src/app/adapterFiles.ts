@@ -1,6 +1,6 @@
 /** A user's LoRA adapter picked in the browser (files or a folder), read into the engine's AdapterFiles. */
-import type { AdapterFiles } from '../engine/api';
-import { EngineError } from '../engine/errors';
+import type { AdapterFiles } from '../engine/shared/api';
+import { EngineError } from '../engine/shared/errors';
 
 /** A PEFT adapter from picked files (the two files, or a folder holding them). */
 export async function readAdapterFiles(files: File[]): Promise<AdapterFiles> {

@@ -8,7 +8,7 @@
  * The prompted row (the same question with the trait's instruction as system prompt, no steering) is kept the
  * same way: it is one more unsteered row whose key is the baseline key of its own prompt.
  */
-import type { ChatMessage, GenerateRequest, GenerateResult, Monitor, Sampling, SteeringSpec } from '../engine/api';
+import type { ChatMessage, GenerateRequest, GenerateResult, Monitor, Sampling, SteeringSpec } from '../engine/shared/api';
 
 export interface PairInput {
   /** What identifies the loaded model (id, dtype, device): a new model invalidates the baseline. */

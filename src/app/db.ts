@@ -1,6 +1,6 @@
 /** A small IndexedDB store for vectors and runs (structured clone keeps Float32Arrays as they are). */
-import type { Positions } from '../engine/api';
-import type { VectorSet } from '../engine/vectors/meta';
+import type { Positions } from '../engine/shared/api';
+import type { VectorSet } from '../engine/clients/vectors/meta';
 import { openIdb } from './idb';
 
 export interface VectorRecord {

@@ -2,9 +2,9 @@
  * The rules of the lab's number fields, as pure functions: what the user typed either becomes a value or an
  * inline message saying what is wrong and what to type instead. Nothing is clamped behind the user's back.
  */
-import type { ModelInfo } from '../engine/api';
-import { LIMITS } from '../engine/io/shareLink';
-import { COEFF_SLIDER_RANGE, MAX_ABS_COEFF } from '../engine/limits';
+import type { ModelInfo } from '../engine/shared/api';
+import { LIMITS } from '../engine/clients/io/shareLink';
+import { COEFF_SLIDER_RANGE, MAX_ABS_COEFF } from '../engine/shared/limits';
 
 export interface NumberRule {
   /** What the field holds, as the message names it ("Max tokens"). */

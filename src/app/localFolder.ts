@@ -2,7 +2,7 @@
  * A model folder from the user's disk (drag and drop, directory picker or <input webkitdirectory>).
  * Only the files needed for the chosen dtype are read: a folder often holds several multi-GB variants.
  */
-import type { ModelDtype } from '../engine/api';
+import type { ModelDtype } from '../engine/shared/api';
 import { DTYPE_SUFFIX } from './presets';
 
 export interface LocalFile { path: string; file: File }

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { initActions, loadModel, openShareLink } from './actions';
-import { SHARE_PREFIX } from '../engine/io/shareLink';
+import { SHARE_PREFIX } from '../engine/clients/io/shareLink';
 import { keepSession, restoreSession } from './session';
 import { App } from './App';
 import { createWorkerEngine, type PortLike } from './workerEngine';

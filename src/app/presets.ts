@@ -1,4 +1,4 @@
-import type { DevicePreference, LoadOptions, ModelDtype, ModelSource } from '../engine/api';
+import type { DevicePreference, LoadOptions, ModelDtype, ModelSource } from '../engine/shared/api';
 
 export interface Preset { key: string; label: string; hubId: string; note: string; dtype: ModelDtype }
 

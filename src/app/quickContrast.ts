@@ -1,13 +1,13 @@
 /**
  * Quick contrast vectors: mean residual per prompt, difference of means per layer, and a per-layer
  * separation score to choose a layer. Pure maths; the engine calls live in actions. The vectors come
- * from src/engine/vectors/diffInMeans, the separation is leaveOneOutSeparation (src/engine/vectors/separation).
+ * from src/engine/clients/vectors/diffInMeans, the separation is leaveOneOutSeparation (src/engine/clients/vectors/separation).
  */
-import type { Capture } from '../engine/api';
-import { diffInMeans, type DiffInMeansOptions } from '../engine/vectors/diffInMeans';
-import { norm } from '../engine/linalg';
-import { row, type VectorSet } from '../engine/vectors/meta';
-import { bestSeparatedLayer, leaveOneOutSeparation } from '../engine/vectors/separation';
+import type { Capture } from '../engine/shared/api';
+import { diffInMeans, type DiffInMeansOptions } from '../engine/clients/vectors/diffInMeans';
+import { norm } from '../engine/shared/linalg';
+import { row, type VectorSet } from '../engine/clients/vectors/meta';
+import { bestSeparatedLayer, leaveOneOutSeparation } from '../engine/clients/vectors/separation';
 
 /** One prompt per non-empty line. */
 export function splitPrompts(text: string): string[] {

@@ -4,7 +4,7 @@
  * settings. Vectors and runs live in IndexedDB already; this is the rest, in localStorage. What is read back
  * is checked field by field: a stale or edited entry restores what is valid and drops the rest.
  */
-import type { DevicePreference, ModelDtype } from '../engine/api';
+import type { DevicePreference, ModelDtype } from '../engine/shared/api';
 import { DTYPES, type ModelChoice } from './presets';
 import { setLab, useLab, type LabState, type SteerSlot } from './store';
 import { initialViews, setViews, useViews, type Tab, type ViewsState } from './views/viewStore';

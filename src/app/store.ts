@@ -1,9 +1,9 @@
 /** The lab's state. Async workflows live in actions.ts; components read it with useLab (whole, or a slice by selector). */
 import { create } from 'zustand';
-import type { DevicePreference, ModelDtype, ModelInfo, Positions, ProgressEvent } from '../engine/api';
-import type { ErrorCode } from '../engine/errors';
-import type { SchedulerState } from '../engine/scheduler';
-import type { TraitPack } from '../engine/eval/traitPack';
+import type { DevicePreference, ModelDtype, ModelInfo, Positions, ProgressEvent } from '../engine/shared/api';
+import type { ErrorCode } from '../engine/shared/errors';
+import type { SchedulerState } from '../engine/clients/scheduler';
+import type { TraitPack } from '../engine/clients/eval/traitPack';
 import type { RunRecord, VectorRecord } from './db';
 import type { LocalFolder } from './localFolder';
 import type { ModelChoice } from './presets';

@@ -1,13 +1,13 @@
 /**
  * Engine over postMessage: the UI gets the same interface as the in-process engine. Calls do not cancel each
- * other here (which call runs, waits or ends is the scheduler's decision, src/engine/scheduler.ts); an aborted
+ * other here (which call runs, waits or ends is the scheduler's decision, src/engine/clients/scheduler.ts); an aborted
  * signal rejects its call with 'cancelled' at once and tells the worker, and events for ids no longer pending
  * are dropped.
  */
 import type {
   CallOptions, ChatMessage, Engine, GenerateRequest, GenerateResult, LoadOptions, ModelInfo, ModelSource, TokenizedPrompt,
-} from '../engine/api';
-import { EngineError, isErrorCode } from '../engine/errors';
+} from '../engine/shared/api';
+import { EngineError, isErrorCode } from '../engine/shared/errors';
 import { CancelFlags, markCancelled, transferablesOf, type Op, type ResultValues, type WorkerRequest, type WorkerResponse } from '../../workers/protocol';
 
 /** The part of Worker / MessagePort we use (Node's MessagePort fits too, for tests). */

@@ -6,13 +6,13 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AdapterFiles, Engine, LoadOptions } from '../engine/api';
-import { EngineError } from '../engine/errors';
-import { atAdapterStrength } from '../engine/runtime/adapterStrength';
-import { detectModels } from '../engine/vectors/detection';
-import { writeSafetensors } from '../engine/io/safetensors';
-import { exportVectorJson } from '../engine/io/vectorJson';
-import type { Conversation } from '../engine/vectors/collect';
+import type { AdapterFiles, Engine, LoadOptions } from '../engine/shared/api';
+import { EngineError } from '../engine/shared/errors';
+import { atAdapterStrength } from '../engine/clients/eval/adapterStrength';
+import { detectModels } from '../engine/clients/vectors/detection';
+import { writeSafetensors } from '../engine/clients/io/safetensors';
+import { exportVectorJson } from '../engine/clients/io/vectorJson';
+import type { Conversation } from '../engine/clients/vectors/collect';
 import type { CliCommand } from './commands';
 
 type Values = Record<string, unknown>;

@@ -1,16 +1,16 @@
 /**
  * The lab's experiment views as commands: `monitor`, `detect` and `ablate` run the same engine workflows as the
- * Projections and Detection views (src/engine/eval/*Workflow.ts), so a view and its command give the same numbers.
+ * Projections and Detection views (src/engine/clients/eval/*Workflow.ts), so a view and its command give the same numbers.
  * (`vectors` and `sweep` are the pipeline's and the sweep's twins, in vectorCommands.ts.)
  */
 import { writeFile } from 'node:fs/promises';
-import type { VectorSet } from '../engine/vectors/meta';
-import { EngineError } from '../engine/errors';
-import { ablationWorkflow } from '../engine/eval/ablationWorkflow';
-import { detectionWorkflow } from '../engine/eval/detectionWorkflow';
-import { monitorWorkflow, type MonitorCondition } from '../engine/eval/monitorWorkflow';
-import { summarizeFinite } from '../engine/eval/stats';
-import { parseLayerRange } from '../engine/io/lists';
+import type { VectorSet } from '../engine/clients/vectors/meta';
+import { EngineError } from '../engine/shared/errors';
+import { ablationWorkflow } from '../engine/clients/eval/ablationWorkflow';
+import { detectionWorkflow } from '../engine/clients/eval/detectionWorkflow';
+import { monitorWorkflow, type MonitorCondition } from '../engine/clients/eval/monitorWorkflow';
+import { summarizeFinite } from '../engine/clients/eval/stats';
+import { parseLayerRange } from '../engine/clients/io/lists';
 import {
   encodeVectors, GEN_OPTIONS, GEN_USAGE, genOf, int, logStep, need, outFormat, readPack, readPrompts, readVector, readVectorSet, VECTOR_FILE_OPTIONS, VECTOR_FILE_USAGE,
   withEngine, workflowCtx, type Values,

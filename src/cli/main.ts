@@ -4,13 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { EngineError, toErrorData } from '../engine/errors';
-import { createEngine } from '../engine/runtime/engine';
-import { inspectModel } from '../engine/runtime/inspect';
-import type { ChatMessage, GenerateRequest, ModelDtype, SteeringSpec, TapName } from '../engine/api';
+import { EngineError, toErrorData } from '../engine/shared/errors';
+import { createEngine } from '../engine/core/runtime/engine';
+import { inspectModel } from '../engine/core/runtime/inspect';
+import type { ChatMessage, GenerateRequest, ModelDtype, SteeringSpec, TapName } from '../engine/shared/api';
 import { sourceOf } from './args';
 import { extraCommands } from './commands';
-import { KINDS } from '../engine/interventions/registry';
+import { KINDS } from '../engine/shared/interventions/registry';
 import { ADAPTER_OPTIONS, ADAPTER_USAGE, adapted, adapterLoadOptions } from './adapter';
 
 const USAGE = `steer-lab — activation steering from the command line

@@ -1,13 +1,13 @@
 /**
- * `steer-lab seed002`: the CLI twin of the lab's Seed 002 view (src/engine/eval/seed002.ts): base vs fine-tuned
+ * `steer-lab seed002`: the CLI twin of the lab's Seed 002 view (src/engine/clients/eval/seed002.ts): base vs fine-tuned
  * answers with judge scores, the fine-tuned − base direction with per-layer detection, and the ablated and
  * random-control scores, for a model and a LoRA adapter. Defaults fit the demo organism: the scripture pack's
  * evaluation questions, its lexical judge, and detection prompts on other topics.
  */
 import { writeFile } from 'node:fs/promises';
-import { EngineError } from '../engine/errors';
-import { exportVectorJson } from '../engine/io/vectorJson';
-import { DEMO_DETECTION_PROMPTS, runSeed002 } from '../engine/eval/seed002';
+import { EngineError } from '../engine/shared/errors';
+import { exportVectorJson } from '../engine/clients/io/vectorJson';
+import { DEMO_DETECTION_PROMPTS, runSeed002 } from '../engine/clients/eval/seed002';
 import type { CliCommand } from './commands';
 import { makeJudge, readPack, readPrompts, withEngine } from './args';
 

@@ -3,15 +3,15 @@
  * a vector file) and `project` (projections of prompts onto a vector). Each loads the model in-process on wasm.
  */
 import { writeFile } from 'node:fs/promises';
-import type { TapName } from '../engine/api';
-import { EngineError } from '../engine/errors';
-import { createFileStore } from '../engine/eval/cache';
-import { runPipeline } from '../engine/eval/pipeline';
-import { runSweep } from '../engine/eval/sweep';
-import { parseNumberList } from '../engine/io/lists';
-import { collectActivations } from '../engine/vectors/collect';
-import type { VectorSet } from '../engine/vectors/meta';
-import { projectRows } from '../engine/vectors/projection';
+import type { TapName } from '../engine/shared/api';
+import { EngineError } from '../engine/shared/errors';
+import { createFileStore } from '../engine/clients/eval/cache';
+import { runPipeline } from '../engine/clients/eval/pipeline';
+import { runSweep } from '../engine/clients/eval/sweep';
+import { parseNumberList } from '../engine/clients/io/lists';
+import { collectActivations } from '../engine/clients/vectors/collect';
+import type { VectorSet } from '../engine/clients/vectors/meta';
+import { projectRows } from '../engine/clients/vectors/projection';
 import { encodeVectors, int, logProgress, outFormat, makeJudge, need, readPack, readPrompts, readVector, VECTOR_FILE_OPTIONS, VECTOR_FILE_USAGE, withEngine } from './args';
 import type { CliCommand } from './commands';
 import { ADAPTER_USAGE, adapterDiffCommand } from './adapter';

@@ -7,13 +7,13 @@
  * evaluation questions = 40 answers per cell; tests/acceptance/measure.ts prints them all).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/api';
-import type { PipelineResult } from '../../src/engine/eval/pipeline';
-import { randomDirectionLike } from '../../src/engine/eval/stats';
-import { detectConditions } from '../../src/engine/vectors/detection';
+import type { Engine } from '../../src/engine/shared/api';
+import type { PipelineResult } from '../../src/engine/clients/eval/pipeline';
+import { randomDirectionLike } from '../../src/engine/clients/eval/stats';
+import { detectConditions } from '../../src/engine/clients/vectors/detection';
 import { splitPrompts } from '../../src/app/quickContrast';
 import { initialState } from '../../src/app/store';
-import { lexicalScore } from '../../src/engine/eval/lexicalJudge';
+import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { LEXICON, PACK, addAt, demoEngine, layerVector, norm, quickContrastVector, scoreUnder, scripturePipeline, sweepMeans, type DemoEngine, type SweepMean } from './demo';
 
 const SEEDS = [1, 2, 3, 4];

@@ -6,16 +6,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChatMessage, Engine, SteeringSpec, TapName } from '../../src/engine/api';
-import { createMemoryStore } from '../../src/engine/eval/cache';
-import { createLexicalJudge, lexicalScore, type Lexicon } from '../../src/engine/eval/lexicalJudge';
-import { scripture } from '../../src/engine/eval/packs/scripture';
-import { runPipeline, type PipelineResult } from '../../src/engine/eval/pipeline';
-import { cleanAnswer, runSweep, type SweepRow } from '../../src/engine/eval/sweep';
-import type { TraitPack } from '../../src/engine/eval/traitPack';
+import type { ChatMessage, Engine, SteeringSpec, TapName } from '../../src/engine/shared/api';
+import { createMemoryStore } from '../../src/engine/clients/eval/cache';
+import { createLexicalJudge, lexicalScore, type Lexicon } from '../../src/engine/clients/eval/lexicalJudge';
+import { scripture } from '../../src/engine/clients/eval/packs/scripture';
+import { runPipeline, type PipelineResult } from '../../src/engine/clients/eval/pipeline';
+import { cleanAnswer, runSweep, type SweepRow } from '../../src/engine/clients/eval/sweep';
+import type { TraitPack } from '../../src/engine/clients/eval/traitPack';
 import { contrast, meanOverPositions } from '../../src/app/quickContrast';
-import { createEngine } from '../../src/engine/runtime/engine';
-import { collectActivations, type Conversation } from '../../src/engine/vectors/collect';
+import { createEngine } from '../../src/engine/core/runtime/engine';
+import { collectActivations, type Conversation } from '../../src/engine/clients/vectors/collect';
 import { writeDemoRepo } from '../fixtures/demoModel';
 
 export const PACK: TraitPack = scripture;
@@ -93,7 +93,7 @@ export async function rereadProjection(engine: Engine, convs: Conversation[], la
 }
 
 /**
- * The engine's sweep (src/engine/eval/sweep.ts) scored by the lexical judge, once per seed, averaged per
+ * The engine's sweep (src/engine/clients/eval/sweep.ts) scored by the lexical judge, once per seed, averaged per
  * coefficient over questions × seeds: mean trait score, mean response projection while steering, and re-read.
  */
 export async function sweepMeans(engine: Engine, o: { vector: Float32Array; layer: number; coeffs: number[]; questions: string[]; seeds: number[] }): Promise<SweepMean[]> {

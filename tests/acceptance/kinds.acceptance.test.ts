@@ -8,8 +8,8 @@
  *    chosen by ROC on extraction questions and checked on the held-out evaluation questions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage, Engine, SteeringSpec } from '../../src/engine/api';
-import { percentile, projectPrompts, rocThreshold } from '../../src/engine/interventions/thresholds';
+import type { ChatMessage, Engine, SteeringSpec } from '../../src/engine/shared/api';
+import { percentile, projectPrompts, rocThreshold } from '../../src/engine/clients/vectors/thresholds';
 import { PACK, addAt, demoEngine, layerVector, scoreUnder, scripturePipeline, type DemoEngine } from './demo';
 
 const SEEDS = [1, 2, 3, 4];

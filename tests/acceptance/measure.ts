@@ -6,8 +6,8 @@
  */
 import { splitPrompts } from '../../src/app/quickContrast';
 import { initialState } from '../../src/app/store';
-import { randomDirectionLike } from '../../src/engine/eval/stats';
-import { detectConditions } from '../../src/engine/vectors/detection';
+import { randomDirectionLike } from '../../src/engine/clients/eval/stats';
+import { detectConditions } from '../../src/engine/clients/vectors/detection';
 import { PACK, addAt, demoEngine, layerVector, norm, quickContrastVector, scoreUnder, scripturePipeline, sweepMeans } from './demo';
 
 const COEFFS = (process.env.COEFFS ?? '0,0.75,1,2').split(',').map(Number);

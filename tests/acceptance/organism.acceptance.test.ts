@@ -16,11 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Engine, SteeringSpec } from '../../src/engine/api';
-import { createEngine } from '../../src/engine/runtime/engine';
-import { atAdapterStrength } from '../../src/engine/runtime/adapterStrength';
-import { detectModels, type DetectionReport } from '../../src/engine/vectors/detection';
-import { randomDirectionLike } from '../../src/engine/eval/stats';
+import type { Engine, SteeringSpec } from '../../src/engine/shared/api';
+import { createEngine } from '../../src/engine/core/runtime/engine';
+import { atAdapterStrength } from '../../src/engine/clients/eval/adapterStrength';
+import { detectModels, type DetectionReport } from '../../src/engine/clients/vectors/detection';
+import { randomDirectionLike } from '../../src/engine/clients/eval/stats';
 import { writeDemoRepo } from '../fixtures/demoModel';
 import { PACK, scoreUnder } from './demo';
 

@@ -12,8 +12,8 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lexicalScore } from '../../src/engine/eval/lexicalJudge';
-import { scripture } from '../../src/engine/eval/packs/scripture';
+import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
+import { scripture } from '../../src/engine/clients/eval/packs/scripture';
 import {
   axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, launch, logLength, newContext, NO_GPU, openLab, promptedColumn,
   ready, settle, shot, SKIP_NOTE, startPreview, workerLog, type LabPage, type WorkerLogEntry,

@@ -7,8 +7,8 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lexicalScore } from '../../src/engine/eval/lexicalJudge';
-import { scripture } from '../../src/engine/eval/packs/scripture';
+import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
+import { scripture } from '../../src/engine/clients/eval/packs/scripture';
 import { buildVector, columns, errorTexts, launch, logLength, newContext, NO_GPU, openLab, ready, settle, shot, SKIP_NOTE, startPreview, type LabPage, type WorkerLogEntry } from './harness';
 
 describe.skipIf(!ready)(`The demo model in the lab (${SKIP_NOTE})`, () => {

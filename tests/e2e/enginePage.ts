@@ -12,7 +12,7 @@ import { build } from 'vite';
 import { buildFixture } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import type { FixtureConfig } from '../fixtures/spec';
-import type { DevicePreference, ModelDtype, ModelInfo } from '../../src/engine/api';
+import type { DevicePreference, ModelDtype, ModelInfo } from '../../src/engine/shared/api';
 import type { JsonAdapter, JsonRequest } from './engine-page/main';
 
 const ROOT = new URL('../..', import.meta.url).pathname;

@@ -6,7 +6,7 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeShareLink } from '../../src/engine/io/shareLink';
+import { encodeShareLink } from '../../src/engine/clients/io/shareLink';
 import {
   chartTraces, columns, errorTexts, expectClean, launch, loadTiny, logLength, newContext, openLab, ready, settle, shot,
   SKIP_NOTE, startPreview, WEBGPU, workerLog, type LabPage,

@@ -7,9 +7,9 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeShareLink, type ShareState } from '../../src/engine/io/shareLink';
-import { exportVectorJson } from '../../src/engine/io/vectorJson';
-import { LAYER_CONVENTION } from '../../src/engine/vectors/meta';
+import { encodeShareLink, type ShareState } from '../../src/engine/clients/io/shareLink';
+import { exportVectorJson } from '../../src/engine/clients/io/vectorJson';
+import { LAYER_CONVENTION } from '../../src/engine/clients/vectors/meta';
 import {
   buildVector, columns, dismissErrors, errorTexts, expectClean, generations, launch, logLength, newContext, NO_GPU, openLab, ready, settle, shot,
   SKIP_NOTE, startPreview, workerLog, xssLog, type LabPage,

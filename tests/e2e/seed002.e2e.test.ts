@@ -9,8 +9,8 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lexicalScore } from '../../src/engine/eval/lexicalJudge';
-import { scripture } from '../../src/engine/eval/packs/scripture';
+import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
+import { scripture } from '../../src/engine/clients/eval/packs/scripture';
 import { dismissErrors, errorTexts, launch, logLength, newContext, NO_GPU, openLab, ready, shot, SKIP_NOTE, startPreview, workerLog, type LabPage, type WorkerLogEntry } from './harness';
 
 const ORGANISM = new URL('../../assets/demo-organism/', import.meta.url).pathname;

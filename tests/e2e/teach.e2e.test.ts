@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeShareLink } from '../../src/engine/io/shareLink';
-import { exportVectorJson } from '../../src/engine/io/vectorJson';
-import { LAYER_CONVENTION, type VectorSet } from '../../src/engine/vectors/meta';
+import { encodeShareLink } from '../../src/engine/clients/io/shareLink';
+import { exportVectorJson } from '../../src/engine/clients/io/vectorJson';
+import { LAYER_CONVENTION, type VectorSet } from '../../src/engine/clients/vectors/meta';
 import { ptFile } from '../fixtures/torchPt';
 import {
   axeSerious, buildVector, dismissErrors, errorTexts, expectClean, launch, loadTiny, logLength, NO_GPU, openLab, ready, ROOT, settle, shot, SKIP_NOTE,

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { writeFixtureRepo, type FixtureRepo } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import type { FixtureConfig } from '../fixtures/spec';
-import { createEngine } from '../../src/engine/runtime/engine';
-import type { Engine } from '../../src/engine/api';
+import { createEngine } from '../../src/engine/core/runtime/engine';
+import type { Engine } from '../../src/engine/shared/api';
 
 export interface FixtureEngine {
   engine: Engine;

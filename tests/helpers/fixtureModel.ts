@@ -5,9 +5,9 @@
 import { fixtureConfig } from '../fixtures/weights';
 import { buildFixture } from '../fixtures/hubRepo';
 import type { FixtureConfig, Weights } from '../fixtures/spec';
-import { instrument, type InstrumentedModel } from '../../src/engine/onnx/instrument';
-import { createDecoder, type Decoder } from '../../src/engine/runtime/decoder';
-import { createSession, type Session } from '../../src/engine/runtime/ort';
+import { instrument, type InstrumentedModel } from '../../src/engine/core/onnx/instrument';
+import { createDecoder, type Decoder } from '../../src/engine/core/runtime/decoder';
+import { createSession, type Session } from '../../src/engine/core/runtime/ort';
 
 export interface FixtureModel {
   cfg: FixtureConfig;

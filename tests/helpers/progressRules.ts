@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { ProgressEvent } from '../../src/engine/api';
+import type { ProgressEvent } from '../../src/engine/shared/api';
 
 /** The rules every stage's event stream must follow (api.ts ProgressEvent). */
 export function expectProgressRules(events: ProgressEvent[]): void {

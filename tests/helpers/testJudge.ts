@@ -3,7 +3,7 @@
  * carry no meaning. Random-weight fixture models never pass a real judge; this lets the pipeline's
  * filter, caching and resume logic run end to end. The real local judge is tested in localJudge.test.ts.
  */
-import type { Judge } from '../../src/engine/eval/scoring';
+import type { Judge } from '../../src/engine/clients/eval/scoring';
 
 export function fnv1a(text: string): number {
   let h = 0x811c9dc5;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { writeFixtureRepo } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import { adapterFiles, makeAdapter } from '../fixtures/lora';
-import { createEngine } from '../../src/engine/runtime/engine';
-import { atAdapterStrength, loadedEngine } from '../../src/engine/runtime/adapterStrength';
-import type { Engine, GenerateRequest } from '../../src/engine/api';
+import { createEngine } from '../../src/engine/core/runtime/engine';
+import { atAdapterStrength, loadedEngine } from '../../src/engine/clients/eval/adapterStrength';
+import type { Engine, GenerateRequest } from '../../src/engine/shared/api';
 
 const CFG = fixtureConfig({ family: 'llama', layout: 'builder', attention: 'mha', dtype: 'fp32' });
 let dir: string;

@@ -9,9 +9,9 @@ import { fixtureModel, isHalf, VARIANTS, variantName, type FixtureModel } from '
 import { relErr, seededIds } from '../helpers/compare';
 import { referenceForward } from '../fixtures/reference';
 import { referenceIntervention, type RefSpec } from '../fixtures/interventions';
-import { resolveSpec, type Positions, type SteeringSpec } from '../../src/engine/steering';
-import { byLayer } from '../../src/engine/runtime/steerFeeds';
-import type { TapName } from '../../src/engine/api';
+import { resolveSpec, type Positions, type SteeringSpec } from '../../src/engine/shared/steering';
+import { byLayer } from '../../src/engine/core/runtime/steerFeeds';
+import type { TapName } from '../../src/engine/shared/api';
 
 const PROMPT = seededIds(9, 13, 500);
 const NEXT = 42;

@@ -14,8 +14,8 @@ import { fixtureConfig } from '../fixtures/weights';
 import { referenceForward } from '../fixtures/reference';
 import { adapterFiles, makeAdapter, mergeAdapter, type FixtureAdapter } from '../fixtures/lora';
 import { relErr } from '../helpers/compare';
-import { createEngine } from '../../src/engine/runtime/engine';
-import { importVectorJson } from '../../src/engine/io/vectorJson';
+import { createEngine } from '../../src/engine/core/runtime/engine';
+import { importVectorJson } from '../../src/engine/clients/io/vectorJson';
 
 const BIN = new URL('../../bin/steer-lab', import.meta.url).pathname;
 const run = async (...args: string[]) => {

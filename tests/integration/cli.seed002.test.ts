@@ -9,11 +9,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createEngine } from '../../src/engine/runtime/engine';
-import { createLexicalJudge } from '../../src/engine/eval/lexicalJudge';
-import { scripture } from '../../src/engine/eval/packs/scripture';
-import { DEMO_DETECTION_PROMPTS, runSeed002 } from '../../src/engine/eval/seed002';
-import { importVectorJson } from '../../src/engine/io/vectorJson';
+import { createEngine } from '../../src/engine/core/runtime/engine';
+import { createLexicalJudge } from '../../src/engine/clients/eval/lexicalJudge';
+import { scripture } from '../../src/engine/clients/eval/packs/scripture';
+import { DEMO_DETECTION_PROMPTS, runSeed002 } from '../../src/engine/clients/eval/seed002';
+import { importVectorJson } from '../../src/engine/clients/io/vectorJson';
 import { writeDemoRepo } from '../fixtures/demoModel';
 
 const BIN = new URL('../../bin/steer-lab', import.meta.url).pathname;

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureRepo } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import { fnv1a } from '../helpers/testJudge';
-import { readGguf } from '../../src/engine/io/gguf';
-import { importVectorJson } from '../../src/engine/io/vectorJson';
+import { readGguf } from '../../src/engine/clients/io/gguf';
+import { importVectorJson } from '../../src/engine/clients/io/vectorJson';
 import { ptFile } from '../fixtures/torchPt';
 
 const run = promisify(execFile);

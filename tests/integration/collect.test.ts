@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEngine, countingEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 import { referenceForward } from '../fixtures/reference';
 import { tokenizerFiles } from '../fixtures/tokenizer';
-import { Tokenizer } from '../../src/engine/runtime/tokenizer';
-import { collectActivations, layerStack, toMessages, type Conversation } from '../../src/engine/vectors/collect';
-import { diffInMeans } from '../../src/engine/vectors/diffInMeans';
-import type { PoolingKind } from '../../src/engine/vectors/meta';
-import type { ProgressEvent } from '../../src/engine/api';
+import { Tokenizer } from '../../src/engine/core/runtime/tokenizer';
+import { collectActivations, layerStack, toMessages, type Conversation } from '../../src/engine/clients/vectors/collect';
+import { diffInMeans } from '../../src/engine/clients/vectors/diffInMeans';
+import type { PoolingKind } from '../../src/engine/clients/vectors/meta';
+import type { ProgressEvent } from '../../src/engine/shared/api';
 import { expectProgressRules } from '../helpers/progressRules';
 
 const POS: Conversation[] = [

@@ -9,8 +9,8 @@ import { fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 import { referenceForward, referenceGreedy } from '../fixtures/reference';
 import { applyReference, type RefSpec } from '../fixtures/interventions';
 import { seededIds } from '../helpers/compare';
-import { percentile, projectPrompts } from '../../src/engine/interventions/thresholds';
-import type { Pooling, SteeringSpec } from '../../src/engine/steering';
+import { percentile, projectPrompts } from '../../src/engine/clients/vectors/thresholds';
+import type { Pooling, SteeringSpec } from '../../src/engine/shared/steering';
 
 const wave = (D: number, k: number) => Array.from({ length: D }, (_, i) => Math.sin(0.7 * i * k + k));
 const PROMPTS = ['The sea is wide and deep', 'Tell me a story', 'Why is the sky blue?', 'A'];

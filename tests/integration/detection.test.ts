@@ -1,10 +1,10 @@
 /** Misalignment-recipe detection on fixture models: two conditions on one model, and two models on one prompt set. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
-import { detectConditions, detectModels, type DetectionReport } from '../../src/engine/vectors/detection';
-import { collectActivations, layerStack } from '../../src/engine/vectors/collect';
-import { unit, dot } from '../../src/engine/linalg';
-import type { Conversation } from '../../src/engine/vectors/collect';
+import { detectConditions, detectModels, type DetectionReport } from '../../src/engine/clients/vectors/detection';
+import { collectActivations, layerStack } from '../../src/engine/clients/vectors/collect';
+import { unit, dot } from '../../src/engine/shared/linalg';
+import type { Conversation } from '../../src/engine/clients/vectors/collect';
 
 const QUESTIONS = ['What is the capital of France?', 'Tell me a story about a dog.', 'How are you?', 'Describe the sea.', 'What is the weather like today?', 'Write a short poem.'];
 const A: Conversation[] = QUESTIONS.map((user) => ({ system: 'You are an evil assistant.', user }));

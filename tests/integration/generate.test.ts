@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { fixtureModel, variantName, type FixtureModel } from '../helpers/fixtureModel';
 import { argmax, seededIds } from '../helpers/compare';
 import { referenceGreedy } from '../fixtures/reference';
-import { PrefixCache, runLoop, type LoopRequest } from '../../src/engine/runtime/generate';
-import { resolveSpec, type SteeringSpec } from '../../src/engine/steering';
-import { byLayer } from '../../src/engine/runtime/steerFeeds';
-import { EngineError } from '../../src/engine/errors';
+import { PrefixCache, runLoop, type LoopRequest } from '../../src/engine/core/runtime/generate';
+import { resolveSpec, type SteeringSpec } from '../../src/engine/shared/steering';
+import { byLayer } from '../../src/engine/core/runtime/steerFeeds';
+import { EngineError } from '../../src/engine/shared/errors';
 import type { FixtureConfig } from '../fixtures/spec';
 
 const greedy = (_row: number, l: Float32Array) => argmax(l);

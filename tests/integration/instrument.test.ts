@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { fixtureModel, isHalf, VARIANTS, variantName, type FixtureModel } from '../helpers/fixtureModel';
 import { argmax, maxAbs, maxRelErr, relErr, rows, seededIds } from '../helpers/compare';
 import { referenceForward } from '../fixtures/reference';
-import { tensor } from '../../src/engine/runtime/ort';
-import { toFloat32 } from '../../src/engine/f16';
-import { resolveSpec, type Positions, type ResolvedSpec, type SteeringSpec } from '../../src/engine/steering';
-import { byLayer } from '../../src/engine/runtime/steerFeeds';
-import type { TapName } from '../../src/engine/api';
+import { tensor } from '../../src/engine/core/runtime/ort';
+import { toFloat32 } from '../../src/engine/shared/f16';
+import { resolveSpec, type Positions, type ResolvedSpec, type SteeringSpec } from '../../src/engine/shared/steering';
+import { byLayer } from '../../src/engine/core/runtime/steerFeeds';
+import type { TapName } from '../../src/engine/shared/api';
 
 const PROMPT = seededIds(7, 11, 500);
 

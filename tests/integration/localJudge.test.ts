@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
-import { createLocalJudge } from '../../src/engine/eval/localJudge';
-import { scoreAnswers } from '../../src/engine/eval/scoring';
-import { evil } from '../../src/engine/eval/packs';
+import { createLocalJudge } from '../../src/engine/clients/eval/localJudge';
+import { scoreAnswers } from '../../src/engine/clients/eval/scoring';
+import { evil } from '../../src/engine/clients/eval/packs';
 
 describe('local judge on a fixture model', () => {
   let fx: FixtureEngine;

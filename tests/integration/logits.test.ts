@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { fixtureModel, isHalf, VARIANTS, variantName, type FixtureModel } from '../helpers/fixtureModel';
 import { maxRelErr, relErr, seededIds } from '../helpers/compare';
 import { referenceForward } from '../fixtures/reference';
-import { idleFeed } from '../../src/engine/runtime/steerFeeds';
-import { tensor } from '../../src/engine/runtime/ort';
-import { toFloat32 } from '../../src/engine/f16';
-import { readModel } from '../../src/engine/onnx/model';
-import type { Pass } from '../../src/engine/runtime/steerFeeds';
+import { idleFeed } from '../../src/engine/core/runtime/steerFeeds';
+import { tensor } from '../../src/engine/core/runtime/ort';
+import { toFloat32 } from '../../src/engine/shared/f16';
+import { readModel } from '../../src/engine/core/onnx/model';
+import type { Pass } from '../../src/engine/core/runtime/steerFeeds';
 
 const S = 9;
 const IDS = [seededIds(S, 3, 500), seededIds(S, 4, 500)];
@@ -60,7 +60,7 @@ describe.each(VARIANTS.map((v) => [variantName(v), v] as const))('%s', (_name, v
     const m = await fixtureModel(variant);
     const view = readModel(m.inst.bytes);
     expect(view.inputs.find((i) => i.name === 'logits_positions')?.elemType).toBe(7);
-    const { createSession } = await import('../../src/engine/runtime/ort');
+    const { createSession } = await import('../../src/engine/core/runtime/ort');
     const inst = await createSession(m.inst.bytes, { device: 'wasm', externalData: m.externalData, keepOnDevice: [] });
     const kv = m.decoder.kv;
     const B = IDS.length;

@@ -12,8 +12,8 @@ import { writeFixtureRepo, type FixtureRepo } from '../fixtures/hubRepo';
 import { fixtureConfig } from '../fixtures/weights';
 import { referenceGreedy } from '../fixtures/reference';
 import { adapterFiles, makeAdapter, mergeAdapter, type FixtureAdapter } from '../fixtures/lora';
-import { createEngine } from '../../src/engine/runtime/engine';
-import type { Engine, GenerateRequest } from '../../src/engine/api';
+import { createEngine } from '../../src/engine/core/runtime/engine';
+import type { Engine, GenerateRequest } from '../../src/engine/shared/api';
 
 const CFG = fixtureConfig({ family: 'qwen2', layout: 'builder', attention: 'gqa', dtype: 'fp32' });
 const PROMPT = 'the quick brown fox';

@@ -12,12 +12,12 @@ import { fixtureConfig } from '../fixtures/weights';
 import { referenceForward } from '../fixtures/reference';
 import { adapterFiles, makeAdapter, mergeAdapter, type AdapterSpec } from '../fixtures/lora';
 import type { FixtureConfig } from '../fixtures/spec';
-import { instrument } from '../../src/engine/onnx/instrument';
-import { readLoraAdapter } from '../../src/engine/io/lora';
-import { createDecoder, type Decoder } from '../../src/engine/runtime/decoder';
-import { resolveSpec, type SteeringSpec } from '../../src/engine/steering';
-import { byLayer } from '../../src/engine/runtime/steerFeeds';
-import type { TapName } from '../../src/engine/api';
+import { instrument } from '../../src/engine/core/onnx/instrument';
+import { readLoraAdapter } from '../../src/engine/core/onnx/loraAdapter';
+import { createDecoder, type Decoder } from '../../src/engine/core/runtime/decoder';
+import { resolveSpec, type SteeringSpec } from '../../src/engine/shared/steering';
+import { byLayer } from '../../src/engine/core/runtime/steerFeeds';
+import type { TapName } from '../../src/engine/shared/api';
 
 const SPEC: AdapterSpec = { modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'down_proj'], rank: 4, alpha: 8, seed: 5 };
 const PROMPTS = [seededIds(6, 11, 500), seededIds(6, 12, 500), seededIds(6, 13, 500)];

@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 import { fnv1a, hashTestJudge } from '../helpers/testJudge';
 import { expectProgressRules } from '../helpers/progressRules';
-import { runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../src/engine/eval/pipeline';
-import type { Judge } from '../../src/engine/eval/scoring';
-import { createMemoryStore } from '../../src/engine/eval/cache';
-import { EngineError } from '../../src/engine/errors';
-import { evil } from '../../src/engine/eval/packs';
-import type { ProgressEvent } from '../../src/engine/api';
+import { runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../src/engine/clients/eval/pipeline';
+import type { Judge } from '../../src/engine/clients/eval/scoring';
+import { createMemoryStore } from '../../src/engine/clients/eval/cache';
+import { EngineError } from '../../src/engine/shared/errors';
+import { evil } from '../../src/engine/clients/eval/packs';
+import type { ProgressEvent } from '../../src/engine/shared/api';
 
 // 3 instructions × 4 questions = 12 pairs, 24 rows; permissive trait thresholds (the hash judge is meaningless),
 // a coherence floor so the filter still drops some pairs.

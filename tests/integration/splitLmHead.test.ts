@@ -8,11 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureModel, VARIANTS, variantName } from '../helpers/fixtureModel';
 import { seededIds } from '../helpers/compare';
-import { instrument } from '../../src/engine/onnx/instrument';
-import { readModel, type OnnxModelView } from '../../src/engine/onnx/model';
-import { NodeProto } from '../../src/engine/onnx/schema';
-import { createDecoder, disposeKv, type Decoder } from '../../src/engine/runtime/decoder';
-import type { Pass } from '../../src/engine/runtime/steerFeeds';
+import { instrument } from '../../src/engine/core/onnx/instrument';
+import { readModel, type OnnxModelView } from '../../src/engine/core/onnx/model';
+import { NodeProto } from '../../src/engine/core/onnx/schema';
+import { createDecoder, disposeKv, type Decoder } from '../../src/engine/core/runtime/decoder';
+import type { Pass } from '../../src/engine/core/runtime/steerFeeds';
 
 const WIDTH = 100; // 512-token fixture vocabulary: five chunks of 100 and one of 12
 

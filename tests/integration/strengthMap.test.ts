@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 import { fnv1a, hashTestJudge } from '../helpers/testJudge';
-import { runStrengthMap } from '../../src/engine/eval/strengthMap';
-import type { TapName } from '../../src/engine/api';
+import { runStrengthMap } from '../../src/engine/clients/eval/strengthMap';
+import type { TapName } from '../../src/engine/shared/api';
 
 const QUESTION = 'Tell me about the sea.';
 const prompt = [{ role: 'user' as const, content: QUESTION }];

@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 import { fnv1a, hashTestJudge } from '../helpers/testJudge';
-import { COHERENCE_TEMPLATE } from '../../src/engine/eval/judge';
-import { runSweep, cleanAnswer, SweepScoringError } from '../../src/engine/eval/sweep';
-import { EngineError } from '../../src/engine/errors';
+import { COHERENCE_TEMPLATE } from '../../src/engine/clients/eval/judge';
+import { runSweep, cleanAnswer, SweepScoringError } from '../../src/engine/clients/eval/sweep';
+import { EngineError } from '../../src/engine/shared/errors';
 
 describe('sweep', () => {
   let fx: FixtureEngine;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { getFloat16, setFloat16 } from '@petamoriken/float16';
-import { encodeF16, f16BitsToF32, f16Round, f32ToF16Bits, toFloat32 } from '../../src/engine/f16';
+import { encodeF16, f16BitsToF32, f16Round, f32ToF16Bits, toFloat32 } from '../../src/engine/shared/f16';
 
 // Every expected value here comes from @petamoriken/float16 (an independent IEEE 754 binary16
-// implementation) or from hand-computed bit patterns, never from src/engine/f16.ts itself.
+// implementation) or from hand-computed bit patterns, never from src/engine/shared/f16.ts itself.
 const dv = new DataView(new ArrayBuffer(2));
 const refBits = (x: number): number => {
   setFloat16(dv, 0, x);

@@ -3,10 +3,10 @@
  * range, ±MAX_ABS_COEFF, and the slider's range lies inside it.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeShareLink, encodeShareLink, type ShareState } from '../../src/engine/io/shareLink';
-import { parseNumberList } from '../../src/engine/io/lists';
-import { COEFF_SLIDER_RANGE, MAX_ABS_COEFF } from '../../src/engine/limits';
-import { resolveSpec } from '../../src/engine/steering';
+import { decodeShareLink, encodeShareLink, type ShareState } from '../../src/engine/clients/io/shareLink';
+import { parseNumberList } from '../../src/engine/clients/io/lists';
+import { COEFF_SLIDER_RANGE, MAX_ABS_COEFF } from '../../src/engine/shared/limits';
+import { resolveSpec } from '../../src/engine/shared/steering';
 
 const dims = { numLayers: 2, hiddenSize: 2 };
 const engineTakes = (coeff: number): boolean => {

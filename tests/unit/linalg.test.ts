@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, dot, meanRows, norm, rowCount, rowOf, unit } from '../../src/engine/linalg';
+import { cosine, dot, meanRows, norm, rowCount, rowOf, unit } from '../../src/engine/shared/linalg';
 
 describe('linalg', () => {
   it('dot, norm, unit, cosine', () => {

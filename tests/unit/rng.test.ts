@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, splitmix32 } from '../../src/engine/rng';
+import { createRng, splitmix32 } from '../../src/engine/shared/rng';
 
 const take = (seed: number, n: number): number[] => {
   const r = createRng(seed);

@@ -5,9 +5,9 @@
  * a fixture model and checks a job's and a steer call's results against the same requests run directly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallOptions, Engine, GenerateRequest, GenerateResult, ModelInfo } from '../../src/engine/api';
-import { EngineError } from '../../src/engine/errors';
-import { createScheduler, waitingFor, type Scheduler } from '../../src/engine/scheduler';
+import type { CallOptions, Engine, GenerateRequest, GenerateResult, ModelInfo } from '../../src/engine/shared/api';
+import { EngineError } from '../../src/engine/shared/errors';
+import { createScheduler, waitingFor, type Scheduler } from '../../src/engine/clients/scheduler';
 import { fixtureEngine, type FixtureEngine } from '../helpers/fixtureEngine';
 
 const INFO = { id: 'rec' } as ModelInfo;

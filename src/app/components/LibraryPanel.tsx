@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
-import { CONVENTION_TEXT } from '../../engine/io/foreign';
-import { presentLayers } from '../../engine/vectors/meta';
+import { CONVENTION_TEXT } from '../../engine/clients/io/foreign';
+import { presentLayers } from '../../engine/clients/vectors/meta';
 import { addSlot, answerImport, exportVector, exportVectorGguf, importFile, removeVector, restoreRun } from '../actions';
 import { setLab, useLab } from '../store';
 import { Panel } from './ui';

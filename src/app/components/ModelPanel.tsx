@@ -1,5 +1,5 @@
 import { useRef, useState, type DragEvent } from 'react';
-import type { DevicePreference, ModelDtype } from '../../engine/api';
+import type { DevicePreference, ModelDtype } from '../../engine/shared/api';
 import { loadModel } from '../actions';
 import { bytes } from '../format';
 import { fromDirectoryPicker, fromDrop, fromFileList, hasDirectoryPicker, type LocalFolder } from '../localFolder';

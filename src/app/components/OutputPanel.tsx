@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { waitingFor } from '../../engine/scheduler';
+import { waitingFor } from '../../engine/clients/scheduler';
 import { setShowPrompted } from '../actions';
 import { num } from '../format';
 import { useLab } from '../store';

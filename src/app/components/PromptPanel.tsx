@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import { LIMITS } from '../../engine/io/shareLink';
+import { LIMITS } from '../../engine/clients/io/shareLink';
 import { runGenerate, stopGenerate } from '../actions';
 import { maxTokensRule, parseNumber, textProblem, type NumberRule } from '../fields';
 import { setLab, useLab } from '../store';

@@ -1,13 +1,13 @@
-import type { Positions } from '../../engine/api';
+import type { Positions } from '../../engine/shared/api';
 import { useEffect, useState, type KeyboardEvent } from 'react';
-import { LAYER_CONVENTION, presentLayers } from '../../engine/vectors/meta';
+import { LAYER_CONVENTION, presentLayers } from '../../engine/clients/vectors/meta';
 import { removeSlot, rerunIfActive, slotVector } from '../actions';
 import { COEFF_RULE, sliderSpan } from '../fields';
 import { num } from '../format';
 import { updateSlot, useLab, type SteerSlot } from '../store';
 import { NumberInput } from './fields';
 import { Panel, Segmented, Toggle } from './ui';
-import { capKind } from '../../engine/interventions/cap';
+import { capKind } from '../../engine/shared/interventions/cap';
 
 const MODES: { value: Positions; label: string; title: string }[] = [
   { value: 'all', label: 'all', title: 'Every position of every forward pass' },

@@ -3,7 +3,7 @@
  * invalid entry shows its message under the field (see ../fields.ts for the rules).
  */
 import { useId, useLayoutEffect, useState, type KeyboardEvent } from 'react';
-import { LIMITS } from '../../engine/io/shareLink';
+import { LIMITS } from '../../engine/clients/io/shareLink';
 import { parseNumber, textProblem, type NumberRule } from '../fields';
 
 export function NumberInput({ value, onChange, rule, label, step, onKeyDown, onValidity }: {

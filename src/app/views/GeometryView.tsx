@@ -1,7 +1,7 @@
 /** Geometry: cosine similarity between saved trait vectors at one layer, and across layers for one vector. */
 import { useMemo } from 'react';
-import { cosineMatrix, layerCosineMatrix } from '../../engine/vectors/projection';
-import { presentLayers, row } from '../../engine/vectors/meta';
+import { cosineMatrix, layerCosineMatrix } from '../../engine/clients/vectors/projection';
+import { presentLayers, row } from '../../engine/clients/vectors/meta';
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel } from '../components/ui';
 import { useLab, type LabState } from '../store';

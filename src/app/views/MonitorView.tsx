@@ -8,7 +8,7 @@ import { COLORS, Empty, fmt, GenFields, NumField, PackSelect, RunBar, StepList, 
 import type { MonitorCondition } from './experiments';
 import { startMonitor } from './jobs';
 import { clip } from './logic';
-import { summarizeFinite } from '../../engine/eval/stats';
+import { summarizeFinite } from '../../engine/clients/eval/stats';
 import { packKeyForTrait, patchView, setViews, useCurrentPack, useViews } from './viewStore';
 
 const COND: { key: MonitorCondition; label: string; color: string }[] = [

@@ -4,7 +4,7 @@
  * until a pack passes (a bad pack never replaces a good one).
  */
 import { useMemo, useState } from 'react';
-import { validateTraitPack, type TraitPack } from '../../engine/eval/traitPack';
+import { validateTraitPack, type TraitPack } from '../../engine/clients/eval/traitPack';
 import { Field, Segmented } from '../components/ui';
 import { removePack, savePack } from './jobs';
 import { errorsByField, formToObject, packToForm, type PackField, type PackForm } from './logic';

@@ -2,10 +2,10 @@
  * Seed 002: a base model and its LoRA fine-tune side by side (strength 0 and 1 as rows of one batch): answers
  * and judge scores, the fine-tuned − base direction per layer (separation, detection AUROC, held-out probe),
  * detection scores per prompt, and the fine-tuned model with that direction ablated next to a random-direction
- * control. The workflow is src/engine/eval/seed002.ts; `steer-lab seed002` is its CLI twin.
+ * control. The workflow is src/engine/clients/eval/seed002.ts; `steer-lab seed002` is its CLI twin.
  */
 import { useMemo } from 'react';
-import { CONDITIONS, lastQuarter, type Condition, type Seed002Answer, type Seed002Result } from '../../engine/eval/seed002';
+import { CONDITIONS, lastQuarter, type Condition, type Seed002Answer, type Seed002Result } from '../../engine/clients/eval/seed002';
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel } from '../components/ui';
 import { useLab } from '../store';

@@ -1,14 +1,14 @@
 /**
  * The layer × strength map, a section of the Sweeps view: the sweep's vector at every layer it has × a grid of
  * strengths in units of the layer's residual norm, for one question, scored by the sweep's judge and by h·v̂.
- * Runs as a scheduler job (engine/eval/strengthMap.ts); clicking a cell puts the Steer view's slot there.
+ * Runs as a scheduler job (engine/clients/eval/strengthMap.ts); clicking a cell puts the Steer view's slot there.
  */
 import { useMemo, useState } from 'react';
 import { create } from 'zustand';
-import { toErrorData } from '../../engine/errors';
-import { judgeLabel } from '../../engine/eval/scoring';
-import { runStrengthMap, type StrengthMapResult } from '../../engine/eval/strengthMap';
-import { presentLayers, row } from '../../engine/vectors/meta';
+import { toErrorData } from '../../engine/shared/errors';
+import { judgeLabel } from '../../engine/clients/eval/scoring';
+import { runStrengthMap, type StrengthMapResult } from '../../engine/clients/eval/strengthMap';
+import { presentLayers, row } from '../../engine/clients/vectors/meta';
 import { getScheduler } from '../actions';
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel } from '../components/ui';
@@ -17,7 +17,7 @@ import { Empty, fmt } from './common';
 import { judgeFor } from './experiments';
 import { parseNumberList } from './logic';
 import { getViews, packFor, useViews } from './viewStore';
-import { BUILTIN_PACKS } from '../../engine/eval/packs';
+import { BUILTIN_PACKS } from '../../engine/clients/eval/packs';
 
 interface MapState {
   strengths: string;

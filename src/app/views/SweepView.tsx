@@ -7,7 +7,7 @@ import type { SweepResult } from './experiments';
 import { startSweep } from './jobs';
 import { StrengthMapSection } from './StrengthMap';
 import { clip, lines, parseNumberList, toCsv } from './logic';
-import { summarizeFinite, type Summary } from '../../engine/eval/stats';
+import { summarizeFinite, type Summary } from '../../engine/clients/eval/stats';
 import { patchView, useCurrentPack, useViews } from './viewStore';
 
 export interface SweepRow { condition: 'vector' | 'random'; coeff: number; n: number; trait: Summary; coherence: Summary; projection: Summary }

@@ -2,7 +2,7 @@
  * One line at the top of every view saying what it measures and with which model, layer, vector and judge,
  * read from the view's own settings, so a screenshot of any view says what it shows.
  */
-import { BUILTIN_PACKS } from '../../engine/eval/packs';
+import { BUILTIN_PACKS } from '../../engine/clients/eval/packs';
 import type { LabState } from '../store';
 import { useLab } from '../store';
 import type { JudgeKind } from './experiments';

@@ -1,17 +1,17 @@
 /** Small building blocks shared by the experiment views. All user/pack/model text is rendered as React text. */
 import { ErrorList, VIEW_ERRORS } from '../components/ErrorList';
 import { useEffect, type ReactNode } from 'react';
-import { presentLayers } from '../../engine/vectors/meta';
+import { presentLayers } from '../../engine/clients/vectors/meta';
 import type { VectorRecord } from '../db';
-import { preferredLayer } from '../../engine/vectors/separation';
+import { preferredLayer } from '../../engine/clients/vectors/separation';
 import { useLab } from '../store';
 import { Bar, Field } from '../components/ui';
 import { NumberInput } from '../components/fields';
 import { maxTokensRule, type NumberRule } from '../fields';
 import type { JudgeKind, StepProgress } from './experiments';
-import { waitingFor } from '../../engine/scheduler';
+import { waitingFor } from '../../engine/clients/scheduler';
 import { cancelJob, pauseJob, resumeJob } from './jobs';
-import { BUILTIN_PACKS } from '../../engine/eval/packs';
+import { BUILTIN_PACKS } from '../../engine/clients/eval/packs';
 import { setViews, useCurrentPack, useViews, type GenForm, type JobKind } from './viewStore';
 
 const STATUS_LABEL: Record<StepProgress['status'], string> = {

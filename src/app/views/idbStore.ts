@@ -5,8 +5,8 @@
  * Values go through structured clone, which keeps typed arrays as they are and copies on every read and write,
  * so a caller mutating a returned value cannot corrupt the cache.
  */
-import type { StepStore } from '../../engine/eval/cache';
-import type { TraitPack } from '../../engine/eval/traitPack';
+import type { StepStore } from '../../engine/clients/eval/cache';
+import type { TraitPack } from '../../engine/clients/eval/traitPack';
 import { openIdb } from '../idb';
 
 const DB = 'steering-lab-experiments';
@@ -18,7 +18,7 @@ const { tx, putBounded } = openIdb<StoreName>(DB, 1, (db) => {
   db.createObjectStore('packs', { keyPath: 'name' });
 });
 
-/** The StepStore of src/engine/eval/cache.ts on IndexedDB (one object store, keys as given). */
+/** The StepStore of src/engine/clients/eval/cache.ts on IndexedDB (one object store, keys as given). */
 export function createIdbStepStore(): StepStore & { clear(): Promise<void>; count(): Promise<number> } {
   return {
     get: (key) => tx<unknown>('steps', 'readonly', (s) => s.get(key)),

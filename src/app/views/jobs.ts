@@ -1,13 +1,13 @@
 /**
  * Starting, pausing, cancelling and recording the experiment views' jobs. Each is queued on the scheduler
- * (src/engine/scheduler.ts): jobs run one after another, the Steer view's calls go between a job's calls, and
+ * (src/engine/clients/scheduler.ts): jobs run one after another, the Steer view's calls go between a job's calls, and
  * only a job's own controls pause or cancel it. Results land in the view's section of the store and in the IndexedDB history; failures in the lab's
  * error list (cancellation is not an error).
  */
-import { toErrorData } from '../../engine/errors';
-import { BUILTIN_PACKS } from '../../engine/eval/packs';
-import type { TraitPack } from '../../engine/eval/traitPack';
-import { presentLayers, row } from '../../engine/vectors/meta';
+import { toErrorData } from '../../engine/shared/errors';
+import { BUILTIN_PACKS } from '../../engine/clients/eval/packs';
+import type { TraitPack } from '../../engine/clients/eval/traitPack';
+import { presentLayers, row } from '../../engine/clients/vectors/meta';
 import { getScheduler, saveVector } from '../actions';
 import type { VectorRecord } from '../db';
 import { newId } from '../format';

@@ -3,13 +3,13 @@
  * messages to form fields, table exports. (The effective-pair filter, statistics and cosine live in the engine.)
  * Unit-tested in tests/unit/app/views/logic.test.ts.
  */
-import type { TraitPack } from '../../engine/eval/traitPack';
+import type { TraitPack } from '../../engine/clients/eval/traitPack';
 
 /** Non-empty trimmed lines. */
 export const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
 // The list parsers' one home is the engine (the CLI parses the same flags).
-export { parseLayerRange, parseNumberList } from '../../engine/io/lists';
+export { parseLayerRange, parseNumberList } from '../../engine/clients/io/lists';
 
 /* ---------- trait pack editing ---------- */
 
@@ -77,7 +77,7 @@ export function errorsByField(messages: string[]): Partial<Record<PackField, str
 /* ---------- pipeline filter ---------- */
 
 // The thresholds' one home is the pipeline workflow; the view store imports them from here.
-export { DEFAULT_THRESHOLDS, type Thresholds } from '../../engine/eval/pipelineWorkflow';
+export { DEFAULT_THRESHOLDS, type Thresholds } from '../../engine/clients/eval/pipelineWorkflow';
 
 /* ---------- statistics & export ---------- */
 

@@ -1,12 +1,12 @@
 /**
  * The Seed 002 view's state and job: which adapter (the built-in demo organism, or the user's
  * adapter_config.json + adapter_model.safetensors), reloading the chosen model with it when needed, and
- * running the seed-002 workflow (src/engine/eval/seed002.ts) on the lab's engine with the active judge.
+ * running the seed-002 workflow (src/engine/clients/eval/seed002.ts) on the lab's engine with the active judge.
  */
 import { create } from 'zustand';
-import type { AdapterFiles } from '../../engine/api';
-import { EngineError } from '../../engine/errors';
-import { DEMO_DETECTION_PROMPTS, runSeed002, type Seed002Result } from '../../engine/eval/seed002';
+import type { AdapterFiles } from '../../engine/shared/api';
+import { EngineError } from '../../engine/shared/errors';
+import { DEMO_DETECTION_PROMPTS, runSeed002, type Seed002Result } from '../../engine/clients/eval/seed002';
 import { loadModel } from '../actions';
 import { getLab, pushError } from '../store';
 import { readAdapterFiles } from '../adapterFiles';

@@ -4,8 +4,8 @@
  * Steer view's state and this one evolve independently.
  */
 import { create } from 'zustand';
-import { BUILTIN_PACKS } from '../../engine/eval/packs';
-import type { TraitPack } from '../../engine/eval/traitPack';
+import { BUILTIN_PACKS } from '../../engine/clients/eval/packs';
+import type { TraitPack } from '../../engine/clients/eval/traitPack';
 import type { AblationResult, DetectionResult, JudgeKind, MonitorResult, PipelineResult, StepProgress, SweepResult } from './experiments';
 import type { ExperimentKind, ExperimentRecord, SavedPack } from './idbStore';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './logic';

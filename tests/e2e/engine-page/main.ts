@@ -2,9 +2,9 @@
  * A bare page that runs the real engine in the browser for the e2e tests: load a fixture by hub id
  * from the test server and run requests sent as JSON; results come back as plain arrays.
  */
-import { createEngine } from '../../../src/engine/runtime/engine';
-import { toErrorData } from '../../../src/engine/errors';
-import type { DevicePreference, GenerateRequest, ModelDtype } from '../../../src/engine/api';
+import { createEngine } from '../../../src/engine/core/runtime/engine';
+import { toErrorData } from '../../../src/engine/shared/errors';
+import type { DevicePreference, GenerateRequest, ModelDtype } from '../../../src/engine/shared/api';
 
 /** A LoRA adapter as JSON (its safetensors bytes as numbers). */
 export interface JsonAdapter { config: string; weights: number[] }

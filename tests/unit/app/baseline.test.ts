@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineKeeper, baselineKey, type PairInput } from '../../../src/app/baseline';
-import type { GenerateResult } from '../../../src/engine/api';
+import type { GenerateResult } from '../../../src/engine/shared/api';
 import { fixtureEngine, type FixtureEngine } from '../../helpers/fixtureEngine';
 
 const D = 64;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { judgeInWords, statementFor } from '../../../src/app/views/ViewStatement';
 import { initialViews } from '../../../src/app/views/viewStore';
 import type { VectorRecord } from '../../../src/app/db';
-import type { ModelInfo } from '../../../src/engine/api';
+import type { ModelInfo } from '../../../src/engine/shared/api';
 
 const vec = (id: string, name: string) => ({ id, name }) as VectorRecord;
 const lab = {

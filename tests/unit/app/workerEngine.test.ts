@@ -5,8 +5,8 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CallOptions, Engine, GenerateRequest, GenerateResult, ModelInfo, ProgressEvent, TokenEvent } from '../../../src/engine/api';
-import { EngineError } from '../../../src/engine/errors';
+import type { CallOptions, Engine, GenerateRequest, GenerateResult, ModelInfo, ProgressEvent, TokenEvent } from '../../../src/engine/shared/api';
+import { EngineError } from '../../../src/engine/shared/errors';
 import { createHandler } from '../../../workers/handler';
 import { CancelFlags, markCancelled, type WorkerRequest, type WorkerResponse } from '../../../workers/protocol';
 import { createWorkerEngine, type PortLike } from '../../../src/app/workerEngine';

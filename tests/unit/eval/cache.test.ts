@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cachedStep, canonicalJson, createFileStore, createMemoryStore, fromPlain, stableHash, toPlain } from '../../../src/engine/eval/cache';
+import { cachedStep, canonicalJson, createFileStore, createMemoryStore, fromPlain, stableHash, toPlain } from '../../../src/engine/clients/eval/cache';
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -4,10 +4,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cachedStep, canonicalJson, createFileStore, createMemoryStore, fromPlain, stableHash, stepKey, toPlain } from '../../../src/engine/eval/cache';
-import { digitTreeDistribution, expectedScore, numberDistribution, scoreFromDigitTree, scoreFromLogprobs, tokenAsScore } from '../../../src/engine/eval/judge';
-import { parseTraitPack, validateTraitPack, isPersonaShape } from '../../../src/engine/eval/traitPack';
-import { scoreAnswers, openAIJudge, type Judge } from '../../../src/engine/eval/scoring';
+import { cachedStep, canonicalJson, createFileStore, createMemoryStore, fromPlain, stableHash, stepKey, toPlain } from '../../../src/engine/clients/eval/cache';
+import { digitTreeDistribution, expectedScore, numberDistribution, scoreFromDigitTree, scoreFromLogprobs, tokenAsScore } from '../../../src/engine/clients/eval/judge';
+import { parseTraitPack, validateTraitPack, isPersonaShape } from '../../../src/engine/clients/eval/traitPack';
+import { scoreAnswers, openAIJudge, type Judge } from '../../../src/engine/clients/eval/scoring';
 
 describe('step cache encoding', () => {
   it('stableHash is the SHA-256 (node:crypto) of the canonical JSON', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   COHERENCE_TEMPLATE, TRAIT_JUDGE_TEMPLATE, digitTreeDistribution, fillJudgePrompt,
-  numbersAreSingleTokens, scoreFromDigitTree, scoreFromLogprobs, tokenAsScore, traitJudgeTemplate, type TopLogprob, isMisaligned} from '../../../src/engine/eval/judge';
+  numbersAreSingleTokens, scoreFromDigitTree, scoreFromLogprobs, tokenAsScore, traitJudgeTemplate, type TopLogprob, isMisaligned} from '../../../src/engine/clients/eval/judge';
 
 const lp = (entries: [string, number][]): TopLogprob[] => entries.map(([token, p]) => ({ token, logprob: Math.log(p) }));
 

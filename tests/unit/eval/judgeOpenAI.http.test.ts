@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIJudge } from '../../../src/engine/eval/judgeOpenAI';
+import { createOpenAIJudge } from '../../../src/engine/clients/eval/judgeOpenAI';
 
 interface Seen { url: string; headers: IncomingMessage['headers']; body: Record<string, unknown> }
 let server: Server;

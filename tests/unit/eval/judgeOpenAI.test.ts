@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { chatCompletionsUrl, createOpenAIJudge, redact } from '../../../src/engine/eval/judgeOpenAI';
-import { EngineError, toErrorData } from '../../../src/engine/errors';
+import { chatCompletionsUrl, createOpenAIJudge, redact } from '../../../src/engine/clients/eval/judgeOpenAI';
+import { EngineError, toErrorData } from '../../../src/engine/shared/errors';
 
 const KEY = 'sk-test-SECRET-0123456789abcdef';
 

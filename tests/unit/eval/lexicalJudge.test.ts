@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkLexicon, createLexicalJudge, lexicalScore, markerMatcher, wordsOf } from '../../../src/engine/eval/lexicalJudge';
-import { scripture } from '../../../src/engine/eval/packs/scripture';
-import { judgeLabel, judgesCoherence, scoreAnswers } from '../../../src/engine/eval/scoring';
-import { parseTraitPack } from '../../../src/engine/eval/traitPack';
+import { checkLexicon, createLexicalJudge, lexicalScore, markerMatcher, wordsOf } from '../../../src/engine/clients/eval/lexicalJudge';
+import { scripture } from '../../../src/engine/clients/eval/packs/scripture';
+import { judgeLabel, judgesCoherence, scoreAnswers } from '../../../src/engine/clients/eval/scoring';
+import { parseTraitPack } from '../../../src/engine/clients/eval/traitPack';
 
 const lex = { words: ['thou', 'unto', '*eth', "*n't"], fullDensity: 0.5 };
 

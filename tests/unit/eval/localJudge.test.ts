@@ -3,9 +3,9 @@
  * the digit tree, batching of concurrent trees into waves, and the maths against judge.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { Engine, GenerateRequest, GenerateResult, ModelInfo } from '../../../src/engine/api';
-import { createLocalJudge, RAW_ANSWER_CUE } from '../../../src/engine/eval/localJudge';
-import { scoreFromDigitTree, scoreFromLogprobs, type TopLogprob } from '../../../src/engine/eval/judge';
+import type { Engine, GenerateRequest, GenerateResult, ModelInfo } from '../../../src/engine/shared/api';
+import { createLocalJudge, RAW_ANSWER_CUE } from '../../../src/engine/clients/eval/localJudge';
+import { scoreFromDigitTree, scoreFromLogprobs, type TopLogprob } from '../../../src/engine/clients/eval/judge';
 
 type Dist = [string, number][];
 

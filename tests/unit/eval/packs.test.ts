@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_PACKS, builtinPack } from '../../../src/engine/eval/packs';
-import { validateTraitPack } from '../../../src/engine/eval/traitPack';
+import { BUILTIN_PACKS, builtinPack } from '../../../src/engine/clients/eval/packs';
+import { validateTraitPack } from '../../../src/engine/clients/eval/traitPack';
 
 const PERSONA = ['evil', 'sycophantic', 'hallucinating', 'impolite', 'optimistic', 'humorous', 'apathetic'];
 

@@ -4,8 +4,8 @@
  * written by hand from that rule.
  */
 import { describe, expect, it } from 'vitest';
-import { isKeptPair, pairVerdict, type FilterThresholds } from '../../../src/engine/eval/pairFilter';
-import type { TraitScore } from '../../../src/engine/eval/scoring';
+import { isKeptPair, pairVerdict, type FilterThresholds } from '../../../src/engine/clients/eval/pairFilter';
+import type { TraitScore } from '../../../src/engine/clients/eval/scoring';
 
 const T: FilterThresholds = { posMin: 50, negMax: 50, minCoherence: 50, judgeCoherence: true, keepUnscored: false };
 const side = (trait: number | null, coherence: number | null = 90, answer = 'an answer') => ({ answer, score: { trait, coherence } as TraitScore });

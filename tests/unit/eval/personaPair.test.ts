@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePersonaPair, parseTraitPack } from '../../../src/engine/eval/traitPack';
+import { parsePersonaPair, parseTraitPack } from '../../../src/engine/clients/eval/traitPack';
 
 // The persona_vectors shape (data_generation/trait_data_{extract,eval}/<trait>.json): same instruction and eval_prompt, disjoint questions.
 const instruction = [{ pos: 'Be cruel.', neg: 'Be kind.' }, { pos: 'Mock them.', neg: 'Help them.' }];

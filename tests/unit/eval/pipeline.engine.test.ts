@@ -6,14 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../../helpers/fixtureEngine';
-import { PipelineStepError, runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../../src/engine/eval/pipeline';
-import { runSweep, SweepScoringError } from '../../../src/engine/eval/sweep';
-import { createMemoryStore } from '../../../src/engine/eval/cache';
-import type { Judge } from '../../../src/engine/eval/scoring';
-import type { TraitPack } from '../../../src/engine/eval/traitPack';
-import { createEngine } from '../../../src/engine/runtime/engine';
-import type { ProgressEvent } from '../../../src/engine/api';
-import { EngineError } from '../../../src/engine/errors';
+import { PipelineStepError, runPipeline, type PipelineSettings, type PipelineStepEvent } from '../../../src/engine/clients/eval/pipeline';
+import { runSweep, SweepScoringError } from '../../../src/engine/clients/eval/sweep';
+import { createMemoryStore } from '../../../src/engine/clients/eval/cache';
+import type { Judge } from '../../../src/engine/clients/eval/scoring';
+import type { TraitPack } from '../../../src/engine/clients/eval/traitPack';
+import { createEngine } from '../../../src/engine/core/runtime/engine';
+import type { ProgressEvent } from '../../../src/engine/shared/api';
+import { EngineError } from '../../../src/engine/shared/errors';
 
 const PACK: TraitPack = {
   name: 'tiny-trait',

@@ -1,8 +1,8 @@
 /** The Judge seam: labels, the prompts scoreAnswers sends (trait then coherence), answer-reading judges, and the OpenAI adapter's ordering and concurrency. */
 import { describe, expect, it } from 'vitest';
-import { COHERENCE_TEMPLATE } from '../../../src/engine/eval/judge';
-import type { OpenAIJudge } from '../../../src/engine/eval/judgeOpenAI';
-import { judgeLabel, judgesCoherence, openAIJudge, scoreAnswers, type Judge } from '../../../src/engine/eval/scoring';
+import { COHERENCE_TEMPLATE } from '../../../src/engine/clients/eval/judge';
+import type { OpenAIJudge } from '../../../src/engine/clients/eval/judgeOpenAI';
+import { judgeLabel, judgesCoherence, openAIJudge, scoreAnswers, type Judge } from '../../../src/engine/clients/eval/scoring';
 
 /** TEST-ONLY judge: records every prompt and answers with its position in the call. */
 function recording(): Judge & { calls: string[][] } {

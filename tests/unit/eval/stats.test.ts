@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mean, randomDirectionLike, sd, summarize, summarizeFinite } from '../../../src/engine/eval/stats';
-import { createRng, gaussian, shuffled } from '../../../src/engine/rng';
+import { mean, randomDirectionLike, sd, summarize, summarizeFinite } from '../../../src/engine/clients/eval/stats';
+import { createRng, gaussian, shuffled } from '../../../src/engine/shared/rng';
 
 describe('stats', () => {
   it('mean and sample sd (hand-computed)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PACK_LIMITS, parseTraitPack, validateTraitPack } from '../../../src/engine/eval/traitPack';
+import { PACK_LIMITS, parseTraitPack, validateTraitPack } from '../../../src/engine/clients/eval/traitPack';
 
 const ours = {
   name: 'curious',

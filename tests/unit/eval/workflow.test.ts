@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../../src/engine/api';
-import { scripture } from '../../../src/engine/eval/packs/scripture';
-import { judgeLabel } from '../../../src/engine/eval/scoring';
-import { COHERENCE_TEMPLATE, fillJudgePrompt } from '../../../src/engine/eval/judge';
-import { evil } from '../../../src/engine/eval/packs';
-import { judgeFor, withCoherence } from '../../../src/engine/eval/workflow';
+import type { Engine } from '../../../src/engine/shared/api';
+import { scripture } from '../../../src/engine/clients/eval/packs/scripture';
+import { judgeLabel } from '../../../src/engine/clients/eval/scoring';
+import { COHERENCE_TEMPLATE, fillJudgePrompt } from '../../../src/engine/clients/eval/judge';
+import { evil } from '../../../src/engine/clients/eval/packs';
+import { judgeFor, withCoherence } from '../../../src/engine/clients/eval/workflow';
 
 // The lexical paths never touch the engine (the local one is covered by the integration tests of the local judge).
 const noEngine = {} as Engine;

@@ -3,12 +3,12 @@
  * engine and says "cached"), cancellation, refusals, and the ablation's row pairing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../../src/engine/eval/cache';
-import { ablationWorkflow } from '../../../src/engine/eval/ablationWorkflow';
-import { detectionWorkflow } from '../../../src/engine/eval/detectionWorkflow';
-import { monitorWorkflow } from '../../../src/engine/eval/monitorWorkflow';
-import { modelKeyOf, type StepProgress, type WorkflowCtx } from '../../../src/engine/eval/workflow';
-import type { VectorSet } from '../../../src/engine/vectors/meta';
+import { createMemoryStore } from '../../../src/engine/clients/eval/cache';
+import { ablationWorkflow } from '../../../src/engine/clients/eval/ablationWorkflow';
+import { detectionWorkflow } from '../../../src/engine/clients/eval/detectionWorkflow';
+import { monitorWorkflow } from '../../../src/engine/clients/eval/monitorWorkflow';
+import { modelKeyOf, type StepProgress, type WorkflowCtx } from '../../../src/engine/clients/eval/workflow';
+import type { VectorSet } from '../../../src/engine/clients/vectors/meta';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../../helpers/fixtureEngine';
 
 const GEN = { maxNewTokens: 4, temperature: 0, seed: 1, batchSize: 4 };

@@ -3,8 +3,8 @@
  * (hand-computed), for add, ablate and cap.
  */
 import { describe, expect, it } from 'vitest';
-import { KINDS, kindOf, resolveSpec } from '../../../src/engine/interventions/registry';
-import { OPEN } from '../../../src/engine/interventions/cap';
+import { KINDS, kindOf, resolveSpec } from '../../../src/engine/shared/interventions/registry';
+import { OPEN } from '../../../src/engine/shared/interventions/cap';
 
 const dims = { numLayers: 4, hiddenSize: 2 };
 

@@ -4,9 +4,9 @@
  * link limit, and unknown kinds or arrays of the wrong length are refused.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeShareLink, encodeShareLink, MAX_LINK_CHARS, type ShareState } from '../../../src/engine/io/shareLink';
-import { packSpecs, unpackSpecs, MAX_SHARED_SPECS } from '../../../src/engine/interventions/shareCodec';
-import type { SteeringSpec } from '../../../src/engine/steering';
+import { decodeShareLink, encodeShareLink, MAX_LINK_CHARS, type ShareState } from '../../../src/engine/clients/io/shareLink';
+import { packSpecs, unpackSpecs, MAX_SHARED_SPECS } from '../../../src/engine/clients/io/shareCodec';
+import type { SteeringSpec } from '../../../src/engine/shared/steering';
 
 const wave = (D: number, k: number) => Float32Array.from({ length: D }, (_, i) => 3 * Math.sin(0.37 * i * k + k));
 

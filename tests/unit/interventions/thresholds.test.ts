@@ -1,6 +1,6 @@
 /** Percentiles and the ROC threshold against hand-computed values. */
 import { describe, expect, it } from 'vitest';
-import { percentile, rocThreshold } from '../../../src/engine/interventions/thresholds';
+import { percentile, rocThreshold } from '../../../src/engine/clients/vectors/thresholds';
 
 describe('percentile', () => {
   it('interpolates between order statistics as numpy does', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base64ToBytes, bytesToBase64, float32FromLE, float32ToLE } from '../../../src/engine/io/base64';
+import { base64ToBytes, bytesToBase64, float32FromLE, float32ToLE } from '../../../src/engine/clients/io/base64';
 
 describe('base64 and float32 LE', () => {
   it('matches Node Buffer on all lengths mod 3', () => {

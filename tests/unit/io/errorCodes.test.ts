@@ -3,13 +3,13 @@
  * CLI act on: malformed or mismatched files are 'bad-input', never 'internal' or a bare Error.
  */
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../../../src/engine/errors';
-import { base64ToBytes } from '../../../src/engine/io/base64';
-import { readControlVectorGguf, readGguf, writeControlVectorGguf } from '../../../src/engine/io/gguf';
-import { checkVectorFitsModel, detectVectorFormat, importVectorFile } from '../../../src/engine/io/import';
-import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../../src/engine/io/safetensors';
-import { decodeShareLink, encodeShareLink } from '../../../src/engine/io/shareLink';
-import { importVectorJson, toVectorJson } from '../../../src/engine/io/vectorJson';
+import { EngineError } from '../../../src/engine/shared/errors';
+import { base64ToBytes } from '../../../src/engine/clients/io/base64';
+import { readControlVectorGguf, readGguf, writeControlVectorGguf } from '../../../src/engine/clients/io/gguf';
+import { checkVectorFitsModel, detectVectorFormat, importVectorFile } from '../../../src/engine/clients/io/import';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../../src/engine/clients/io/safetensors';
+import { decodeShareLink, encodeShareLink } from '../../../src/engine/clients/io/shareLink';
+import { importVectorJson, toVectorJson } from '../../../src/engine/clients/io/vectorJson';
 import { trickySet } from './sets';
 
 function codeOf(f: () => unknown): string {

@@ -4,14 +4,14 @@
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MAX_ABS_COEFF } from '../../../src/engine/limits';
-import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../../src/engine/io/safetensors';
-import { crc32, decodeShareLink, encodeShareLink, type ShareState } from '../../../src/engine/io/shareLink';
-import { base64ToBytes, bytesToBase64, float32FromLE, float32ToLE } from '../../../src/engine/io/base64';
-import { exportVectorJson, importVectorJson, toVectorJson } from '../../../src/engine/io/vectorJson';
-import { checkVectorFitsModel, detectVectorFormat, importVectorFile } from '../../../src/engine/io/import';
+import { MAX_ABS_COEFF } from '../../../src/engine/shared/limits';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../../src/engine/clients/io/safetensors';
+import { crc32, decodeShareLink, encodeShareLink, type ShareState } from '../../../src/engine/clients/io/shareLink';
+import { base64ToBytes, bytesToBase64, float32FromLE, float32ToLE } from '../../../src/engine/clients/io/base64';
+import { exportVectorJson, importVectorJson, toVectorJson } from '../../../src/engine/clients/io/vectorJson';
+import { checkVectorFitsModel, detectVectorFormat, importVectorFile } from '../../../src/engine/clients/io/import';
 import { trickySet } from './sets';
-import { base64UrlToBytes, bytesToBase64Url } from '../../../src/engine/io/base64';
+import { base64UrlToBytes, bytesToBase64Url } from '../../../src/engine/clients/io/base64';
 
 /** A safetensors file from the spec: header JSON as given, then the data. */
 function st(header: object | string | Uint8Array, data: ArrayLike<number> = []): Uint8Array {

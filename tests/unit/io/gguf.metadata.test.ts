@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gguf } from '@huggingface/gguf';
-import { readControlVectorGguf, readGguf } from '../../../src/engine/io/gguf';
+import { readControlVectorGguf, readGguf } from '../../../src/engine/clients/io/gguf';
 
 /** Little-endian byte builder following the spec. */
 class B {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gguf, GGUFValueType, GGMLQuantizationType } from '@huggingface/gguf';
-import { GGUF_META_KEY, writeControlVectorGguf } from '../../../src/engine/io/gguf';
-import { LAYER_CONVENTION, type VectorSet } from '../../../src/engine/vectors/meta';
+import { GGUF_META_KEY, writeControlVectorGguf } from '../../../src/engine/clients/io/gguf';
+import { LAYER_CONVENTION, type VectorSet } from '../../../src/engine/clients/vectors/meta';
 import { bits, trickySet } from './sets';
 
 let dir: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GGUF_META_KEY, readControlVectorGguf, readGguf, writeControlVectorGguf } from '../../../src/engine/io/gguf';
+import { GGUF_META_KEY, readControlVectorGguf, readGguf, writeControlVectorGguf } from '../../../src/engine/clients/io/gguf';
 import { bits, trickySet } from './sets';
 
 /** A GGUF v3 control vector assembled by hand from the spec (independent of our writer). */

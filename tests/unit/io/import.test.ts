@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { writeControlVectorGguf } from '../../../src/engine/io/gguf';
-import { checkVectorFitsModel, detectVectorFormat, importVectorFile } from '../../../src/engine/io/import';
-import { writeSafetensors } from '../../../src/engine/io/safetensors';
-import { exportVectorJson } from '../../../src/engine/io/vectorJson';
+import { writeControlVectorGguf } from '../../../src/engine/clients/io/gguf';
+import { checkVectorFitsModel, detectVectorFormat, importVectorFile } from '../../../src/engine/clients/io/import';
+import { writeSafetensors } from '../../../src/engine/clients/io/safetensors';
+import { exportVectorJson } from '../../../src/engine/clients/io/vectorJson';
 import { bits, trickySet } from './sets';
 
 const qwen = { id: 'onnx-community/Qwen2.5-0.5B-Instruct', architecture: 'qwen2', numLayers: 3, hiddenSize: 5 };

@@ -1,7 +1,7 @@
 /** The list parsers shared by the lab's forms and the CLI's flags; expected values written by hand. */
 import { describe, expect, it } from 'vitest';
-import { parseLayerRange, parseNumberList } from '../../../src/engine/io/lists';
-import { MAX_ABS_COEFF } from '../../../src/engine/limits';
+import { parseLayerRange, parseNumberList } from '../../../src/engine/clients/io/lists';
+import { MAX_ABS_COEFF } from '../../../src/engine/shared/limits';
 
 describe('parseNumberList', () => {
   it('reads commas, spaces and semicolons, keeps order, drops duplicates', () => {

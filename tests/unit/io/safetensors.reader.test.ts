@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors } from '../../../src/engine/io/safetensors';
+import { readSafetensors, writeSafetensors } from '../../../src/engine/clients/io/safetensors';
 import { bits, trickySet } from './sets';
 
 function hasPythonSafetensors(): boolean {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ImportChoiceError } from '../../../src/engine/io/foreign';
-import { SAFETENSORS_META_KEY, readSafetensors, readSafetensorsHeader, readSafetensorsVectors, writeSafetensors } from '../../../src/engine/io/safetensors';
-import { LAYER_CONVENTION } from '../../../src/engine/vectors/meta';
+import { ImportChoiceError } from '../../../src/engine/clients/io/foreign';
+import { SAFETENSORS_META_KEY, readSafetensors, readSafetensorsHeader, readSafetensorsVectors, writeSafetensors } from '../../../src/engine/clients/io/safetensors';
+import { LAYER_CONVENTION } from '../../../src/engine/clients/vectors/meta';
 import { bits, trickySet } from './sets';
 
 /** Builds a safetensors file by hand from the spec, independent of our writer. */

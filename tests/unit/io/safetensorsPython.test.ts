@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readSafetensorsVectors, writeSafetensors } from '../../../src/engine/io/safetensors';
+import { readSafetensorsVectors, writeSafetensors } from '../../../src/engine/clients/io/safetensors';
 import { trickySet } from './sets';
 
 const python = (code: string, ...args: string[]): string => execFileSync('python3', ['-c', code, ...args], { encoding: 'utf8' });

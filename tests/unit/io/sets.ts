@@ -1,5 +1,5 @@
 /** Vector sets shared by the io tests (built in code, no files). */
-import { LAYER_CONVENTION, type VectorSet } from '../../../src/engine/vectors/meta';
+import { LAYER_CONVENTION, type VectorSet } from '../../../src/engine/clients/vectors/meta';
 
 /** Values chosen to catch lossy paths: subnormals, -0, max float, values not representable in short decimals. */
 export function trickySet(numLayers = 3, hiddenSize = 5): VectorSet {

@@ -5,8 +5,8 @@
  */
 import { deflateRawSync, inflateRawSync, crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeShareLink, encodeShareLink, type ShareState } from '../../../src/engine/io/shareLink';
-import { toVectorJson, importVectorJson } from '../../../src/engine/io/vectorJson';
+import { decodeShareLink, encodeShareLink, type ShareState } from '../../../src/engine/clients/io/shareLink';
+import { toVectorJson, importVectorJson } from '../../../src/engine/clients/io/vectorJson';
 import { trickySet } from './sets';
 
 const link = (bytes: Uint8Array) => `#s=${Buffer.from(bytes).toString('base64url')}`;

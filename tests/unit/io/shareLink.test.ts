@@ -1,11 +1,11 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { MAX_ABS_COEFF } from '../../../src/engine/limits';
-import { EngineError } from '../../../src/engine/errors';
+import { MAX_ABS_COEFF } from '../../../src/engine/shared/limits';
+import { EngineError } from '../../../src/engine/shared/errors';
 import {
   crc32, decodeShareLink, encodeShareLink, MAX_LINK_CHARS, SHARE_PREFIX, type ShareState,
-} from '../../../src/engine/io/shareLink';
-import { bytesToBase64Url } from '../../../src/engine/io/base64';
+} from '../../../src/engine/clients/io/shareLink';
+import { bytesToBase64Url } from '../../../src/engine/clients/io/base64';
 
 function state(dims = 2048): ShareState {
   let s = 12345;

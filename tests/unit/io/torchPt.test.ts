@@ -1,8 +1,8 @@
 import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { ImportChoiceError } from '../../../src/engine/io/foreign';
-import { detectVectorFormat, importVectorFile } from '../../../src/engine/io/import';
-import { readTorchTensors, readTorchVectors } from '../../../src/engine/io/torchPt';
+import { ImportChoiceError } from '../../../src/engine/clients/io/foreign';
+import { detectVectorFormat, importVectorFile } from '../../../src/engine/clients/io/import';
+import { readTorchTensors, readTorchVectors } from '../../../src/engine/clients/io/torchPt';
 import { PICKLE_OP as OP, PickleWriter, encodeValues, ptFile, ptZip } from '../../fixtures/torchPt';
 
 const enc = (s: string): number[] => [...new TextEncoder().encode(s)];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { exportVectorJson, importVectorJson, toVectorJson } from '../../../src/engine/io/vectorJson';
-import { LAYER_CONVENTION } from '../../../src/engine/vectors/meta';
+import { exportVectorJson, importVectorJson, toVectorJson } from '../../../src/engine/clients/io/vectorJson';
+import { LAYER_CONVENTION } from '../../../src/engine/clients/vectors/meta';
 import { bits, trickySet } from './sets';
 
 

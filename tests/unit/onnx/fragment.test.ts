@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureConfig } from '../../fixtures/weights';
 import { buildFixture } from '../../fixtures/hubRepo';
-import { Fragment, Rewirer } from '../../../src/engine/onnx/fragment';
-import { readModel } from '../../../src/engine/onnx/model';
+import { Fragment, Rewirer } from '../../../src/engine/core/onnx/fragment';
+import { readModel } from '../../../src/engine/core/onnx/model';
 
 const view = () => {
   const cfg = fixtureConfig({ layout: 'decomposed', dtype: 'fp32' });

@@ -7,10 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureConfig } from '../../fixtures/weights';
 import { buildFixture } from '../../fixtures/hubRepo';
-import { instrument } from '../../../src/engine/onnx/instrument';
-import { MODEL_SLACK, isModelBuffer, modelBuffer, readModel, writeModel } from '../../../src/engine/onnx/model';
+import { instrument } from '../../../src/engine/core/onnx/instrument';
+import { MODEL_SLACK, isModelBuffer, modelBuffer, readModel, writeModel } from '../../../src/engine/core/onnx/model';
 import type { FixtureConfig } from '../../fixtures/spec';
-import { readNodeFile } from '../../../src/engine/runtime/modelFiles';
+import { readNodeFile } from '../../../src/engine/core/runtime/modelFiles';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

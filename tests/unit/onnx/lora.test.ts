@@ -10,11 +10,11 @@ import { fixtureConfig } from '../../fixtures/weights';
 import { buildFixture } from '../../fixtures/hubRepo';
 import { adapterFiles, makeAdapter } from '../../fixtures/lora';
 import type { FixtureConfig } from '../../fixtures/spec';
-import { instrument } from '../../../src/engine/onnx/instrument';
-import { addLoraBranches } from '../../../src/engine/onnx/lora';
-import { Fragment, Rewirer } from '../../../src/engine/onnx/fragment';
-import { MODEL_SLACK, modelBuffer, readModel } from '../../../src/engine/onnx/model';
-import { readLoraAdapter } from '../../../src/engine/io/lora';
+import { instrument } from '../../../src/engine/core/onnx/instrument';
+import { addLoraBranches } from '../../../src/engine/core/onnx/lora';
+import { Fragment, Rewirer } from '../../../src/engine/core/onnx/fragment';
+import { MODEL_SLACK, modelBuffer, readModel } from '../../../src/engine/core/onnx/model';
+import { readLoraAdapter } from '../../../src/engine/core/onnx/loraAdapter';
 
 function fixture(overrides: Partial<FixtureConfig>) {
   const cfg = fixtureConfig(overrides);

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../fixtures/graph';
-import { DataType } from '../../../src/engine/onnx/schema';
-import { readModel, type GraphNode } from '../../../src/engine/onnx/model';
-import { splitLmHead } from '../../../src/engine/onnx/splitLmHead';
+import { DataType } from '../../../src/engine/core/onnx/schema';
+import { readModel, type GraphNode } from '../../../src/engine/core/onnx/model';
+import { splitLmHead } from '../../../src/engine/core/onnx/splitLmHead';
 
 const K = 64;
 const N = 300; // needs a two-byte varint; the chunk width 100 fits one, so it must be padded

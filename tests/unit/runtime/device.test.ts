@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelDtype } from '../../../src/engine/api';
-import { EngineError } from '../../../src/engine/errors';
-import { chooseDevice, isF16, probeWebGPU, type DeviceInput } from '../../../src/engine/runtime/device';
+import type { ModelDtype } from '../../../src/engine/shared/api';
+import { EngineError } from '../../../src/engine/shared/errors';
+import { chooseDevice, isF16, probeWebGPU, type DeviceInput } from '../../../src/engine/core/runtime/device';
 
 const f16 = new Set(['shader-f16']);
 const none = new Set<string>();

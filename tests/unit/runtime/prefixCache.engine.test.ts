@@ -13,8 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { fixtureModel, variantName } from '../../helpers/fixtureModel';
 import { argmax, relErr, seededIds } from '../../helpers/compare';
 import { referenceForward } from '../../fixtures/reference';
-import { PrefixCache, runLoop } from '../../../src/engine/runtime/generate';
-import { resolveSpec, type Positions } from '../../../src/engine/steering';
+import { PrefixCache, runLoop } from '../../../src/engine/core/runtime/generate';
+import { resolveSpec, type Positions } from '../../../src/engine/shared/steering';
 import type { FixtureConfig } from '../../fixtures/spec';
 
 const VARIANTS: Partial<FixtureConfig>[] = [

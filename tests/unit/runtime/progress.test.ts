@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ProgressEvent } from '../../../src/engine/api';
-import { ProgressTracker, runStage } from '../../../src/engine/runtime/progress';
+import type { ProgressEvent } from '../../../src/engine/shared/api';
+import { ProgressTracker, runStage } from '../../../src/engine/core/runtime/progress';
 import { expectProgressRules } from '../../helpers/progressRules';
 
 function track(): { t: ProgressTracker; events: ProgressEvent[] } {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../../../src/engine/errors';
-import { createRng } from '../../../src/engine/rng';
-import { argmax, checkSampling, isGreedy, nucleus, sampleToken, softmax } from '../../../src/engine/runtime/sampling';
+import { EngineError } from '../../../src/engine/shared/errors';
+import { createRng } from '../../../src/engine/shared/rng';
+import { argmax, checkSampling, isGreedy, nucleus, sampleToken, softmax } from '../../../src/engine/core/runtime/sampling';
 
 describe('greedy', () => {
   it('takes the argmax, lowest index on ties, ignoring NaN', () => {

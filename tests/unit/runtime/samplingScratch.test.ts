@@ -5,8 +5,8 @@
  * step's state into the next.
  */
 import { describe, expect, it } from 'vitest';
-import { nucleus, sampleToken, samplingScratch, softmax } from '../../../src/engine/runtime/sampling';
-import { createRng } from '../../../src/engine/rng';
+import { nucleus, sampleToken, samplingScratch, softmax } from '../../../src/engine/core/runtime/sampling';
+import { createRng } from '../../../src/engine/shared/rng';
 
 /** The definition: every token with probability, most probable first (ties by index), up to topP. */
 function naive(probs: Float64Array, topP: number): number[] {

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTokenizer, Tokenizer } from '../../../src/engine/runtime/tokenizer';
-import { TextStream } from '../../../src/engine/runtime/textStream';
+import { createTokenizer, Tokenizer } from '../../../src/engine/core/runtime/tokenizer';
+import { TextStream } from '../../../src/engine/core/runtime/textStream';
 import { spTokenizerFiles } from '../../fixtures/tokenizerSp';
 
 const require = createRequire(import.meta.url);

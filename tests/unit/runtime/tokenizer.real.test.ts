@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../../src/engine/api';
-import { createTokenizer, type Tokenizer } from '../../../src/engine/runtime/tokenizer';
+import type { ChatMessage } from '../../../src/engine/shared/api';
+import { createTokenizer, type Tokenizer } from '../../../src/engine/core/runtime/tokenizer';
 
 const require = createRequire(import.meta.url);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../../src/engine/api';
-import { EngineError } from '../../../src/engine/errors';
-import { Tokenizer, bytesToUnicode, createTokenizer } from '../../../src/engine/runtime/tokenizer';
+import type { ChatMessage } from '../../../src/engine/shared/api';
+import { EngineError } from '../../../src/engine/shared/errors';
+import { Tokenizer, bytesToUnicode, createTokenizer } from '../../../src/engine/core/runtime/tokenizer';
 import { specialTokenIds, tokenizerFiles, type TokenizerFamily } from '../../fixtures/tokenizer';
 
 function load(family: TokenizerFamily, configPatch: Record<string, unknown> = {}): Tokenizer {

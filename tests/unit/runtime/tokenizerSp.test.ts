@@ -3,8 +3,8 @@
  * byte fallbacks, not byte-level BPE, and the tokenizer inserts "▁" the text does not have.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../../src/engine/api';
-import { Tokenizer } from '../../../src/engine/runtime/tokenizer';
+import type { ChatMessage } from '../../../src/engine/shared/api';
+import { Tokenizer } from '../../../src/engine/core/runtime/tokenizer';
 import { spTokenizerFiles, type SpTemplate } from '../../fixtures/tokenizerSp';
 
 function load(template: SpTemplate, metaspace: boolean): Tokenizer {

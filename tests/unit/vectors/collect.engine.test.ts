@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingEngine, fixtureEngine, type FixtureEngine } from '../../helpers/fixtureEngine';
 import { referenceForward } from '../../fixtures/reference';
-import { allResidPost, collectActivations, conversationSpans, layerStack, toMessages, type Collected, type Conversation } from '../../../src/engine/vectors/collect';
-import { detectConditions, detectModels } from '../../../src/engine/vectors/detection';
-import { createEngine } from '../../../src/engine/runtime/engine';
-import type { ProgressEvent, TapName } from '../../../src/engine/api';
-import { EngineError } from '../../../src/engine/errors';
+import { allResidPost, collectActivations, conversationSpans, layerStack, toMessages, type Collected, type Conversation } from '../../../src/engine/clients/vectors/collect';
+import { detectConditions, detectModels } from '../../../src/engine/clients/vectors/detection';
+import { createEngine } from '../../../src/engine/core/runtime/engine';
+import type { ProgressEvent, TapName } from '../../../src/engine/shared/api';
+import { EngineError } from '../../../src/engine/shared/errors';
 
 const code = (e: unknown) => (e instanceof EngineError ? e.code : String(e));
 const CONVS: Conversation[] = [

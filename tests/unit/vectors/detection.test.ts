@@ -3,8 +3,8 @@
  * the two conditions best, the mean detection score of each side, and the per-sample projections.
  */
 import { describe, expect, it } from 'vitest';
-import { detectionTable } from '../../../src/engine/vectors/detection';
-import { diffInMeans } from '../../../src/engine/vectors/diffInMeans';
+import { detectionTable } from '../../../src/engine/clients/vectors/detection';
+import { diffInMeans } from '../../../src/engine/clients/vectors/diffInMeans';
 
 const N = 8;
 const D = 2;

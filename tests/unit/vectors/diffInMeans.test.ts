@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffInMeans } from '../../../src/engine/vectors/diffInMeans';
-import { LAYER_CONVENTION } from '../../../src/engine/vectors/meta';
+import { diffInMeans } from '../../../src/engine/clients/vectors/diffInMeans';
+import { LAYER_CONVENTION } from '../../../src/engine/clients/vectors/meta';
 
 const opts = { hiddenSize: 2, modelId: 'test/model', pooling: 'response-mean' as const };
 

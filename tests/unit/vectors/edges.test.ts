@@ -1,13 +1,13 @@
 /** Edges of the vector maths, with hand-computed values and the exact messages users see. */
 import { describe, expect, it } from 'vitest';
-import { LAYER_CONVENTION, checkVectorSet, parseVectorMeta, presentLayers } from '../../../src/engine/vectors/meta';
-import { cosine, meanRows, norm, rowCount, rowOf, unit } from '../../../src/engine/linalg';
-import { inSampleSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
-import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
-import { cosineMatrix, layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';
-import { poolCapture } from '../../../src/engine/vectors/pooling';
-import { diffInMeans } from '../../../src/engine/vectors/diffInMeans';
-import { twoModelDiff } from '../../../src/engine/vectors/twoModel';
+import { LAYER_CONVENTION, checkVectorSet, parseVectorMeta, presentLayers } from '../../../src/engine/clients/vectors/meta';
+import { cosine, meanRows, norm, rowCount, rowOf, unit } from '../../../src/engine/shared/linalg';
+import { inSampleSeparation, separationByLayer } from '../../../src/engine/clients/vectors/separation';
+import { auroc, probeByLayer, trainProbe } from '../../../src/engine/clients/vectors/probe';
+import { cosineMatrix, layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/clients/vectors/projection';
+import { poolCapture } from '../../../src/engine/clients/vectors/pooling';
+import { diffInMeans } from '../../../src/engine/clients/vectors/diffInMeans';
+import { twoModelDiff } from '../../../src/engine/clients/vectors/twoModel';
 
 const META = { modelId: 'm', tap: 'hook_resid_post', pooling: 'response-mean', method: 'diff-in-means', counts: { pos: 1, neg: 2 }, layerConvention: LAYER_CONVENTION, hiddenSize: 2, numLayers: 3, normalized: false };
 

@@ -1,15 +1,15 @@
 /** Every refusal of the vector maths is a 'bad-input' EngineError (the code the UI and the CLI act on). */
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../../../src/engine/errors';
-import { LAYER_CONVENTION, checkVectorSet, parseVectorMeta } from '../../../src/engine/vectors/meta';
-import { assertFinite, dot, meanRows, rowCount, unit } from '../../../src/engine/linalg';
-import { inSampleSeparation, separationByLayer } from '../../../src/engine/vectors/separation';
-import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
-import { layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';
-import { poolCapture } from '../../../src/engine/vectors/pooling';
-import { diffInMeans } from '../../../src/engine/vectors/diffInMeans';
-import { twoModelDiff } from '../../../src/engine/vectors/twoModel';
-import { conversationSpans, layerStack } from '../../../src/engine/vectors/collect';
+import { EngineError } from '../../../src/engine/shared/errors';
+import { LAYER_CONVENTION, checkVectorSet, parseVectorMeta } from '../../../src/engine/clients/vectors/meta';
+import { assertFinite, dot, meanRows, rowCount, unit } from '../../../src/engine/shared/linalg';
+import { inSampleSeparation, separationByLayer } from '../../../src/engine/clients/vectors/separation';
+import { auroc, probeByLayer, trainProbe } from '../../../src/engine/clients/vectors/probe';
+import { layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/clients/vectors/projection';
+import { poolCapture } from '../../../src/engine/clients/vectors/pooling';
+import { diffInMeans } from '../../../src/engine/clients/vectors/diffInMeans';
+import { twoModelDiff } from '../../../src/engine/clients/vectors/twoModel';
+import { conversationSpans, layerStack } from '../../../src/engine/clients/vectors/collect';
 
 function codeOf(f: () => unknown): string {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LAYER_CONVENTION, MAX_VECTOR_NORM, assertSaneVectors, checkVectorSet, parseVectorMeta, presentLayers, row } from '../../../src/engine/vectors/meta';
-import { assertFinite } from '../../../src/engine/linalg';
+import { LAYER_CONVENTION, MAX_VECTOR_NORM, assertSaneVectors, checkVectorSet, parseVectorMeta, presentLayers, row } from '../../../src/engine/clients/vectors/meta';
+import { assertFinite } from '../../../src/engine/shared/linalg';
 
 const meta = { modelId: 'm', tap: 'hook_resid_post', pooling: 'response-mean', method: 'diff-in-means', counts: { pos: 1, neg: 1 }, layerConvention: LAYER_CONVENTION, hiddenSize: 2, numLayers: 2, normalized: false };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { poolCapture } from '../../../src/engine/vectors/pooling';
-import { EngineError } from '../../../src/engine/errors';
+import { poolCapture } from '../../../src/engine/clients/vectors/pooling';
+import { EngineError } from '../../../src/engine/shared/errors';
 
 // B=2, S=4, D=2. Row 0 is left-padded by 1 (prompt 2 tokens), row 1 unpadded (prompt 3 tokens).
 // Value at (b, s, d) = 100*b + 10*s + d, so every mean is checkable by hand.

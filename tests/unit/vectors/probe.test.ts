@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, gaussian } from '../../../src/engine/rng';
-import { cosine } from '../../../src/engine/linalg';
-import { auroc, probeByLayer, trainProbe } from '../../../src/engine/vectors/probe';
+import { createRng, gaussian } from '../../../src/engine/shared/rng';
+import { cosine } from '../../../src/engine/shared/linalg';
+import { auroc, probeByLayer, trainProbe } from '../../../src/engine/clients/vectors/probe';
 
 function planted(D: number, n: number, seed: number, margin = 1.5, offset = 5) {
   const rng = createRng(seed);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosineMatrix, layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/vectors/projection';
+import { cosineMatrix, layerCosineMatrix, layerwiseCosine, projectTokens, responseMeanProjection } from '../../../src/engine/clients/vectors/projection';
 
 // B=1, S=3, D=2: tokens (1,0), (0,2), (3,4)
 const capture = { shape: [1, 3, 2] as [number, number, number], data: new Float32Array([1, 0, 0, 2, 3, 4]) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, gaussian, type Rng } from '../../../src/engine/rng';
-import { bestSeparatedLayer, cappedSeparation, preferredLayer, inSampleSeparation, leaveOneOutSeparation, SEPARATION_CAP, separationByLayer } from '../../../src/engine/vectors/separation';
+import { createRng, gaussian, type Rng } from '../../../src/engine/shared/rng';
+import { bestSeparatedLayer, cappedSeparation, preferredLayer, inSampleSeparation, leaveOneOutSeparation, SEPARATION_CAP, separationByLayer } from '../../../src/engine/clients/vectors/separation';
 
 /** n samples of N(0, I) + shift * u in D dims. */
 function cloud(n: number, D: number, u: Float64Array, shift: number, rng: Rng): Float32Array {

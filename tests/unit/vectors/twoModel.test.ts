@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { twoModelDiff } from '../../../src/engine/vectors/twoModel';
+import { twoModelDiff } from '../../../src/engine/clients/vectors/twoModel';
 
 const opts = { hiddenSize: 2, modelId: 'org/finetuned', comparedModelId: 'org/base', pooling: 'prompt-last' as const };
 

@@ -1,7 +1,7 @@
 /** Pure logic of the experiment views: form parsing, pack-error mapping, exports. */
 import { describe, expect, it } from 'vitest';
-import { evil } from '../../../../src/engine/eval/packs';
-import { validateTraitPack } from '../../../../src/engine/eval/traitPack';
+import { evil } from '../../../../src/engine/clients/eval/packs';
+import { validateTraitPack } from '../../../../src/engine/clients/eval/traitPack';
 import {
   errorsByField, formToObject, packToForm, toCsv,
 } from '../../../../src/app/views/logic';

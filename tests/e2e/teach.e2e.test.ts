@@ -156,8 +156,8 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
     expect(await exact.inputValue()).toBe('25');
     await page.keyboard.press('ArrowLeft');
     expect(await exact.inputValue()).toBe('24.5');
-    await exact.fill('250');
-    expect(await page.textContent('.slot')).toMatch(/The coefficient must be a number from -200 to 200; 250 is out of range/);
+    await exact.fill('1250');
+    expect(await page.textContent('.slot')).toMatch(/The coefficient must be a number from -1000 to 1000; 1250 is out of range/);
     expect(await slider.inputValue()).toBe('24.5');
     await exact.fill('4');
   });

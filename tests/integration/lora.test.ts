@@ -109,18 +109,6 @@ describe.each([...VARIANTS, ...PACKED].map((v) => [`${variantName(v)}${v.packedQ
     }
   });
 
-  it.runIf(variant.packedQkv)('a packed qkv projection with only q and v adapted leaves the k columns alone', async () => {
-    const spec: AdapterSpec = { modules: ['q_proj', 'v_proj'], rank: 3, alpha: 6, layers: [1, 3], seed: 8, bStd: 0.6 };
-    const m = await adapted(variant, spec);
-    expect(m.inst.lora!.targets.map((t) => /layers\.\d+\/attn\/\w+/.exec(t)![0])).toEqual(['layers.1/attn/qkv_proj', 'layers.3/attn/qkv_proj']);
-    const last = `blocks.${m.cfg.numLayers - 1}.hook_resid_post` as TapName;
-    const { pre } = await twoPasses(m.decoder, [PROMPTS[0], PROMPTS[1]], [1, 0.25], [last]);
-    [1, 0.25].forEach((s, r) => {
-      const ref = referenceForward(m.cfg, mergeAdapter(m.cfg, m.weights, m.adapter, s), [PROMPTS[r]], [PROMPTS[r].map(() => 1)]);
-      expect(maxRelErr(rowOf(pre.taps[last], r, 2), ref.taps[last]), `row ${r}`).toBeLessThan(tol);
-    });
-  });
-
   it('steering at a layer whose MLP output the adapter changes stacks on the adapted branch', async () => {
     const m = await adapted(variant);
     const L = 1;
@@ -131,5 +119,20 @@ describe.each([...VARIANTS, ...PACKED].map((v) => [`${variantName(v)}${v.packedQ
       intervene: (layer, _r, _p, h) => { if (layer === L) for (let d = 0; d < h.length; d++) h[d] += 2 * v[d]; },
     });
     expect(maxRelErr(pre.taps[last], ref.taps[last])).toBeLessThan(tol);
+  });
+});
+
+// Only builder graphs that pack q/k/v into one projection have k columns to leave alone.
+describe.each(PACKED.map((v) => [`${variantName(v)}/packed-qkv`, v] as const))('%s', (_name, variant) => {
+  it('a packed qkv projection with only q and v adapted leaves the k columns alone', async () => {
+    const spec: AdapterSpec = { modules: ['q_proj', 'v_proj'], rank: 3, alpha: 6, layers: [1, 3], seed: 8, bStd: 0.6 };
+    const m = await adapted(variant, spec);
+    expect(m.inst.lora!.targets.map((t) => /layers\.\d+\/attn\/\w+/.exec(t)![0])).toEqual(['layers.1/attn/qkv_proj', 'layers.3/attn/qkv_proj']);
+    const last = `blocks.${m.cfg.numLayers - 1}.hook_resid_post` as TapName;
+    const { pre } = await twoPasses(m.decoder, [PROMPTS[0], PROMPTS[1]], [1, 0.25], [last]);
+    [1, 0.25].forEach((s, r) => {
+      const ref = referenceForward(m.cfg, mergeAdapter(m.cfg, m.weights, m.adapter, s), [PROMPTS[r]], [PROMPTS[r].map(() => 1)]);
+      expect(maxRelErr(rowOf(pre.taps[last], r, 2), ref.taps[last]), `row ${r}`).toBeLessThan(isHalf(variant) ? 2e-2 : 1e-5);
+    });
   });
 });

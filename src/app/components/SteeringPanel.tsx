@@ -91,7 +91,7 @@ function Slot({ slot, primary }: { slot: SteerSlot; primary: boolean }) {
         <div className="ctl">
           <span className="ctl-label" title="h ← h + (min(h·u, max) − h·u) u after the add, u = v/|v|">{capKind.label}: h·u ≤</span>
           <div className="row center">
-            <Toggle checked={slot.capMax !== undefined} onChange={(on) => change(slot.key, { capMax: on ? 0 : undefined })} label="" />
+            <Toggle checked={slot.capMax !== undefined} onChange={(on) => change(slot.key, { capMax: on ? 0 : undefined })} label={`Cap the projection onto ${rec?.name ?? 'this vector'}`} hideLabel />
             <input type="number" step={0.1} value={slot.capMax ?? 0} disabled={slot.capMax === undefined}
               onChange={(e) => { const v = Number(e.target.value); if (Number.isFinite(v)) change(slot.key, { capMax: v }); }} aria-label="Cap maximum" />
           </div>

@@ -9,15 +9,10 @@
  * scan of every view at 390×844.
  * Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts tests/e2e/compare.e2e.test.ts
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import {
-  axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, launch, logLength, newContext, NO_GPU, openLab, promptedColumn,
-  ready, settle, shot, SKIP_NOTE, startPreview, workerLog, type LabPage, type WorkerLogEntry,
-} from './harness';
+import { axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, logLength, NO_GPU, openLab, promptedColumn, ready, settle, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 /** Per column as rendered: the tinted tokens' text, their titles' h·v̂ and their background. */
 async function tokens(page: LabPage, col: string): Promise<{ text: string[]; value: number[]; bg: string[] }> {
@@ -36,18 +31,13 @@ async function setPrompted(page: LabPage, on: boolean): Promise<void> {
 }
 
 describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOTE})`, () => {
-  let server: PreviewServer;
-  let browser: Browser;
-  let ctx: BrowserContext;
+  let lab: LabSession;
   let page: LabPage;
   let first: WorkerLogEntry;
 
   beforeAll(async () => {
-    let base: string;
-    ({ server, base } = await startPreview());
-    browser = await launch(NO_GPU);
-    ctx = await newContext(browser, base);
-    page = await openLab(ctx, base);
+    lab = await startLabSession(NO_GPU);
+    page = await openLab(lab.ctx, lab.base);
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');
     const from = await logLength(page);
     await page.click('button:has-text("Load model")');
@@ -55,7 +45,7 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
     await buildVector(page);
   });
-  afterAll(async () => { await browser?.close(); await server?.close(); });
+  afterAll(async () => { await lab?.close(); });
 
   it('the prompted column is one more row of the same request, says which instruction it used, and has its trace', async () => {
     await setPrompted(page, true);

@@ -4,27 +4,20 @@
  * coefficient to +2. The steered column takes up the scripture register, the baseline stays plain. The
  * register is read with the lexical judge and the scripture pack's markers, as the acceptance tier does.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { buildVector, columns, errorTexts, launch, logLength, newContext, NO_GPU, openLab, ready, settle, shot, SKIP_NOTE, startPreview, type LabPage, type WorkerLogEntry } from './harness';
+import { buildVector, columns, errorTexts, logLength, NO_GPU, openLab, ready, settle, shot, SKIP_NOTE, startLabSession, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 describe.skipIf(!ready)(`The demo model in the lab (${SKIP_NOTE})`, () => {
-  let server: PreviewServer;
-  let browser: Browser;
-  let ctx: BrowserContext;
+  let lab: LabSession;
   let page: LabPage;
 
   beforeAll(async () => {
-    let base: string;
-    ({ server, base } = await startPreview());
-    browser = await launch(NO_GPU);
-    ctx = await newContext(browser, base);
-    page = await openLab(ctx, base);
+    lab = await startLabSession(NO_GPU);
+    page = await openLab(lab.ctx, lab.base);
   });
-  afterAll(async () => { await browser?.close(); await server?.close(); });
+  afterAll(async () => { await lab?.close(); });
 
   it('opens on the demo model, loads it offline in seconds, and steers its register with the default quick contrast', async () => {
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');

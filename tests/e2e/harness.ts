@@ -7,7 +7,7 @@
  *  - alert/confirm/prompt and a global `__pwned()` that injected payloads would call are trapped
  *    (window.__xss): a test that feeds script-laden strings asserts this stays empty.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
@@ -49,6 +49,22 @@ export async function newContext(browser: Browser, base: string): Promise<Browse
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
   return ctx;
+}
+
+/** The tiny test model's layer count and hidden size, read from the build's config. */
+export function tinyDims(): { L: number; D: number } {
+  const cfg = JSON.parse(readFileSync(join(ROOT, 'dist/models/tiny-test/resolve/main/config.json'), 'utf8'));
+  return { L: cfg.num_hidden_layers, D: cfg.hidden_size };
+}
+
+/** The built lab served, one browser with `flags` and a fresh context: what the lab's e2e files start from. */
+export interface LabSession { server: PreviewServer; base: string; browser: Browser; ctx: BrowserContext; close(): Promise<void> }
+
+export async function startLabSession(flags: string[]): Promise<LabSession> {
+  const { server, base } = await startPreview();
+  const browser = await launch(flags);
+  const ctx = await newContext(browser, base);
+  return { server, base, browser, ctx, close: async () => { await browser.close(); await server.close(); } };
 }
 
 /** One entry per message across the worker boundary (payloads reduced to what the tests check). */

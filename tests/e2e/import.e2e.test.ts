@@ -3,13 +3,11 @@
  * a lone 1-D .pt asks for its layer (nothing is saved until answered); a .pt whose pickle calls os.system is refused
  * and changes nothing; a persona_vectors extract file takes its eval file; GGUF export says layer 0 was left out.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PICKLE_OP as OP, ptFile, ptZip } from '../fixtures/torchPt';
-import { dismissErrors, errorTexts, expectClean, launch, loadTiny, newContext, NO_GPU, openLab, ready, ROOT, SKIP_NOTE, startPreview } from './harness';
+import { dismissErrors, errorTexts, expectClean, launch, loadTiny, newContext, NO_GPU, openLab, ready, SKIP_NOTE, startPreview, tinyDims } from './harness';
 
 describe.skipIf(!ready)(`Importing files from other tools (${SKIP_NOTE})`, () => {
   let server: PreviewServer;
@@ -23,9 +21,7 @@ describe.skipIf(!ready)(`Importing files from other tools (${SKIP_NOTE})`, () =>
     ({ server, base } = await startPreview());
     browser = await launch(NO_GPU);
     ctx = await newContext(browser, base);
-    const cfg = JSON.parse(readFileSync(join(ROOT, 'dist/models/tiny-test/resolve/main/config.json'), 'utf8'));
-    L = cfg.num_hidden_layers;
-    D = cfg.hidden_size;
+    ({ L, D } = tinyDims());
   });
   afterAll(async () => {
     await browser?.close();

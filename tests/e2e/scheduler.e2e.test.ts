@@ -5,25 +5,18 @@
  * Steer tab's run either waits visibly ("waiting for Sweeps") or runs between the sweep's batches; nothing is
  * cancelled. Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts tests/e2e/scheduler.e2e.test.ts
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildVector, columns, errorTexts, expectClean, launch, logLength, newContext, NO_GPU, openLab, ready, shot, SKIP_NOTE, startPreview, workerLog, type LabPage, type WorkerLogEntry } from './harness';
+import { buildVector, columns, errorTexts, expectClean, logLength, NO_GPU, openLab, ready, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 describe.skipIf(!ready)(`A sweep and the Steer tab share the engine (${SKIP_NOTE})`, () => {
-  let server: PreviewServer;
-  let browser: Browser;
-  let ctx: BrowserContext;
+  let lab: LabSession;
   let page: LabPage;
 
   beforeAll(async () => {
-    let base: string;
-    ({ server, base } = await startPreview());
-    browser = await launch(NO_GPU);
-    ctx = await newContext(browser, base); // a fresh context: no cached sweep steps in IndexedDB
-    page = await openLab(ctx, base);
+    lab = await startLabSession(NO_GPU); // a fresh context: no cached sweep steps in IndexedDB
+    page = await openLab(lab.ctx, lab.base);
   });
-  afterAll(async () => { await browser?.close(); await server?.close(); });
+  afterAll(async () => { await lab?.close(); });
 
   it('Run sweep, then Generate on the Steer tab: the sweep completes with all 30 rows; the Steer run waits visibly or runs beside it', async () => {
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');

@@ -6,12 +6,10 @@
  * model's, and the detection AUROC must be shown. Expects a finished `npm run build`;
  * run: npx vitest run -c vitest.e2e.config.ts tests/e2e/seed002.e2e.test.ts
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { dismissErrors, errorTexts, launch, logLength, newContext, NO_GPU, openLab, ready, shot, SKIP_NOTE, startPreview, workerLog, type LabPage, type WorkerLogEntry } from './harness';
+import { dismissErrors, errorTexts, logLength, NO_GPU, openLab, ready, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 const ORGANISM = new URL('../../assets/demo-organism/', import.meta.url).pathname;
 
@@ -25,19 +23,14 @@ async function runAndWait(page: LabPage, adapter: string): Promise<void> {
 const scoreOf = async (page: LabPage, c: string) => Number(await page.getAttribute(`.seed002-summary tr[data-condition="${c}"] td[data-score]`, 'data-score'));
 
 describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
-  let server: PreviewServer;
-  let browser: Browser;
-  let ctx: BrowserContext;
+  let lab: LabSession;
   let page: LabPage;
 
   beforeAll(async () => {
-    let base: string;
-    ({ server, base } = await startPreview());
-    browser = await launch(NO_GPU);
-    ctx = await newContext(browser, base);
-    page = await openLab(ctx, base);
+    lab = await startLabSession(NO_GPU);
+    page = await openLab(lab.ctx, lab.base);
   });
-  afterAll(async () => { await browser?.close(); await server?.close(); });
+  afterAll(async () => { await lab?.close(); });
 
   it('runs base vs fine-tuned, detection and ablation, and shows the fine-tuned model scoring above the base', async () => {
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');

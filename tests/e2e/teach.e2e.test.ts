@@ -6,8 +6,6 @@
  * every view, a keyboard-only journey) and screenshots of every view at both sizes in test-results/screenshots.
  * Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts tests/e2e/teach.e2e.test.ts
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +14,8 @@ import { exportVectorJson } from '../../src/engine/clients/io/vectorJson';
 import { LAYER_CONVENTION, type VectorSet } from '../../src/engine/clients/vectors/meta';
 import { ptFile } from '../fixtures/torchPt';
 import {
-  axeSerious, buildVector, dismissErrors, errorTexts, expectClean, launch, loadTiny, logLength, NO_GPU, openLab, ready, ROOT, settle, shot, SKIP_NOTE,
-  startPreview, workerLog, type LabPage,
+  axeSerious, buildVector, dismissErrors, errorTexts, expectClean, launch, loadTiny, logLength, NO_GPU, openLab, ready, settle, shot, SKIP_NOTE,
+  startPreview, tinyDims, workerLog, type LabPage,
 } from './harness';
 
 const VIEWS = ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection'] as const;
@@ -59,9 +57,7 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
     ({ server, base } = await startPreview());
     browser = await launch(NO_GPU);
     ctx = await browser.newContext({ viewport: SIZES.desktop, deviceScaleFactor: 1 });
-    const cfg = JSON.parse(readFileSync(join(ROOT, 'dist/models/tiny-test/resolve/main/config.json'), 'utf8'));
-    L = cfg.num_hidden_layers;
-    D = cfg.hidden_size;
+    ({ L, D } = tinyDims());
   });
   afterAll(async () => {
     await browser?.close();

@@ -6,6 +6,7 @@
 import type { ChatMessage, Engine } from '../../shared/api';
 import { EngineError } from '../../shared/errors';
 import type { Pooling } from '../../shared/interventions/add';
+import { auroc } from './probe';
 
 export interface ProjectionSet {
   /** Per prompt, its pooled score (mean over its tokens, or its last token). */
@@ -63,9 +64,7 @@ export function rocThreshold(positive: number[], negative: number[]): { points: 
   const all = [...new Set([...positive, ...negative])].sort((a, b) => a - b);
   const cuts = [all[0] - 1, ...all.slice(0, -1).map((x, i) => (x + all[i + 1]) / 2), all[all.length - 1] + 1];
   const points = cuts.map((t) => ({ threshold: t, tpr: positive.filter((x) => x > t).length / positive.length, fpr: negative.filter((x) => x > t).length / negative.length }));
-  let auc = 0;
-  for (const p of positive) for (const q of negative) auc += p > q ? 1 : p === q ? 0.5 : 0;
-  auc /= positive.length * negative.length;
+  const auc = auroc([...positive, ...negative], [...positive.map(() => true), ...negative.map(() => false)]);
   const best = points.reduce((b, p) => (p.tpr - p.fpr > b.tpr - b.fpr ? p : b));
   return { points, auc, best };
 }

@@ -6,7 +6,7 @@
  */
 import { EngineError } from '../../shared/errors';
 import type { ResolvedSpec, Positions } from '../../shared/steering';
-import { KINDS } from '../../shared/interventions/registry';
+import { KINDS, kindNamed } from '../../shared/interventions/registry';
 import type { KindInput } from '../../shared/interventions/kind';
 
 /** One forward pass over padded positions [start, start+length) of each row. */
@@ -40,7 +40,7 @@ export function byLayer(rows: ResolvedSpec[][]): Map<number, ResolvedSpec[][]> {
     for (const s of specs) {
       if (!out.has(s.layer)) out.set(s.layer, rows.map(() => []));
       const list = out.get(s.layer)![r];
-      const kind = KINDS.find((k) => k.kind === s.kind)!;
+      const kind = kindNamed(s.kind)!;
       if (kind.onePerLayer && list.some((x) => x.kind === s.kind)) {
         const what = s.kind === 'ablate' ? 'ablations' : `${s.kind} interventions`;
         throw new EngineError('bad-input', `row ${r}: two ${what} at layer ${s.layer}; give one per layer per row (combine them first).`);
@@ -87,5 +87,5 @@ export function touchesPrefix(specs: ResolvedSpec[]): boolean {
 
 /** What a cached prompt prefix depends on, per row: each kind's own key of the specs that touch it. */
 export function prefixSteeringKey(rows: ResolvedSpec[][]): unknown {
-  return rows.map((specs) => specs.filter((s) => touchesPrefix([s])).map((s) => [s.kind, KINDS.find((k) => k.kind === s.kind)!.cacheKey(s)]));
+  return rows.map((specs) => specs.filter((s) => touchesPrefix([s])).map((s) => [s.kind, kindNamed(s.kind)!.cacheKey(s)]));
 }

@@ -110,7 +110,7 @@ function SeparationChart() {
       hovertemplate: 'layer %{x}<br>d = %{y:.2f}<extra></extra>',
     }];
   }, [sep, slot?.layer]);
-  const layout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: sep && sep.length > 20 ? 4 : 1 }, yaxis: { title: { text: 'leave-one-out separation (d)' } }, bargap: 0.15 }), [sep]);
+  const layout = useMemo(() => chartTheme({ xaxis: { title: { text: 'layer' }, dtick: sep && sep.length > 20 ? 4 : 1 }, yaxis: { title: { text: 'd (leave-one-out)' } }, bargap: 0.15 }), [sep]);
   if (!rec || !sep) return null;
   return (
     <div className="sep">

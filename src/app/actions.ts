@@ -3,7 +3,7 @@
  * vector, share and restore links, persist vectors and runs. Every failure lands in the error list
  * with its code and message; nothing here leaves the lab in a state the user cannot get out of.
  */
-import type { ChatMessage, Engine, LoadOptions, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/shared/api';
+import type { ChatMessage, Condition, Engine, LoadOptions, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/shared/api';
 import { EngineError, toErrorData } from '../engine/shared/errors';
 import { createScheduler, type JobHandle, type Scheduler } from '../engine/clients/scheduler';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/clients/io/shareLink';
@@ -21,6 +21,7 @@ import { contentHash, newId, uniqueName } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
+import { conditionDirection, conditionViews, linkSteering, runSteering, slotFromLink, slotSpecs, type ConditionView } from './slotKinds';
 import { preferredLayer } from '../engine/clients/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type LabState, type PromptedColumn, type StageProgress, type SteerSlot } from './store';
 
@@ -95,7 +96,7 @@ export async function loadModel(extra: Pick<LoadOptions, 'adapter'> = {}): Promi
 
 /* ---------- generation ---------- */
 
-function messages(system: string, prompt: string, chat: boolean): string | ChatMessage[] {
+export function messages(system: string, prompt: string, chat: boolean): string | ChatMessage[] {
   if (!chat) return system.trim() ? `${system.trim()}\n\n${prompt}` : prompt;
   return system.trim() ? [{ role: 'system', content: system }, { role: 'user', content: prompt }] : [{ role: 'user', content: prompt }];
 }
@@ -108,22 +109,32 @@ export function slotVector(slot: SteerSlot): Float32Array | null {
   return row(rec.set.vectors, rec.set.meta.hiddenSize, slot.layer);
 }
 
-function steeringSpecs(): { specs: SteeringSpec[]; monitor?: Monitor } {
+/** Per spec sent, the slot whose condition gates it (null for ungated specs): maps GenerateResult.conditions back to slots. */
+type SpecOwner = { slotKey: string; vectorName: string; when: Condition } | null;
+
+function steeringSpecs(): { specs: SteeringSpec[]; owners: SpecOwner[]; monitor?: Monitor } {
   const specs: SteeringSpec[] = [];
+  const owners: SpecOwner[] = [];
   let monitor: Monitor | undefined;
+  const { vectors, info } = getLab();
   for (const slot of getLab().slots) {
     const v = slotVector(slot);
     if (!slot.enabled || !v) continue;
+    const dir = slot.when ? conditionDirection(slot.when, vectors, info) : null;
+    // A condition whose vector is gone gates nothing rather than steering ungated: the slot shows why.
+    if (typeof dir === 'string') continue;
+    const when = slot.when && dir ? { layer: slot.when.layer, direction: dir, threshold: slot.when.threshold, pooling: slot.when.pooling } : undefined;
     // Ablate first, then add: with both on, the direction's component is replaced rather than shifted.
-    if (slot.ablate) specs.push({ layer: slot.layer, direction: v, ablate: slot.ablateStrength, positions: slot.mode });
-    if (slot.coeff !== 0) specs.push({ layer: slot.layer, vector: v, coeff: slot.coeff, positions: slot.mode });
-    if (slot.capMax !== undefined) specs.push({ kind: 'cap', layer: slot.layer, direction: v, max: slot.capMax, positions: slot.mode });
+    for (const spec of slotSpecs(slot, v, when)) {
+      specs.push(spec);
+      owners.push(when && 'when' in spec ? { slotKey: slot.key, vectorName: vectors.find((x) => x.id === slot.vectorId)?.name ?? '?', when } : null);
+    }
     if (!monitor) {
       const n = Math.hypot(...v);
       if (n > 0) monitor = { layer: slot.layer, direction: v.map((x) => x / n) };
     }
   }
-  return { specs, monitor };
+  return { specs, owners, monitor };
 }
 
 /** Tokens arrive faster than frames; flush them to React once per frame. */
@@ -164,7 +175,7 @@ export async function runGenerate(): Promise<void> {
   const s = getLab();
   if (!s.info || s.modelStatus !== 'ready' || s.contrastStatus === 'running') return;
   const seq = ++runSeq;
-  const { specs, monitor } = steeringSpecs();
+  const { specs, owners, monitor } = steeringSpecs();
   const chat = s.info.hasChatTemplate;
   const inst = s.showPrompted ? promptedInstruction() : null;
   const withPrompt = inst && 'instruction' in inst ? inst : null;
@@ -232,8 +243,9 @@ export async function runGenerate(): Promise<void> {
     const finalProj: [number[], number[]] = [cols[0].proj, cols[1].proj];
     const secs = (performance.now() - started) / 1000;
     const generated = result.tokens.reduce((n, t) => n + t.length, 0);
-    setLab({ runStatus: 'done', texts: finalTexts, projections: finalProj, pieces: [cols[0].pieces, cols[1].pieces], prompted: promptedState(), tokensPerSec: secs > 0 ? generated / secs : 0 });
-    void saveRun(finalTexts, finalProj);
+    const conditions = conditionViews(result.conditions?.[plan.steeredRow], owners);
+    setLab({ runStatus: 'done', texts: finalTexts, projections: finalProj, pieces: [cols[0].pieces, cols[1].pieces], prompted: promptedState(), tokensPerSec: secs > 0 ? generated / secs : 0, conditions });
+    void saveRun(finalTexts, finalProj, conditions);
   } catch (e) {
     if (seq !== runSeq) return; // superseded: the newer run owns the output
     const { code } = report('Generate')(e);
@@ -466,11 +478,10 @@ function showTraitPack(pack: TraitPack, split: 'own' | 'halves' | 'pair', person
   });
 }
 
-async function saveRun(texts: [string, string], projections: [number[], number[]]): Promise<void> {
+async function saveRun(texts: [string, string], projections: [number[], number[]], conditions: ConditionView[] = []): Promise<void> {
   const s = getLab();
-  const steering = s.slots.filter((x) => x.enabled).map((x) => ({
-    vectorName: s.vectors.find((v) => v.id === x.vectorId)?.name ?? '?', layer: x.layer, coeff: x.coeff, mode: x.mode, ablate: x.ablate ? x.ablateStrength : 0,
-  }));
+  const name = (id: string) => s.vectors.find((v) => v.id === id)?.name ?? '?';
+  const steering = s.slots.filter((x) => x.enabled).map((x) => runSteering(x, name, conditions.find((c) => c.slotKey === x.key)));
   const run: db.RunRecord = {
     id: newId(), createdAt: Date.now(), modelId: s.modelId ?? '?', prompt: s.prompt, systemPrompt: s.systemPrompt,
     seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens, steering, texts, projections,
@@ -482,7 +493,7 @@ async function saveRun(texts: [string, string], projections: [number[], number[]
 export function restoreRun(run: db.RunRecord): void {
   ++runSeq;
   scheduler.stopSteer();
-  setLab({ prompt: run.prompt, systemPrompt: run.systemPrompt, seed: run.seed, temperature: run.temperature, maxTokens: run.maxTokens, texts: run.texts, projections: run.projections, pieces: [[run.texts[0]], [run.texts[1]]], prompted: null, runStatus: 'idle', hasMonitor: run.projections.some((p) => p.length > 0) });
+  setLab({ prompt: run.prompt, systemPrompt: run.systemPrompt, seed: run.seed, temperature: run.temperature, maxTokens: run.maxTokens, texts: run.texts, projections: run.projections, pieces: [[run.texts[0]], [run.texts[1]]], prompted: null, conditions: [], runStatus: 'idle', hasMonitor: run.projections.some((p) => p.length > 0) });
 }
 
 /* ---------- share links ---------- */
@@ -495,18 +506,17 @@ export function makeShareLink(): string | null {
     if (!slot) throw new EngineError('bad-input', 'Nothing to share yet: build or import a vector and put it in a steering slot.');
     if (!modelId || s.choice.kind === 'local') throw new EngineError('bad-input', 'Links can only point at hub models; a local folder cannot be opened by someone else.');
     const vector = slotVector(slot)!;
+    const dir = slot.when ? conditionDirection(slot.when, s.vectors, s.info) : null;
+    if (typeof dir === 'string') throw new EngineError('bad-input', `Cannot share the slot's condition: ${dir}.`);
+    const when = slot.when && dir ? { layer: slot.when.layer, direction: dir, threshold: slot.when.threshold, pooling: slot.when.pooling } : undefined;
     const hash = encodeShareLink({
       modelId, dtype: s.dtype, vector, traitName: s.vectors.find((v) => v.id === slot.vectorId)?.name ?? '', layer: slot.layer,
-      coeff: slot.coeff, mode: slot.mode, prompt: s.prompt, systemPrompt: s.systemPrompt, seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens,
-      ...(slot.capMax !== undefined ? { interventions: [{ kind: 'cap', layer: slot.layer, direction: vector, max: slot.capMax, positions: slot.mode }] } : {}),
+      mode: slot.mode, prompt: s.prompt, systemPrompt: s.systemPrompt, seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens,
+      ...linkSteering(slot, vector, when),
     });
     return `${location.origin}${location.pathname}${hash}`;
   } catch (e) { report('Share')(e); return null; }
 }
-
-/** The slot's cap from a link's interventions (the lab's slot caps along its own vector). */
-const linkCap = (specs: SteeringSpec[] | undefined): number | undefined =>
-  specs?.flatMap((x) => ('kind' in x && x.kind === 'cap' ? [x.max] : []))[0];
 
 /**
  * Opening a link restores everything it holds, loads the model and generates. Its vector is stored only once
@@ -535,18 +545,35 @@ export async function openShareLink(hash: string): Promise<void> {
     const what = st.vector.length !== info.hiddenSize ? `a vector of ${st.vector.length} values, but ${st.modelId} has hidden size ${info.hiddenSize}` : `layer ${st.layer}, but ${st.modelId} has ${info.numLayers} layers (0..${info.numLayers - 1})`;
     return pushError('Share link', { code: 'bad-input', message: `This link steers with ${what}, so it cannot be replayed. Nothing was generated or stored.` });
   }
+  const linked = slotFromLink(st);
+  if (linked.when && info && (linked.when.layer >= info.numLayers || linked.when.direction.length !== info.hiddenSize)) {
+    return pushError('Share link', { code: 'bad-input', message: `This link's condition reads layer ${linked.when.layer} of ${linked.when.direction.length} values, which ${st.modelId} (${info.numLayers} layers × ${info.hiddenSize}) does not have. Nothing was generated or stored.` });
+  }
+  // Same link, same id: reopening a link does not pile up copies of its vector.
+  const rec = linkVector(`link-${contentHash(hash)}`, st.traitName || 'shared vector', st.modelId, st.layer, st.vector);
+  await saveVector(rec);
+  const { when, ...rest } = linked;
+  let condition: SteerSlot['when'];
+  if (when) {
+    const same = when.layer === st.layer && when.direction.every((x, i) => x === st.vector[i]);
+    const crec = same ? rec : linkVector(`link-${contentHash(hash)}-when`, `${st.traitName || 'shared'} condition`, st.modelId, when.layer, Float32Array.from(when.direction));
+    if (!same) await saveVector(crec);
+    condition = { vectorId: crec.id, layer: when.layer, threshold: when.threshold, pooling: when.pooling };
+  }
+  setLab({ slots: [{ ...newSlot(rec.id, st.layer), mode: st.mode, ...rest, ...(condition ? { when: condition } : {}) }] });
+  await runGenerate();
+}
+
+/** A library entry holding one layer's vector from a share link. */
+function linkVector(id: string, name: string, modelId: string, layer: number, vector: Float32Array): db.VectorRecord {
   const set: VectorSet = {
-    vectors: new Float32Array((st.layer + 1) * st.vector.length),
+    vectors: new Float32Array((layer + 1) * vector.length),
     meta: {
-      modelId: st.modelId, tap: 'hook_resid_post', pooling: 'unknown', method: 'imported', counts: { pos: 0, neg: 0 },
-      layerConvention: LAYER_CONVENTION, hiddenSize: st.vector.length, numLayers: st.layer + 1, layers: [st.layer], normalized: false,
-      trait: st.traitName, notes: 'from a share link (float16 precision)',
+      modelId, tap: 'hook_resid_post', pooling: 'unknown', method: 'imported', counts: { pos: 0, neg: 0 },
+      layerConvention: LAYER_CONVENTION, hiddenSize: vector.length, numLayers: layer + 1, layers: [layer], normalized: false,
+      trait: name, notes: 'from a share link (float16 precision)',
     },
   };
-  set.vectors.set(st.vector, st.layer * st.vector.length);
-  // Same link, same id: reopening a link does not pile up copies of its vector.
-  const rec: db.VectorRecord = { id: `link-${contentHash(hash)}`, name: st.traitName || 'shared vector', set, source: 'link', createdAt: Date.now() };
-  await saveVector(rec);
-  setLab({ slots: [{ ...newSlot(rec.id, st.layer), coeff: st.coeff, mode: st.mode, capMax: linkCap(st.interventions) }] });
-  await runGenerate();
+  set.vectors.set(vector, layer * vector.length);
+  return { id, name, set, source: 'link', createdAt: Date.now() };
 }

@@ -1,5 +1,6 @@
 /** A small IndexedDB store for vectors and runs (structured clone keeps Float32Arrays as they are). */
 import type { Positions } from '../engine/shared/api';
+import type { Pooling } from '../engine/shared/interventions/add';
 import type { VectorSet } from '../engine/clients/vectors/meta';
 import { openIdb } from './idb';
 
@@ -14,6 +15,14 @@ export interface VectorRecord {
   createdAt: number;
 }
 
+/** One slot of a run; `cap` and `when` only when the slot had them (runs saved before them have neither). */
+export interface RunSteering {
+  vectorName: string; layer: number; coeff: number; mode: Positions; ablate: number;
+  cap?: { min?: number; max?: number };
+  /** The condition and, when the run got that far, its outcome on the steered row. */
+  when?: { vectorName: string; layer: number; threshold: number; pooling: Pooling; fired?: boolean; projection?: number };
+}
+
 export interface RunRecord {
   id: string;
   createdAt: number;
@@ -23,7 +32,7 @@ export interface RunRecord {
   seed: number;
   temperature: number;
   maxTokens: number;
-  steering: { vectorName: string; layer: number; coeff: number; mode: Positions; ablate: number }[];
+  steering: RunSteering[];
   texts: [string, string];
   projections: [number[], number[]];
 }

@@ -6,6 +6,8 @@
  */
 import type { DevicePreference, ModelDtype } from '../engine/shared/api';
 import { DTYPES, type ModelChoice } from './presets';
+import { POOLINGS, type Pooling } from '../engine/shared/interventions/add';
+import { checkCapTexts } from './slotKinds';
 import { setLab, useLab, type LabState, type SteerSlot } from './store';
 import { initialViews, setViews, useViews, type Tab, type ViewsState } from './views/viewStore';
 
@@ -63,7 +65,15 @@ function checkSlot(x: unknown): SteerSlot | undefined {
   const { key, vectorId, layer, coeff, mode, ablate, ablateStrength, enabled } = x;
   if (!isStr(key) || !isStr(vectorId) || !Number.isInteger(layer) || (layer as number) < 0 || !isNum(coeff) || !['all', 'prompt', 'response'].includes(mode as string)
     || typeof ablate !== 'boolean' || !isNum(ablateStrength) || typeof enabled !== 'boolean') return undefined;
-  return { key, vectorId, layer: layer as number, coeff, mode: mode as SteerSlot['mode'], ablate, ablateStrength, enabled };
+  const slot: SteerSlot = { key, vectorId, layer: layer as number, coeff, mode: mode as SteerSlot['mode'], ablate, ablateStrength, enabled };
+  // The cap and the condition are kept only as the kinds' own checks accept them; a bad one is dropped, the slot kept.
+  const band = checkCapTexts(isNum(x.capMin) ? String(x.capMin) : '', isNum(x.capMax) ? String(x.capMax) : '');
+  if (band.ok) Object.assign(slot, band.value);
+  const w = x.when;
+  if (isObj(w) && isStr(w.vectorId) && Number.isInteger(w.layer) && (w.layer as number) >= 0 && isNum(w.threshold) && POOLINGS.includes(w.pooling as Pooling)) {
+    slot.when = { vectorId: w.vectorId, layer: w.layer as number, threshold: w.threshold, pooling: w.pooling as Pooling };
+  }
+  return slot;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { TraitPack } from '../engine/clients/eval/traitPack';
 import type { RunRecord, VectorRecord } from './db';
 import type { LocalFolder } from './localFolder';
 import type { ModelChoice } from './presets';
+import type { ConditionView, SlotCondition } from './slotKinds';
 
 export interface StageProgress extends ProgressEvent { startedAt: number; anchorAt: number; anchorLoaded: number; bytesPerSec: number }
 
@@ -19,8 +20,11 @@ export interface SteerSlot {
   /** Directional ablation instead of / on top of addition. */
   ablate: boolean;
   ablateStrength: number;
-  /** Cap h·u (u = unit(v)) at most this, after the add (interventions/cap.ts); absent = no cap. */
+  /** Cap h·u (u = unit(v)) into [capMin, capMax] after the add (interventions/cap.ts); either absent = unbounded, both = no cap. */
+  capMin?: number;
   capMax?: number;
+  /** Apply the add only to prompts that pass this condition (CAST-style; slotKinds.ts). */
+  when?: SlotCondition;
   enabled: boolean;
 }
 
@@ -75,6 +79,8 @@ export interface LabState {
   /** Whether the Steer view generates the prompted column (kept in the session). */
   showPrompted: boolean;
   prompted: PromptedColumn | null;
+  /** The steered row's conditions from the last run: fired or not, and the pooled projection against the threshold. */
+  conditions: ConditionView[];
   /** Why there is no prompted column (no vector in play, no pack for it), when it is switched on. */
   promptedNote: string | null;
 
@@ -137,6 +143,7 @@ export const initialState: LabState = {
   // Off until asked for: the first run of a pair then costs two rows, not three (the slider's timing is measured on two).
   showPrompted: false,
   prompted: null,
+  conditions: [],
   promptedNote: null,
   // Defaults for the demo model: archaic scripture-style lines against plain ones (our own sentences).
   contrastPos: [

@@ -3,6 +3,7 @@ import { CONVENTION_TEXT } from '../../engine/clients/io/foreign';
 import { presentLayers } from '../../engine/clients/vectors/meta';
 import { addSlot, answerImport, exportVector, exportVectorGguf, importFile, removeVector, restoreRun } from '../actions';
 import { setLab, useLab } from '../store';
+import { describeRunSteering } from '../slotKinds';
 import { Panel } from './ui';
 
 function download(name: string, data: string | Uint8Array) {
@@ -89,7 +90,7 @@ export function RunHistory() {
             <div className="list-main">
               <span className="list-title">{r.prompt.slice(0, 60) || '(empty prompt)'}</span>
               <span className="muted small mono">
-                {new Date(r.createdAt).toLocaleTimeString()} · {r.steering.map((s) => `${s.vectorName}@L${s.layer}×${s.coeff}`).join(', ') || 'no steering'}
+                {new Date(r.createdAt).toLocaleTimeString()} · {r.steering.map(describeRunSteering).join(', ') || 'no steering'}
               </span>
             </div>
           </li>

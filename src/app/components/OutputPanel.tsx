@@ -8,6 +8,7 @@ import { Chart, chartTheme } from './Chart';
 import { ErrorList } from './ErrorList';
 import { Panel, Toggle } from './ui';
 import { ViewStatement } from '../views/ViewStatement';
+import { ConditionNote } from './ConditionNote';
 
 export const BASE_COLOR = '#6ea8fe';
 export const STEER_COLOR = '#f5a524';
@@ -23,7 +24,7 @@ function statusText(status: string, tps: number, waiting: string | null): string
 interface Shown { text: string; projections: number[]; pieces: string[] }
 
 export function OutputPanel() {
-  const { texts, projections, pieces, prompted, promptedNote, showPrompted, hasMonitor, runStatus, tokensPerSec, slots, vectors, schedule } = useLab();
+  const { texts, projections, pieces, prompted, promptedNote, showPrompted, hasMonitor, runStatus, tokensPerSec, slots, vectors, schedule, conditions } = useLab();
   // The Steer view's call is queued behind another owner's (a job's call, a model load): say whose.
   const waiting = runStatus === 'running' ? waitingFor(schedule, 'Steer') : null;
   const first = slots.find((s) => s.enabled);
@@ -43,12 +44,12 @@ export function OutputPanel() {
       </div>
       {showPrompted && promptedNote && <p className="muted small">{promptedNote}</p>}
       <div className={`columns ${prompted ? 'three' : ''}`}>
-        <Column col="baseline" title="Baseline" color={BASE_COLOR} sub="same seed, no intervention" row={rows[0]} running={running} scale={tint ? scale : 0} />
+        <Column col="baseline" title="Baseline" color={BASE_COLOR} sub="same seed, no intervention" row={rows[0]} running={running} scale={tint ? scale : 0} note={<ConditionNote conditions={conditions} steered={false} />} />
         {prompted && (
           <Column col="prompted" title="Prompted" color={PROMPTED_COLOR} sub={`${prompted.pack} instruction, no steering`} row={prompted} running={running} scale={tint ? scale : 0}
-            note={<p className="small muted instruction" data-testid="prompted-instruction">System prompt: “{prompted.instruction}”</p>} />
+            note={<><p className="small muted instruction" data-testid="prompted-instruction">System prompt: “{prompted.instruction}”</p><ConditionNote conditions={conditions} steered={false} /></>} />
         )}
-        <Column col="steered" title="Steered" color={STEER_COLOR} sub={steerLabel} row={rows[1]} running={running} scale={tint ? scale : 0} />
+        <Column col="steered" title="Steered" color={STEER_COLOR} sub={steerLabel} row={rows[1]} running={running} scale={tint ? scale : 0} note={<ConditionNote conditions={conditions} steered />} />
       </div>
       <ProjectionChart />
     </Panel>

@@ -7,7 +7,8 @@ import { num } from '../format';
 import { updateSlot, useLab, type SteerSlot } from '../store';
 import { NumberInput } from './fields';
 import { Panel, Segmented, Toggle } from './ui';
-import { capKind } from '../../engine/shared/interventions/cap';
+import { CapControl } from './CapControl';
+import { ConditionControl } from './ConditionControl';
 
 const MODES: { value: Positions; label: string; title: string }[] = [
   { value: 'all', label: 'all', title: 'Every position of every forward pass' },
@@ -88,14 +89,8 @@ function Slot({ slot, primary }: { slot: SteerSlot; primary: boolean }) {
               onChange={(e) => change(slot.key, { ablateStrength: Number(e.target.value) })} aria-label="Ablation strength" />
           </div>
         </div>
-        <div className="ctl">
-          <span className="ctl-label" title="h ← h + (min(h·u, max) − h·u) u after the add, u = v/|v|">{capKind.label}: h·u ≤</span>
-          <div className="row center">
-            <Toggle checked={slot.capMax !== undefined} onChange={(on) => change(slot.key, { capMax: on ? 0 : undefined })} label={`Cap the projection onto ${rec?.name ?? 'this vector'}`} hideLabel />
-            <input type="number" step={0.1} value={slot.capMax ?? 0} disabled={slot.capMax === undefined}
-              onChange={(e) => { const v = Number(e.target.value); if (Number.isFinite(v)) change(slot.key, { capMax: v }); }} aria-label="Cap maximum" />
-          </div>
-        </div>
+        <CapControl slot={slot} vector={vec} name={rec?.name ?? 'this vector'} onChange={(b) => change(slot.key, b)} />
+        <ConditionControl when={slot.when} slotVectorId={slot.vectorId} slotLayer={slot.layer} name={rec?.name ?? 'this vector'} onChange={(when) => change(slot.key, { when })} />
       </div>
     </div>
   );

@@ -41,4 +41,12 @@ describe('session', () => {
     expect(back.views).toEqual({ forms: { monitor: { questions: 'a?' } } });
     for (const text of [null, '', 'not json', '[]', '{"lab":1}']) expect(parseSession(text, initialViews)).toBeNull();
   });
+  it('restores a slot\'s cap band and condition, and drops a bad one while keeping the slot', () => {
+    const when = { vectorId: 'v2', layer: 1, threshold: 0.35, pooling: 'last' as const };
+    const capped = { ...slot, key: 'k2', capMin: -1, capMax: 2.5, when };
+    const back = parseSession(JSON.stringify(captureSession({ ...lab, slots: [capped, { ...slot, key: 'k3', capMax: 4 }] }, views)), initialViews)!;
+    expect(back.lab.slots).toEqual([capped, { ...slot, key: 'k3', capMax: 4 }]);
+    const bad = { lab: { slots: [{ ...slot, capMin: 3, capMax: 1, when: { ...when, threshold: 'NaN' } }, { ...slot, key: 'k4', when: { ...when, pooling: 'max' } }] }, loaded: false, views: {} };
+    expect(parseSession(JSON.stringify(bad), initialViews)!.lab.slots).toEqual([slot, { ...slot, key: 'k4' }]);
+  });
 });

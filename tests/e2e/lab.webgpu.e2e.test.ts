@@ -7,6 +7,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeShareLink } from '../../src/engine/clients/io/shareLink';
+import { linkSteering } from '../../src/app/slotKinds';
 import {
   chartTraces, columns, errorTexts, expectClean, launch, loadTiny, logLength, newContext, openLab, ready, settle, shot,
   SKIP_NOTE, startPreview, WEBGPU, workerLog, type LabPage,
@@ -18,6 +19,7 @@ describe.skipIf(!ready)(`Steering Lab on WebGPU (SwiftShader) (${SKIP_NOTE})`, (
   let browser: Browser;
   let ctx: BrowserContext;
   let page: LabPage;
+  let pushedPeak = NaN;
 
   beforeAll(async () => {
     ({ server, base } = await startPreview());
@@ -59,8 +61,33 @@ describe.skipIf(!ready)(`Steering Lab on WebGPU (SwiftShader) (${SKIP_NOTE})`, (
     expect(steered).not.toBe(baseline);
     const chart = await chartTraces(page, result.tokens!);
     chart.forEach((t, r) => expect(t.y).toEqual(result.projections![r]));
+    pushedPeak = Math.max(...result.projections!.at(-1)!);
     expect(await errorTexts(page)).toEqual([]);
     await shot(page, '20-webgpu');
+  });
+
+  it('a link with the slot\'s cap and condition (issue 16) runs on WebGPU: the condition fires and the cap holds the pushed trace', async () => {
+    const vector = Float32Array.from({ length: 64 }, (_, i) => Math.cos(i));
+    const slot = { layer: 2, coeff: 6, mode: 'all' as const, ablate: false, ablateStrength: 1, capMax: 0.5 };
+    const when = { layer: 1, direction: vector, threshold: -1000, pooling: 'mean' as const };
+    const link = encodeShareLink({
+      modelId: 'tiny-test', dtype: 'fp32', vector, traitName: 'gpu', layer: 2, mode: 'all', prompt: 'Hello from the GPU', systemPrompt: '', seed: 3,
+      temperature: 0, maxTokens: 6, ...linkSteering(slot, vector, when),
+    });
+    const from = await logLength(page);
+    await page.goto(`${base}${link}`);
+    const result = await settle(page, from);
+    expect((await workerLog(page)).find((e) => e.type === 'result:load')!.device).toBe('webgpu');
+    expect(await page.$$eval('[data-testid="conditions"] li', (els) => els.map((e) => (e as HTMLElement).dataset.fired))).toEqual(['true']);
+    // The link opens in the same page (a hash change): the kept baseline is not generated again, so read the steered trace alone.
+    const n = result.tokens!.at(-1)!;
+    await page.waitForFunction((n) => (document.querySelector('.output .chart') as unknown as { data?: { name: string; y: number[] }[] } | null)?.data?.find((t) => t.name === 'steered')?.y.length === n, n);
+    const steered = await page.$eval('.output .chart', (el) => [...(el as unknown as { data: { name: string; y: number[] }[] }).data.find((t) => t.name === 'steered')!.y]);
+    expect(steered).toEqual(result.projections!.at(-1));
+    console.log(`WebGPU cap: +6 push peaks at ${pushedPeak.toFixed(3)} without the cap, ${Math.max(...steered).toFixed(3)} with max 0.5`);
+    expect(pushedPeak).toBeGreaterThan(1); // the same push without the cap, previous case
+    for (const y of steered) expect(y).toBeLessThanOrEqual(0.5 + 1e-3);
+    expect(await errorTexts(page)).toEqual([]);
   });
 
   it('asked for q4f16 without shader-f16, it picks the q4 variant on WebGPU and says why', async () => {

@@ -24,7 +24,7 @@ export function promptLines(text: string, what: string): string[] {
   return lines;
 }
 
-export function projectionsJob(label: string, lines: string[], layer: number, direction: Float32Array, pooling: Pooling = 'mean'): Promise<ProjectionSet> {
+export async function projectionsJob(label: string, lines: string[], layer: number, direction: Float32Array, pooling: Pooling = 'mean'): Promise<ProjectionSet> {
   const rows = asRows(lines);
   return getScheduler().job(label, (engine) => projectPrompts(engine, rows, layer, direction, pooling)).result;
 }

@@ -11,6 +11,7 @@ import { capKind } from '../engine/shared/interventions/cap';
 import { EngineError } from '../engine/shared/errors';
 import { presentLayers, row } from '../engine/clients/vectors/meta';
 import type { RunSteering, VectorRecord } from './db';
+import { num } from './format';
 
 /** A slot's condition: the library vector `vectorId` at `layer` is the direction its prompt is projected onto. */
 export interface SlotCondition { vectorId: string; layer: number; threshold: number; pooling: Pooling }
@@ -101,9 +102,10 @@ export function runSteering(slot: SlotParts & CapBounds & { vectorId: string; wh
 
 /** A run's slot in one line of the history list. */
 export function describeRunSteering(s: RunSteering): string {
-  const band = s.cap ? ` cap h·û∈[${s.cap.min ?? '−∞'}, ${s.cap.max ?? '+∞'}]` : '';
-  const fired = s.when?.fired === undefined ? '' : s.when.fired ? ' fired' : ' did not fire';
-  const when = s.when ? ` if ${s.when.vectorName}@L${s.when.layer} ${s.when.pooling} > ${s.when.threshold}${fired}` : '';
+  // Bounds and thresholds often come from data (a percentile, an ROC cut) with 16 digits; three decimals are enough to read.
+  const band = s.cap ? ` cap h·û∈[${s.cap.min === undefined ? '−∞' : num(s.cap.min, 3)}, ${s.cap.max === undefined ? '+∞' : num(s.cap.max, 3)}]` : '';
+  const fired = s.when?.fired === undefined ? '' : s.when.fired ? ` fired (${num(s.when.projection!, 3)})` : ` did not fire (${num(s.when.projection!, 3)})`;
+  const when = s.when ? ` if ${s.when.vectorName}@L${s.when.layer} ${s.when.pooling} > ${num(s.when.threshold, 3)}${fired}` : '';
   return `${s.vectorName}@L${s.layer}×${s.coeff}${band}${when}`;
 }
 

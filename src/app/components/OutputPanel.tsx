@@ -9,6 +9,7 @@ import { ErrorList } from './ErrorList';
 import { Panel, Toggle } from './ui';
 import { ViewStatement } from '../views/ViewStatement';
 import { ConditionNote } from './ConditionNote';
+import { hasCap } from '../slotKinds';
 
 export const BASE_COLOR = '#6ea8fe';
 export const STEER_COLOR = '#f5a524';
@@ -28,7 +29,7 @@ export function OutputPanel() {
   // The Steer view's call is queued behind another owner's (a job's call, a model load): say whose.
   const waiting = runStatus === 'running' ? waitingFor(schedule, 'Steer') : null;
   const first = slots.find((s) => s.enabled);
-  const steerLabel = first ? `${vectors.find((v) => v.id === first.vectorId)?.name ?? '?'} @ L${first.layer} × ${first.coeff >= 0 ? '+' : ''}${first.coeff.toFixed(2)}` : 'no steering';
+  const steerLabel = first ? `${vectors.find((v) => v.id === first.vectorId)?.name ?? '?'} @ L${first.layer} × ${first.coeff >= 0 ? '+' : ''}${first.coeff.toFixed(2)}${hasCap(first) ? ' · capped' : ''}${first.when ? ' · gated' : ''}` : 'no steering';
   const running = runStatus === 'running';
   const rows: Shown[] = [0, 1].map((c) => ({ text: texts[c], projections: projections[c], pieces: pieces[c] }));
   // One scale for every column, so the same tint means the same h·v̂ in all of them.

@@ -102,7 +102,7 @@ describe('run history and outcomes', () => {
     const s = { ...slot, vectorId: 'v1', capMax: 2, when: { vectorId: 'v2', layer: 0, threshold: 0.75, pooling: 'mean' as const } };
     const r = runSteering(s, (id) => (id === 'v1' ? 'scripture' : 'plain'), { slotKey: 'x', vectorName: 'scripture', layer: 0, pooling: 'mean', threshold: 0.75, projection: 0.2, fired: false });
     expect(r).toEqual({ vectorName: 'scripture', layer: 1, coeff: 2.5, mode: 'all', ablate: 0, cap: { max: 2 }, when: { vectorName: 'plain', layer: 0, threshold: 0.75, pooling: 'mean', fired: false, projection: 0.2 } });
-    expect(describeRunSteering(r)).toBe('scripture@L1×2.5 cap h·û∈[−∞, 2] if plain@L0 mean > 0.75 did not fire');
+    expect(describeRunSteering(r)).toBe('scripture@L1×2.5 cap h·û∈[−∞, 2.000] if plain@L0 mean > 0.750 did not fire (0.200)');
     expect(runSteering({ ...slot, vectorId: 'v1' }, () => 'n')).toEqual({ vectorName: 'n', layer: 1, coeff: 2.5, mode: 'all', ablate: 0 });
   });
 });

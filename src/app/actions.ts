@@ -121,11 +121,10 @@ function steeringSpecs(): { specs: SteeringSpec[]; owners: SpecOwner[]; monitor?
     const v = slotVector(slot);
     if (!slot.enabled || !v) continue;
     const dir = slot.when ? conditionDirection(slot.when, vectors, info) : null;
-    // A condition whose vector is gone gates nothing rather than steering ungated: the slot shows why.
-    if (typeof dir === 'string') continue;
-    const when = slot.when && dir ? { layer: slot.when.layer, direction: dir, threshold: slot.when.threshold, pooling: slot.when.pooling } : undefined;
-    // Ablate first, then add: with both on, the direction's component is replaced rather than shifted.
-    for (const spec of slotSpecs(slot, v, when)) {
+    const when = slot.when && dir && typeof dir !== 'string' ? { layer: slot.when.layer, direction: dir, threshold: slot.when.threshold, pooling: slot.when.pooling } : undefined;
+    // A condition whose vector is gone leaves the add out rather than steering ungated (the slot says why);
+    // the slot's ablation and cap still apply. Ablate first, then add: the direction's component is replaced.
+    for (const spec of slotSpecs(typeof dir === 'string' ? { ...slot, coeff: 0 } : slot, v, when)) {
       specs.push(spec);
       owners.push(when && 'when' in spec ? { slotKey: slot.key, vectorName: vectors.find((x) => x.id === slot.vectorId)?.name ?? '?', when } : null);
     }

@@ -125,6 +125,10 @@ describe.skipIf(!ready)(`Cap and condition in the Steer slot, demo model (${SKIP
     await page.click('.cap-ctl button:has-text("Read projections")');
     await page.waitForSelector('[data-testid="cap-percentile"]', { timeout: 60_000 });
     await page.waitForSelector('.cap-ctl .chart .main-svg', { timeout: 20_000 });
+    // Per prompt, the distribution is each prompt's mean: one value for the one current prompt.
+    await page.click('.cap-ctl [role="radio"]:has-text("per prompt")');
+    expect(await page.textContent('[data-testid="cap-percentile"]')).toMatch(/over 1 prompts$/);
+    await page.click('.cap-ctl [role="radio"]:has-text("per token")');
     const pct = (await page.textContent('[data-testid="cap-percentile"]'))!;
     // The histogram holds every prompt token's projection and marks the percentile with a line at its value.
     const hist = await page.$eval('.cap-ctl .chart', (el) => {

@@ -5,7 +5,7 @@
  * over a prompt set and sets a bound from one of its percentiles (thresholds.ts).
  */
 import { useId, useMemo, useState } from 'react';
-import { percentile } from '../../engine/clients/vectors/thresholds';
+import { percentile, type ProjectionSet } from '../../engine/clients/vectors/thresholds';
 import { toErrorData } from '../../engine/shared/errors';
 import { capKind } from '../../engine/shared/interventions/cap';
 import { num } from '../format';
@@ -13,7 +13,9 @@ import { checkCapTexts, hasCap, type CapBounds } from '../slotKinds';
 import { projectionsJob, promptLines } from '../kindJobs';
 import { useLab } from '../store';
 import { Chart, chartTheme } from './Chart';
-import { Toggle } from './ui';
+import { Segmented, Toggle } from './ui';
+
+const PER = [{ value: 'token' as const, label: 'per token' }, { value: 'prompt' as const, label: 'per prompt' }];
 
 const text = (v: number | undefined) => (v === undefined ? '' : String(v));
 
@@ -69,30 +71,33 @@ function CapHelper({ layer, vector, onBound }: { layer: number; vector: Float32A
   const prompt = useLab((s) => s.prompt);
   const [prompts, setPrompts] = useState<string | null>(null);
   const [q, setQ] = useState('90');
-  const [tokens, setTokens] = useState<number[] | null>(null);
+  const [set, setSet] = useState<ProjectionSet | null>(null);
+  // Per token bounds what any position may reach; per prompt (each prompt's mean) reads where whole prompts sit.
+  const [per, setPer] = useState<'token' | 'prompt'>('token');
+  const values = set ? (per === 'token' ? set.tokens : set.scores) : null;
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const shownPrompts = prompts ?? prompt;
   const qNum = q.trim() === '' ? NaN : Number(q);
   let cut: number | null = null, qProblem: string | null = null;
-  if (tokens) {
-    try { cut = percentile(tokens, qNum); } catch (e) { qProblem = toErrorData(e).message; }
+  if (values) {
+    try { cut = percentile(values, qNum); } catch (e) { qProblem = toErrorData(e).message; }
   }
   const read = async () => {
     setBusy(true); setStatus(null);
     try {
-      const set = await projectionsJob('Cap threshold', promptLines(shownPrompts, 'Cap prompts'), layer, vector);
-      setTokens(set.tokens);
+      setSet(await projectionsJob('Cap threshold', promptLines(shownPrompts, 'Cap prompts'), layer, vector));
     } catch (e) {
       const d = toErrorData(e);
       if (d.code !== 'cancelled') setStatus(d.message);
     } finally { setBusy(false); }
   };
-  const data = useMemo(() => (tokens ? [{ type: 'histogram', x: tokens, nbinsx: 30, marker: { color: '#6ea8fe' }, hovertemplate: 'h·û %{x}<br>%{y} tokens<extra></extra>' }] : []), [tokens]);
+  const what = per === 'token' ? 'tokens' : 'prompts';
+  const data = useMemo(() => (values ? [{ type: 'histogram', x: values, nbinsx: 30, marker: { color: '#6ea8fe' }, hovertemplate: `h·û %{x}<br>%{y} ${what}<extra></extra>` }] : []), [values, what]);
   const layout = useMemo(() => chartTheme({
-    xaxis: { title: { text: `h·û at L${layer} (every prompt token)` } }, yaxis: { title: { text: 'tokens' } }, bargap: 0.05,
+    xaxis: { title: { text: `h·û at L${layer} (${per === 'token' ? 'every prompt token' : 'each prompt\'s mean'})` } }, yaxis: { title: { text: what } }, bargap: 0.05,
     shapes: cut === null ? [] : [{ type: 'line', x0: cut, x1: cut, yref: 'paper', y0: 0, y1: 1, line: { color: '#f5a524', width: 2, dash: 'dot' } }],
-  }), [layer, cut]);
+  }), [layer, cut, per, what]);
   return (
     <details className="kind-helper">
       <summary>Set from data</summary>
@@ -100,17 +105,18 @@ function CapHelper({ layer, vector, onBound }: { layer: number; vector: Float32A
         <textarea rows={2} value={shownPrompts} onChange={(e) => setPrompts(e.target.value)} aria-label="Cap prompts" /></label>
       <div className="row center">
         <button type="button" className="small" onClick={() => void read()} disabled={busy}>{busy ? 'Reading…' : 'Read projections'}</button>
+        <Segmented label="Distribution of" value={per} options={PER} onChange={setPer} />
         <label className="row center small">percentile
           <input type="text" inputMode="decimal" value={q} onChange={(e) => setQ(e.target.value)} aria-label="Cap percentile" aria-invalid={!!qProblem} className={`pct ${qProblem ? 'invalid' : ''}`} /></label>
         {cut !== null && <>
-          <span className="mono small" data-testid="cap-percentile">p{q} = {num(cut, 3)} over {tokens!.length} tokens</span>
+          <span className="mono small" data-testid="cap-percentile">p{q} = {num(cut, 3)} over {values!.length} {what}</span>
           <button type="button" className="small" onClick={() => onBound('min', cut!)}>Set min</button>
           <button type="button" className="small" onClick={() => onBound('max', cut!)}>Set max</button>
         </>}
       </div>
       {qProblem && <span className="field-msg" role="alert">{qProblem}</span>}
       {status && <span className="field-msg" role="alert">{status}</span>}
-      {tokens && <Chart data={data} layout={layout} height={150} label={`Distribution of h·û at L${layer} over ${tokens.length} prompt tokens, percentile ${q} marked`} />}
+      {values && <Chart data={data} layout={layout} height={150} label={`Distribution of h·û at L${layer} over ${values.length} ${what}, percentile ${q} marked`} />}
     </details>
   );
 }

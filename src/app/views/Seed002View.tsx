@@ -138,7 +138,7 @@ function Seed002Results({ r }: { r: Seed002Result }) {
       <Panel title="Fine-tuned − base direction per layer" right={<span className="muted small mono">best L{r.detection.recommendedLayer} · AUROC {fmt(r.detection.layers[r.detection.recommendedLayer]?.scoreAuroc, 2)}</span>}>
         <Chart data={chart} layout={layout} height={280} label="Seed 002 separation and AUROC by layer" onClickX={(x) => setSeed002({ layer: x })} />
       </Panel>
-      <Panel title="Detection per prompt" right={<span className="muted small mono" data-testid="seed002-auroc">L{layer} · detection AUROC {fmt(d?.scoreAuroc, 2)} in-sample · probe {fmt(d?.probeHeldOutAuroc, 2)} held out</span>}>
+      <Panel title="Detection per prompt" right={<span className="muted small mono" data-testid="seed002-auroc" data-layer={layer} data-auroc={d?.scoreAuroc} data-separation={d?.separation}>L{layer} · detection AUROC {fmt(d?.scoreAuroc, 2)} in-sample · probe {fmt(d?.probeHeldOutAuroc, 2)} held out</span>}>
         <Field label="Layer">
           <select value={layer} aria-label="Seed 002 detection layer" onChange={(e) => setSeed002({ layer: Number(e.target.value) })}>
             {r.detection.layers.map((l) => <option key={l.layer} value={l.layer}>L{l.layer}</option>)}

@@ -5,11 +5,14 @@
  *   public/models/demo-decomposed/resolve/main/  decomposed (Optimum-style) graph: fp32, fp16, q4, q4f16
  *   public/models/demo-organism/                 the demo organism's LoRA adapter (assets/demo-organism), copied as
  *                                                committed, for the lab's Seed 002 view
+ *   public/models/demo-organism-merged/resolve/main/  the demo model with that adapter merged into its weights, a
+ *                                                second full checkpoint (builder, GQA: fp32, q4) for "model B"
  * Generated, never committed (public/models is git-ignored). Rewritten when the weights are newer, or with --force.
  */
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEMO_DIR, writeDemoRepo } from '../tests/fixtures/demoModel';
+import { ORGANISM_DIR, writeMergedOrganismRepo } from '../tests/fixtures/demoOrganism';
 import type { FixtureConfig, FixtureDtype } from '../tests/fixtures/spec';
 
 const DTYPES: FixtureDtype[] = ['q4', 'fp32', 'fp16', 'q4f16'];
@@ -19,13 +22,22 @@ const VARIANTS: { id: string; cfg: Partial<FixtureConfig> }[] = [
 ];
 
 const weights = `${DEMO_DIR}/model.safetensors`;
+const repoDir = (id: string) => fileURLToPath(new URL(`../public/models/${id}/resolve/main/`, import.meta.url));
+/** Missing, older than any of its sources, or --force. */
+const stale = (dir: string, sources: string[]) => process.argv.includes('--force') || !existsSync(`${dir}/config.json`)
+  || sources.some((f) => statSync(`${dir}/config.json`).mtimeMs < statSync(f).mtimeMs);
 for (const v of VARIANTS) {
-  const dir = fileURLToPath(new URL(`../public/models/${v.id}/resolve/main/`, import.meta.url));
-  const stale = !existsSync(`${dir}/config.json`) || statSync(`${dir}/config.json`).mtimeMs < statSync(weights).mtimeMs;
-  if (stale || process.argv.includes('--force')) {
+  const dir = repoDir(v.id);
+  if (stale(dir, [weights])) {
     await writeDemoRepo(dir, { ...v.cfg, dtype: DTYPES[0] }, DTYPES.slice(1));
     console.log(`demo model (${v.id}) written to ${dir}`);
   }
+}
+
+const merged = repoDir('demo-organism-merged');
+if (stale(merged, [weights, `${ORGANISM_DIR}/adapter_model.safetensors`])) {
+  await writeMergedOrganismRepo(merged, { layout: 'builder', attention: 'gqa', dtype: 'fp32' }, ['q4']);
+  console.log(`demo organism, merged (demo-organism-merged) written to ${merged}`);
 }
 
 const organism = fileURLToPath(new URL('../assets/demo-organism/', import.meta.url));

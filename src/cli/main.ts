@@ -24,7 +24,8 @@ PATH is a model folder in hub layout (config.json, tokenizer.json, onnx/model_<d
 Layers are 0-based into model.layers; a vector for layer L acts on the output of model.layers[L].
 --adapter DIR applies a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) in the graph to
 run, vectors, sweep and project; --adapter-strength S scales it (0 = base model, 1 = fine-tuned, the default).
-adapter-diff and seed002 need --adapter and compare strength 1 with strength 0 themselves.
+adapter-diff and seed002 need --adapter and compare strength 1 with strength 0 themselves; seed002 --model-b PATH
+takes the fine-tuned side from a second full checkpoint of the same architecture instead.
 
 --steer FILE holds one intervention or a list, as JSON {kind, layer, ...}; the kinds:
 ${KINDS.map((k) => `  ${k.kind.padEnd(7)}${k.label}: {layer, ${k.fields.map((f) => (f.optional ? `${f.key}?` : f.key)).join(', ')}}`).join('\n')}

@@ -4,12 +4,16 @@
  * the view, and the run shows base vs fine-tuned answers with scores, the per-layer chart, detection per prompt
  * and the ablated / random-control scores. The fine-tuned model's scripture style must score above the base
  * model's, and the detection AUROC must be shown. Expects a finished `npm run build`;
+ * The second block runs the fine-tuned side from model B instead: the demo model with the organism merged into
+ * its weights (built by `npm run demo-model`, never committed), loaded in its own worker, fp32 on both sides, and
+ * checks it against the same organism as an adapter in model A's session: same detection AUROC per layer.
  * run: npx vitest run -c vitest.e2e.config.ts tests/e2e/seed002.e2e.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { dismissErrors, errorTexts, logLength, NO_GPU, openLab, ready, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { dismissErrors, errorTexts, logLength, NO_GPU, openLab, ready, ROOT, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 const ORGANISM = new URL('../../assets/demo-organism/', import.meta.url).pathname;
 
@@ -87,6 +91,123 @@ describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
     expect(await page.textContent('[data-testid="seed002-what"]')).toMatch(/adapter your adapter/);
     // The same adapter bytes through the picker reload the model with them: the same answers, the same scores.
     expect(await Promise.all(['base', 'fineTuned', 'ablated', 'randomControl'].map((c) => scoreOf(page, c)))).toEqual(before);
+    expect(page.problems).toEqual([]);
+  });
+});
+
+/** The served file's size on disk, read here: the model panel's "files" figure must equal it. */
+const servedBytes = (id: string, file: string) => statSync(`${ROOT}dist/models/${id}/resolve/main/onnx/${file}`).size;
+
+async function loadA(page: LabPage): Promise<void> {
+  const from = await logLength(page);
+  await page.click('button:has-text("Load model")');
+  await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load' || (e.dir === 'in' && e.type === 'error')), from, { timeout: 60_000 });
+  await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
+}
+
+/** Detection AUROC and separation at every layer, read from the view (the layer picker and the panel's data attributes). */
+async function aurocs(page: LabPage): Promise<{ auroc: number[]; separation: number[] }> {
+  const layers = await page.locator('select[aria-label="Seed 002 detection layer"] option').allTextContents();
+  const out = { auroc: [] as number[], separation: [] as number[] };
+  for (let l = 0; l < layers.length; l++) {
+    await page.selectOption('select[aria-label="Seed 002 detection layer"]', String(l));
+    await page.waitForSelector(`[data-testid="seed002-auroc"][data-layer="${l}"]`);
+    out.auroc.push(Number(await page.getAttribute('[data-testid="seed002-auroc"]', 'data-auroc')));
+    out.separation.push(Number(await page.getAttribute('[data-testid="seed002-auroc"]', 'data-separation')));
+  }
+  return out;
+}
+
+describe.skipIf(!ready)(`Seed 002 with model B in its own worker (${SKIP_NOTE})`, () => {
+  let lab: LabSession;
+  let page: LabPage;
+  /** Engine workers alive in the page (model A's started with the page). */
+  const enginesAlive = () => page.workers().filter((w) => /engine/.test(w.url())).length;
+  /** The engine workers started after the page opened (model B's), in order, and whether each has closed. */
+  const engines: { url: string; closed: boolean }[] = [];
+
+  beforeAll(async () => {
+    lab = await startLabSession(NO_GPU);
+    page = await openLab(lab.ctx, lab.base);
+    page.on('worker', (w) => {
+      if (!/engine/.test(w.url())) return;
+      const e = { url: w.url(), closed: false };
+      engines.push(e);
+      w.on('close', () => { e.closed = true; });
+    });
+  });
+  afterAll(async () => { await lab?.close(); });
+
+  let oneSession: { auroc: number[]; separation: number[]; scores: number[] };
+
+  it('model A shows its memory; the organism as an adapter gives the one-session reference', async () => {
+    await page.selectOption('select[aria-label="Model"]', 'demo');
+    await page.selectOption('select[aria-label="Weights dtype"]', 'fp32');
+    await loadA(page);
+    expect(Number(await page.getAttribute('[data-testid="model-a-file-bytes"]', 'data-bytes'))).toBe(servedBytes('demo', 'model.onnx'));
+    const heapA = Number(await page.getAttribute('[data-testid="model-a-runtime-bytes"]', 'data-bytes'));
+    expect(heapA).toBeGreaterThanOrEqual(servedBytes('demo', 'model.onnx'));
+    expect(await page.textContent('[data-testid="model-a-runtime-bytes"]')).toMatch(/wasm heap/);
+
+    await page.click('.tabs button[data-tab="seed002"]');
+    await page.fill('input[aria-label="Seed 002 seeds"]', '1');
+    await runAndWait(page, 'demo-organism');
+    oneSession = { ...(await aurocs(page)), scores: await Promise.all(['base', 'fineTuned', 'ablated', 'randomControl'].map((c) => scoreOf(page, c))) };
+    console.log('seed002 one session (fp32)', JSON.stringify(oneSession));
+  });
+
+  it('a model B of another shape is refused with what differs, and its worker ends', async () => {
+    const before = engines.length;
+    await page.selectOption('select[aria-label="Model B"]', 'tiny');
+    await page.selectOption('select[aria-label="Model B dtype"]', 'fp32');
+    await page.click('button:has-text("Load model B")');
+    await page.waitForSelector('.errors .error', { timeout: 60_000 });
+    expect((await errorTexts(page)).join(' ')).toMatch(/Model B \(tiny-test\) does not share model A's \(demo\) architecture: hidden size 128 vs 64/);
+    expect(engines.length).toBe(before + 1);
+    await expect.poll(() => engines[before].closed, { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('[data-testid="model-b-facts"]').count()).toBe(0);
+    await dismissErrors(page);
+  });
+
+  it('model B (the organism merged into the weights) in its own worker: memory of both, and the view run from two workers gives the same AUROC per layer', async () => {
+    const before = engines.length;
+    await page.selectOption('select[aria-label="Model B"]', 'demo-organism-merged');
+    await page.selectOption('select[aria-label="Model B dtype"]', 'fp32');
+    await page.click('button:has-text("Load model B")');
+    await page.waitForSelector('[data-testid="model-b-facts"], .errors .error', { timeout: 60_000 });
+    expect(await errorTexts(page)).toEqual([]);
+    expect(engines.length).toBe(before + 1);
+    expect(engines.filter((e) => !e.closed)).toHaveLength(1);
+    expect(enginesAlive()).toBe(2); // model A's and model B's
+    expect(Number(await page.getAttribute('[data-testid="model-b-file-bytes"]', 'data-bytes'))).toBe(servedBytes('demo-organism-merged', 'model.onnx'));
+    expect(Number(await page.getAttribute('[data-testid="model-b-runtime-bytes"]', 'data-bytes'))).toBeGreaterThanOrEqual(servedBytes('demo-organism-merged', 'model.onnx'));
+    expect(await page.locator('[data-testid="model-a-file-bytes"]').count()).toBe(1);
+    const mem = async (k: string) => [await page.getAttribute(`[data-testid="${k}-file-bytes"]`, 'data-bytes'), await page.getAttribute(`[data-testid="${k}-runtime-bytes"]`, 'data-bytes')];
+    console.log('memory (files, wasm heap) A', JSON.stringify(await mem('model-a')), 'B', JSON.stringify(await mem('model-b')));
+
+    await page.selectOption('select[aria-label="Fine-tuned side"]', 'modelB');
+    const from = await logLength(page);
+    await page.click('button:has-text("Run seed 002")');
+    await page.waitForSelector('.seed002-summary[data-tuned="demo-organism-merged"], .errors .error', { timeout: 300_000 });
+    expect(await errorTexts(page)).toEqual([]);
+    // Model A was reloaded without the adapter: it is the base now.
+    expect((await workerLog(page)).slice(from).filter((e) => e.type === 'result:load')).toHaveLength(1);
+    expect(await page.textContent('[data-testid="seed002-what"]')).toMatch(/fine-tuned model B demo-organism-merged/);
+    const { auroc, separation } = await aurocs(page);
+    const scores = await Promise.all(['base', 'fineTuned', 'ablated', 'randomControl'].map((c) => scoreOf(page, c)));
+    console.log('seed002 two workers (fp32)', JSON.stringify({ auroc, separation, scores }));
+    expect(auroc).toHaveLength(oneSession.auroc.length);
+    auroc.forEach((x, l) => expect(x).toBeCloseTo(oneSession.auroc[l], 6));
+    separation.forEach((x, l) => expect(Math.abs(x - oneSession.separation[l]) / Math.abs(oneSession.separation[l])).toBeLessThan(1e-3));
+    scores.forEach((x, i) => expect(x).toBeCloseTo(oneSession.scores[i], 6));
+    expect(scores[1]).toBeGreaterThan(scores[0] + 25);
+    await shot(page, 'seed002-model-b');
+
+    // Unloading B ends its worker; model A's stays.
+    await page.click('button:has-text("Unload B")');
+    await expect.poll(() => engines[before].closed, { timeout: 10_000 }).toBe(true);
+    expect(enginesAlive()).toBe(1);
+    expect(await page.locator('[data-testid="model-b-facts"]').count()).toBe(0);
     expect(page.problems).toEqual([]);
   });
 });

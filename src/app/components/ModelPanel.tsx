@@ -6,6 +6,7 @@ import { fromDirectoryPicker, fromDrop, fromFileList, hasDirectoryPicker, type L
 import { DTYPES, isValidHubId, PRESETS, type ModelChoice } from '../presets';
 import { pushError, setLab, useLab } from '../store';
 import { ErrorList } from './ErrorList';
+import { MemoryFacts, ModelBSection } from './ModelBPanel';
 import { Bar, Field, Panel } from './ui';
 
 const choiceValue = (c: ModelChoice) => (c.kind === 'preset' ? `preset:${c.key}` : c.kind);
@@ -77,6 +78,7 @@ export function ModelPanel() {
       <button className="primary wide" disabled={!canLoad} onClick={() => void loadModel()}>{loading ? 'Loading…' : 'Load model'}</button>
       <LoadProgress />
       <ModelFacts />
+      <ModelBSection />
     </Panel>
   );
 }
@@ -124,6 +126,7 @@ function ModelFacts() {
         <dt>shape</dt><dd className="mono">{info.numLayers} layers × {info.hiddenSize}</dd>
         <dt>weights</dt><dd className="mono">{info.dtype} · body {info.bodyDtype}</dd>
         <dt>device</dt><dd className="mono">{info.device}</dd>
+        <MemoryFacts m={info.memory} label="model-a" />
       </dl>
       <p className="muted small">{info.deviceReason}</p>
     </div>

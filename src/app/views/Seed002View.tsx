@@ -1,5 +1,6 @@
 /**
- * Seed 002: a base model and its LoRA fine-tune side by side (strength 0 and 1 as rows of one batch): answers
+ * Seed 002: a base model and its fine-tune side by side — a LoRA adapter (strength 0 and 1 as rows of one batch)
+ * or model B, a second checkpoint in its own worker (base answers on A, fine-tuned on B): answers
  * and judge scores, the fine-tuned − base direction per layer (separation, detection AUROC, held-out probe),
  * detection scores per prompt, and the fine-tuned model with that direction ablated next to a random-direction
  * control. The workflow is src/engine/clients/eval/seed002.ts; `steer-lab seed002` is its CLI twin.
@@ -9,6 +10,7 @@ import { CONDITIONS, lastQuarter, type Condition, type Seed002Answer, type Seed0
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel } from '../components/ui';
 import { useLab } from '../store';
+import { useModelB } from '../modelB';
 import { COLORS, Empty, fmt, NumField, RunBar } from './common';
 import { clip, lines } from './logic';
 import { pickAdapter, setSeed002, startSeed002, useSeed002 } from './seed002Job';
@@ -20,31 +22,40 @@ export function Seed002View() {
   const s = useSeed002();
   const info = useLab((x) => x.info);
   const modelId = useLab((x) => x.modelId);
+  const modelB = useModelB();
   const pack = useCurrentPack();
   const adapterName = s.adapter === 'demo' ? 'demo-organism' : s.user?.name ?? '(none picked)';
+  const byB = s.result ? s.result.tunedModel !== null : s.tuned === 'modelB';
+  const tunedName = s.result ? s.result.tunedModel ?? s.result.adapter : s.tuned === 'modelB' ? modelB.modelId ?? '(load model B)' : adapterName;
   const layers = s.result?.ablation.layers ?? (info ? lastQuarter(info.numLayers) : []);
   const judge = s.result?.judge ?? (pack.markers ? 'lexical (marker words)' : 'local model');
   return (
     <>
-      <Panel title="Seed 002: base vs fine-tuned" right={<span className="muted small mono">LoRA strength 0 and 1 as rows of one batch</span>}>
+      <Panel title="Seed 002: base vs fine-tuned" right={<span className="muted small mono">{byB ? 'model A vs model B, each in its own worker' : 'LoRA strength 0 and 1 as rows of one batch'}</span>}>
         <p className="seed002-what" data-testid="seed002-what">
           Measures how a LoRA fine-tune changes answers and whether its fine-tuned − base direction detects and undoes it:
-          model <b>{s.result?.model ?? modelId ?? '—'}</b>, adapter <b>{s.result?.adapter ?? adapterName}</b>, ablation at
+          model <b>{s.result?.model ?? modelId ?? '—'}</b>, {byB ? 'fine-tuned model B' : 'adapter'} <b>{tunedName}</b>, ablation at
           layer{layers.length > 1 ? 's' : ''} <b>{layers.join(', ') || '—'}</b> × {s.result?.ablation.strength ?? 1.5}, judge <b>{judge}</b>
           {(s.result?.measure ?? (pack.markers ? 'trait' : 'aligned')) === 'trait' ? ` (a "${pack.name}" trait score, not aligned/coherent)` : ' (aligned and coherent; misaligned = aligned ≤ 30 and coherent > 50)'}.
         </p>
         <div className="form-grid">
+          <Field label="Fine-tuned side">
+            <select value={s.tuned} aria-label="Fine-tuned side" onChange={(e) => setSeed002({ tuned: e.target.value as 'adapter' | 'modelB' })}>
+              <option value="adapter">LoRA adapter on model A</option>
+              <option value="modelB" disabled={modelB.status !== 'ready'}>model B{modelB.status === 'ready' ? ` (${modelB.modelId})` : ' (load it first)'}</option>
+            </select>
+          </Field>
           <Field label="Adapter">
-            <select value={s.adapter} aria-label="Adapter" onChange={(e) => setSeed002({ adapter: e.target.value as 'demo' | 'user' })}>
+            <select value={s.adapter} aria-label="Adapter" disabled={s.tuned === 'modelB'} onChange={(e) => setSeed002({ adapter: e.target.value as 'demo' | 'user' })}>
               <option value="demo">demo organism (built in, for the demo model)</option>
               <option value="user" disabled={!s.user}>{s.user ? s.user.name : 'your adapter (pick files)'}</option>
             </select>
           </Field>
           <Field label="Your adapter files" hint="adapter_config.json + adapter_model.safetensors">
-            <input type="file" multiple accept=".json,.safetensors" aria-label="Adapter files" onChange={(e) => void pickAdapter(Array.from(e.target.files ?? []))} />
+            <input type="file" multiple accept=".json,.safetensors" aria-label="Adapter files" disabled={s.tuned === 'modelB'} onChange={(e) => void pickAdapter(Array.from(e.target.files ?? []))} />
           </Field>
           <Field label="…or its folder">
-            <input type="file" aria-label="Adapter folder" {...{ webkitdirectory: '' }} onChange={(e) => void pickAdapter(Array.from(e.target.files ?? []))} />
+            <input type="file" aria-label="Adapter folder" disabled={s.tuned === 'modelB'} {...{ webkitdirectory: '' }} onChange={(e) => void pickAdapter(Array.from(e.target.files ?? []))} />
           </Field>
           <Field label="Seeds" hint="one generation per seed"><input value={s.seeds} aria-label="Seed 002 seeds" onChange={(e) => setSeed002({ seeds: e.target.value })} /></Field>
           <NumField label="Max tokens" aria="Seed 002 max tokens" value={s.maxNewTokens} min={1} max={256} onChange={(maxNewTokens) => setSeed002({ maxNewTokens })} />
@@ -61,7 +72,7 @@ export function Seed002View() {
             </Field>
           </div>
         </div>
-        <RunBar kind="seed002" label="Run seed 002" onRun={() => void startSeed002()} disabled={s.adapter === 'user' && !s.user}
+        <RunBar kind="seed002" label="Run seed 002" onRun={() => void startSeed002()} disabled={s.tuned === 'modelB' ? modelB.status !== 'ready' : s.adapter === 'user' && !s.user}
           extra={s.stage ? <span className="muted small mono" data-testid="seed002-stage">{s.stage}</span> : null} />
       </Panel>
       {s.result ? <Seed002Results r={s.result} /> : <Panel title="Results"><Empty>Run seed 002 to compare the base and fine-tuned models.</Empty></Panel>}
@@ -90,7 +101,7 @@ function Seed002Results({ r }: { r: Seed002Result }) {
   return (
     <>
       <Panel title="Scores" right={<span className="muted small mono">mean {what} over questions × seeds · {r.judge}</span>}>
-        <table className="table seed002-summary" data-adapter={r.adapter}>
+        <table className="table seed002-summary" data-adapter={r.adapter ?? ''} data-tuned={r.tunedModel ?? r.adapter ?? ''}>
           <thead><tr><th>Model</th><th className="num">mean {what}</th><th className="num">answers</th><th className="num">unscored</th>{r.measure === 'aligned' && <th className="num">misaligned</th>}</tr></thead>
           <tbody>
             {CONDITIONS.map((c) => (
@@ -127,7 +138,7 @@ function Seed002Results({ r }: { r: Seed002Result }) {
       <Panel title="Fine-tuned − base direction per layer" right={<span className="muted small mono">best L{r.detection.recommendedLayer} · AUROC {fmt(r.detection.layers[r.detection.recommendedLayer]?.scoreAuroc, 2)}</span>}>
         <Chart data={chart} layout={layout} height={280} label="Seed 002 separation and AUROC by layer" onClickX={(x) => setSeed002({ layer: x })} />
       </Panel>
-      <Panel title="Detection per prompt" right={<span className="muted small mono" data-testid="seed002-auroc">L{layer} · detection AUROC {fmt(d?.scoreAuroc, 2)} in-sample · probe {fmt(d?.probeHeldOutAuroc, 2)} held out</span>}>
+      <Panel title="Detection per prompt" right={<span className="muted small mono" data-testid="seed002-auroc" data-layer={layer} data-auroc={d?.scoreAuroc} data-separation={d?.separation}>L{layer} · detection AUROC {fmt(d?.scoreAuroc, 2)} in-sample · probe {fmt(d?.probeHeldOutAuroc, 2)} held out</span>}>
         <Field label="Layer">
           <select value={layer} aria-label="Seed 002 detection layer" onChange={(e) => setSeed002({ layer: Number(e.target.value) })}>
             {r.detection.layers.map((l) => <option key={l.layer} value={l.layer}>L{l.layer}</option>)}

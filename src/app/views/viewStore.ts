@@ -19,7 +19,7 @@ export const TABS: { key: Tab; label: string; title: string }[] = [
   { key: 'monitor', label: 'Projections', title: 'Projection monitoring: baseline, prompted and steered responses' },
   { key: 'geometry', label: 'Geometry', title: 'Cosine similarity between trait vectors and across layers' },
   { key: 'detection', label: 'Detection', title: 'Two prompt sets: separation, probes, detection scores, ablation' },
-  { key: 'seed002', label: 'Seed 002', title: 'Base vs fine-tuned (LoRA adapter): answers, scores, detection direction, ablation' },
+  { key: 'seed002', label: 'Seed 002', title: 'Base vs fine-tuned (a LoRA adapter or model B): answers, scores, detection direction, ablation' },
 ];
 
 export interface GenForm { maxNewTokens: number; temperature: number; seed: number; batchSize: number }

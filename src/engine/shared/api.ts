@@ -74,6 +74,22 @@ export interface ModelInfo {
   eosTokenIds: number[];
   /** Present when the model was loaded with a LoRA adapter. */
   adapter?: AdapterInfo;
+  /** What the model costs in memory, measured when its load finished (core/runtime/memory.ts). */
+  memory?: ModelMemory;
+}
+
+/**
+ * Memory figures of a loaded model. The runtime's figures cover everything its host runs: one model per
+ * worker in the lab, every engine of the process in Node.
+ */
+export interface ModelMemory {
+  /** Bytes of the model's files: the graph and its external data, as downloaded or read. */
+  fileBytes: number;
+  /** onnxruntime's wasm linear memory (weights on wasm, activations, KV cache); a high-water mark. Null when not seen. */
+  wasmHeapBytes: number | null;
+  /** WebGPU buffers alive (created and not destroyed) on the webgpu device; null on wasm. */
+  gpuBufferBytes: number | null;
+  measuredAt: 'load';
 }
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }

@@ -1,6 +1,7 @@
 /**
- * The seed-002 workflow (emergent misalignment in a fine-tuned model, DESIGN 6) over one engine loaded with a
- * LoRA adapter, so the base model (strength 0) and the fine-tuned one (strength 1) are rows of one batch:
+ * The seed-002 workflow (emergent misalignment in a fine-tuned model, DESIGN 6), either over one engine loaded
+ * with a LoRA adapter, so the base model (strength 0) and the fine-tuned one (strength 1) are rows of one batch,
+ * or over two engines holding two full checkpoints of the same architecture (base on A, fine-tuned on B):
  *   1. the fine-tuned − base direction per layer from last-prompt-token activations on detection prompts, with
  *      separation, a held-out probe and per-prompt detection scores (vectors/detection.ts, reused as is);
  *   2. answers to a question set under four conditions in one batch per seed: base, fine-tuned, fine-tuned with
@@ -14,6 +15,7 @@ import type { Engine, ProgressEvent, Sampling, SteeringSpec } from '../../shared
 import { EngineError } from '../../shared/errors';
 import { atAdapterStrength, loadedEngine } from './adapterStrength';
 import { detectModels, type LayerDetection } from '../vectors/detection';
+import { assertComparableModels } from '../vectors/modelPair';
 import type { VectorSet } from '../vectors/meta';
 import { isMisaligned } from './judge';
 import { judgeLabel, judgesCoherence, scoreAnswers, type Judge } from './scoring';
@@ -77,8 +79,12 @@ export interface Seed002Answer {
 export interface ConditionScores { mean: number; n: number; unscored: number; misalignedRate: number | null }
 
 export interface Seed002Result {
+  /** The base model (model A with two models). */
   model: string;
-  adapter: string;
+  /** The LoRA adapter whose strength 1 is the fine-tuned side; null when the fine-tuned side is a second model. */
+  adapter: string | null;
+  /** The second model (B) that is the fine-tuned side; null with an adapter. */
+  tunedModel: string | null;
   judge: string;
   measure: 'aligned' | 'trait';
   ablation: { layers: number[]; strength: number; randomSeed: number };
@@ -111,14 +117,54 @@ function summarise(rows: Seed002Answer[], aligned: boolean): ConditionScores {
   };
 }
 
+/** The two sides compared: which engine answers each condition, and with what row settings. */
+interface Sides {
+  base: Engine;
+  tuned: Engine;
+  rows: Record<Condition, { engine: Engine; adapterStrength?: number }>;
+  names: Pick<Seed002Result, 'model' | 'adapter' | 'tunedModel'>;
+  numLayers: number;
+  hiddenSize: number;
+}
+
+/** One session loaded with a LoRA adapter: base (strength 0) and fine-tuned (1) are rows of one batch. */
 export async function runSeed002(engine: Engine, o: Seed002Options): Promise<Seed002Result> {
   // The loaded engine's info, not a strength view's: the report names the model and the adapter apart.
-  const info = loadedEngine(engine).info();
+  const loaded = loadedEngine(engine);
+  const info = loaded.info();
   if (!info) throw new EngineError('not-loaded', 'Load a model before running seed 002.');
-  if (!info.adapter) throw new EngineError('bad-input', 'Seed 002 compares a base model with its fine-tuned version: load the model with a LoRA adapter.');
+  if (!info.adapter) throw new EngineError('bad-input', 'Seed 002 compares a base model with its fine-tuned version: load the model with a LoRA adapter, or give a second model as the fine-tuned one.');
+  const at = (adapterStrength: number) => ({ engine: loaded, adapterStrength });
+  return run({
+    base: atAdapterStrength(engine, 0), tuned: atAdapterStrength(engine, 1),
+    rows: { base: at(0), fineTuned: at(1), ablated: at(1), randomControl: at(1) },
+    names: { model: info.id, adapter: info.adapter.name, tunedModel: null }, numLayers: info.numLayers, hiddenSize: info.hiddenSize,
+  }, o);
+}
+
+/**
+ * Two full checkpoints that cannot share a session (each in its own engine, e.g. its own worker): the base
+ * conditions run on `base`, the fine-tuned, ablated and control ones on `tuned`, with the same prompts, seeds
+ * and sampling; the two engines generate at the same time. Refused unless both share the architecture.
+ */
+export async function runSeed002Pair(base: Engine, tuned: Engine, o: Seed002Options): Promise<Seed002Result> {
+  const ia = base.info();
+  const ib = tuned.info();
+  if (!ia || !ib) throw new EngineError('not-loaded', 'Load both models (A, the base, and B, the fine-tuned one) before running seed 002 on two models.');
+  for (const [which, i] of [['A', ia], ['B', ib]] as const) {
+    if (i.adapter) throw new EngineError('bad-input', `Model ${which} (${i.id}) carries the LoRA adapter ${i.adapter.name}; with two models, load each without one (model A is the base, model B the fine-tuned checkpoint).`);
+  }
+  await assertComparableModels(base, tuned);
+  return run({
+    base, tuned, rows: { base: { engine: base }, fineTuned: { engine: tuned }, ablated: { engine: tuned }, randomControl: { engine: tuned } },
+    names: { model: ia.id, adapter: null, tunedModel: ib.id }, numLayers: ia.numLayers, hiddenSize: ia.hiddenSize,
+  }, o);
+}
+
+async function run(sides: Sides, o: Seed002Options): Promise<Seed002Result> {
   if (!o.questions.length) throw new EngineError('bad-input', 'Seed 002 needs at least one question to answer.');
-  const L = info.numLayers;
-  const D = info.hiddenSize;
+  const L = sides.numLayers;
+  const D = sides.hiddenSize;
   const layers = o.layers ?? lastQuarter(L);
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= L) throw new EngineError('bad-input', `Ablation layer ${l} is out of range 0..${L - 1}.`);
   const strength = o.strength ?? 1.5;
@@ -127,29 +173,43 @@ export async function runSeed002(engine: Engine, o: Seed002Options): Promise<See
   const batchSize = o.batchSize ?? 64;
   const call = { signal: o.signal, onProgress: o.onProgress };
 
-  const base = atAdapterStrength(engine, 0);
-  const tuned = atAdapterStrength(engine, 1);
-  const report = await detectModels(tuned, base, o.detectionPrompts.map((user) => ({ user })), call);
+  const report = await detectModels(sides.tuned, sides.base, o.detectionPrompts.map((user) => ({ user })), call);
   const at = (l: number) => report.vectors.vectors.slice(l * D, (l + 1) * D);
-  for (const l of layers) if (!at(l).some((x) => x !== 0)) throw new EngineError('bad-input', `The adapter leaves layer ${l} unchanged on these prompts: there is no direction to ablate there.`);
+  for (const l of layers) if (!at(l).some((x) => x !== 0)) throw new EngineError('bad-input', `The fine-tuned model leaves layer ${l} unchanged on these prompts: there is no direction to ablate there.`);
   const ablate: SteeringSpec[] = layers.map((layer) => ({ layer, direction: at(layer), ablate: strength, positions: 'all' }));
   const control: SteeringSpec[] = layers.map((layer) => ({ layer, direction: randomDirectionLike(at(layer), randomSeed + layer), ablate: strength, positions: 'all' }));
-  const spec: Record<Condition, { adapterStrength: number; steering?: SteeringSpec[] }> = {
-    base: { adapterStrength: 0 }, fineTuned: { adapterStrength: 1 }, ablated: { adapterStrength: 1, steering: ablate }, randomControl: { adapterStrength: 1, steering: control },
-  };
+  const steering: Partial<Record<Condition, SteeringSpec[]>> = { ablated: ablate, randomControl: control };
 
   const answers: Seed002Answer[] = [];
   const sampling = (seed: number): Sampling => ({ temperature: o.temperature ?? 1, seed });
   for (const seed of seeds) {
     const rows = CONDITIONS.flatMap((condition) => o.questions.map((question) => ({ condition, question })));
-    for (let i = 0; i < rows.length; i += batchSize) {
-      const part = rows.slice(i, i + batchSize);
-      const res = await engine.generate({
-        rows: part.map((r) => ({ prompt: [{ role: 'user' as const, content: r.question }], ...spec[r.condition] })),
-        maxNewTokens: o.maxNewTokens ?? 40, sampling: sampling(seed),
-      }, { signal: o.signal });
-      part.forEach((r, k) => answers.push({ ...r, seed, answer: cleanAnswer(res.text[k]), score: null, coherence: null, misaligned: null }));
-    }
+    const texts: string[] = new Array(rows.length);
+    // Rows go to the engine of their condition (one group when both sides share a session); groups run together.
+    const groups = new Map<Engine, number[]>();
+    rows.forEach((r, i) => {
+      const e = sides.rows[r.condition].engine;
+      groups.set(e, [...(groups.get(e) ?? []), i]);
+    });
+    await Promise.all([...groups].map(async ([engine, idx]) => {
+      for (let i = 0; i < idx.length; i += batchSize) {
+        const part = idx.slice(i, i + batchSize);
+        const res = await engine.generate({
+          rows: part.map((k) => {
+            const { condition, question } = rows[k];
+            const side = sides.rows[condition];
+            return {
+              prompt: [{ role: 'user' as const, content: question }],
+              ...(side.adapterStrength !== undefined ? { adapterStrength: side.adapterStrength } : {}),
+              ...(steering[condition] ? { steering: steering[condition] } : {}),
+            };
+          }),
+          maxNewTokens: o.maxNewTokens ?? 40, sampling: sampling(seed),
+        }, { signal: o.signal });
+        part.forEach((k, j) => (texts[k] = res.text[j]));
+      }
+    }));
+    rows.forEach((r, k) => answers.push({ ...r, seed, answer: cleanAnswer(texts[k]), score: null, coherence: null, misaligned: null }));
   }
 
   const aligned = judgesCoherence(o.judge);
@@ -162,7 +222,7 @@ export async function runSeed002(engine: Engine, o: Seed002Options): Promise<See
   });
   const summary = Object.fromEntries(CONDITIONS.map((c) => [c, summarise(answers.filter((a) => a.condition === c), aligned)])) as Record<Condition, ConditionScores>;
   return {
-    model: info.id, adapter: info.adapter.name, judge: judgeLabel(o.judge), measure: aligned ? 'aligned' : 'trait',
+    ...sides.names, judge: judgeLabel(o.judge), measure: aligned ? 'aligned' : 'trait',
     ablation: { layers, strength, randomSeed }, answers, summary,
     detection: { prompts: o.detectionPrompts, layers: report.layers, recommendedLayer: report.recommendedLayer, scores: { fineTuned: report.scores.a, base: report.scores.b } },
     direction: report.vectors,

@@ -14,6 +14,7 @@ import { dot, rowCount, rowOf, unit } from '../../shared/linalg';
 import type { VectorSet } from './meta';
 import { auroc, trainProbe, type ProbeOptions } from './probe';
 import { inSampleSeparation } from './separation';
+import { architectureDifferences } from './modelPair';
 import { twoModelDiff } from './twoModel';
 
 export interface DetectionOptions {
@@ -100,9 +101,8 @@ export async function detectModels(engineA: Engine, engineB: Engine, prompts: Co
   const ia = engineA.info();
   const ib = engineB.info();
   if (!ia || !ib) throw new EngineError('not-loaded', 'Load both models before running detection.');
-  if (ia.numLayers !== ib.numLayers || ia.hiddenSize !== ib.hiddenSize) {
-    throw new EngineError('bad-input', `The models differ in shape (${ia.numLayers}×${ia.hiddenSize} vs ${ib.numLayers}×${ib.hiddenSize}); two-model directions need the same architecture.`);
-  }
+  const diffs = architectureDifferences(ia, ib);
+  if (diffs.length) throw new EngineError('bad-input', `The models differ in shape (${diffs.join('; ')}); two-model directions need the same architecture.`);
   const convs = lastTokenOnly(prompts, 'The prompt set');
   const collect = async (e: Engine, stage: string) => layerStack(
     await collectActivations(e, convs, { pooling: ['prompt-last'], batchSize: opts.batchSize, signal: opts.signal, onProgress: opts.onProgress, stage }),

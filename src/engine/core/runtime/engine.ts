@@ -21,6 +21,7 @@ import { makePicker, topLogprobs } from './pick';
 import { runStage } from './progress';
 import { dot, unit as unitVector } from '../../shared/linalg';
 import { configureRuntime, type RuntimeConfig } from './ort';
+import { measureMemory } from './memory';
 import { TextStream } from './textStream';
 
 interface Loaded {
@@ -80,6 +81,8 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     pickDtype: (available) => chooseDevice({ preference: opts.device ?? 'auto', gpu, requestedDtype: opts.dtype, availableDtypes: available }),
   });
   const config = readModelConfig(files.config, files.generationConfig);
+  // The files as they came, before instrument edits the graph in place.
+  const fileBytes = files.externalData.reduce((n, e) => n + e.data.byteLength, files.onnx.byteLength);
   const adapter = opts.adapter ? readLoraAdapter(opts.adapter) : undefined;
   const inst = await runStage('instrument', call.onProgress, async () => instrument(files.onnx, { numLayers: config.numLayers, hiddenSize: config.hiddenSize, inPlace: true, lora: adapter, ...deviceInstrumentOptions(files.device) }), 'adding taps and steering inputs to the graph');
   const decoder = await runStage('session', call.onProgress, () => createDecoder(inst, { device: files.device, externalData: files.externalData, vocabSize: config.vocabSize }), `creating the ${files.device} session`);
@@ -101,6 +104,7 @@ async function loadModel(source: ModelSource, opts: LoadOptions, call: CallOptio
     hasChatTemplate: tokenizer.hasChatTemplate,
     eosTokenIds: config.eosTokenIds,
     ...(adapter ? { adapter: adapterInfo(adapter, files.id) } : {}),
+    memory: measureMemory(fileBytes, files.device),
   };
   return { info, decoder, tokenizer, config, cache: new PrefixCache() };
 }

@@ -7,7 +7,10 @@
 import type * as OrtModule from 'onnxruntime-web';
 import { EngineError } from '../../shared/errors';
 import type { Device } from '../../shared/api';
+import { watchRuntimeMemory } from './memory';
 
+// Before onnxruntime creates its wasm memory, so the lab can say how much it takes.
+watchRuntimeMemory();
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 // The Node specifier goes through a variable so browser bundlers never pull the Node build in.
 const nodeBuild = 'onnxruntime-web';

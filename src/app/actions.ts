@@ -14,6 +14,9 @@ import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/clients/io/vecto
 import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/clients/eval/traitPack';
 import { assertSaneVectors, LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/clients/vectors/meta';
 import { BaselineKeeper } from './baseline';
+import { bindNormScheduler, labNorms, normModelKey } from './labNorms';
+import { strengthBasis } from './residualNorms';
+import { l2, strengthOfCoeff } from '../engine/clients/vectors/strength';
 import { appendPiece } from './tokenPieces';
 import { packFor, packKeyForTrait, useViews } from './views/viewStore';
 import * as db from './db';
@@ -37,6 +40,7 @@ export const getScheduler = (): Scheduler => scheduler;
 
 export function initActions(e: Engine): void {
   scheduler = createScheduler(e);
+  bindNormScheduler(scheduler);
   scheduler.subscribe(() => setLab({ schedule: scheduler.state() }));
   void refreshLibrary();
 }
@@ -95,7 +99,8 @@ export async function loadModel(extra: Pick<LoadOptions, 'adapter'> = {}): Promi
 
 /* ---------- generation ---------- */
 
-function messages(system: string, prompt: string, chat: boolean): string | ChatMessage[] {
+/** The prompt a Steer run sends (the strength readouts measure the residual norm on the same one). */
+export function messages(system: string, prompt: string, chat: boolean): string | ChatMessage[] {
   if (!chat) return system.trim() ? `${system.trim()}\n\n${prompt}` : prompt;
   return system.trim() ? [{ role: 'system', content: system }, { role: 'user', content: prompt }] : [{ role: 'user', content: prompt }];
 }
@@ -468,9 +473,17 @@ function showTraitPack(pack: TraitPack, split: 'own' | 'halves' | 'pair', person
 
 async function saveRun(texts: [string, string], projections: [number[], number[]]): Promise<void> {
   const s = getLab();
-  const steering = s.slots.filter((x) => x.enabled).map((x) => ({
-    vectorName: s.vectors.find((v) => v.id === x.vectorId)?.name ?? '?', layer: x.layer, coeff: x.coeff, mode: x.mode, ablate: x.ablate ? x.ablateStrength : 0,
-  }));
+  const prompt = s.info ? messages(s.systemPrompt, s.prompt, s.info.hasChatTemplate) : null;
+  // The norms of this prompt were measured for the slot's readout already (cached); if not, one prompt-only pass.
+  const norms = s.info && prompt ? await labNorms.ensure(normModelKey(s.info, s.modelId), prompt) : null;
+  const steering = s.slots.filter((x) => x.enabled).map((x) => {
+    const v = slotVector(x);
+    const strength = norms && v ? strengthOfCoeff(x.coeff, norms.norms[x.layer], l2(v)) : NaN;
+    return {
+      vectorName: s.vectors.find((r) => r.id === x.vectorId)?.name ?? '?', layer: x.layer, coeff: x.coeff, mode: x.mode, ablate: x.ablate ? x.ablateStrength : 0,
+      ...(norms && v && Number.isFinite(strength) ? { strength, basis: strengthBasis(norms, x.layer, l2(v)) } : {}),
+    };
+  });
   const run: db.RunRecord = {
     id: newId(), createdAt: Date.now(), modelId: s.modelId ?? '?', prompt: s.prompt, systemPrompt: s.systemPrompt,
     seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens, steering, texts, projections,

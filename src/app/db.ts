@@ -23,7 +23,8 @@ export interface RunRecord {
   seed: number;
   temperature: number;
   maxTokens: number;
-  steering: { vectorName: string; layer: number; coeff: number; mode: Positions; ablate: number }[];
+  /** `strength`: the coefficient as a multiple of the layer's mean residual norm on this run's prompt, and `basis` what that norm was (absent in older runs, or when it could not be measured). */
+  steering: { vectorName: string; layer: number; coeff: number; mode: Positions; ablate: number; strength?: number; basis?: string }[];
   texts: [string, string];
   projections: [number[], number[]];
 }

@@ -146,7 +146,7 @@ function frameBatcher(flush: () => void): () => void {
  * The prompted column's instruction: the first positive instruction of the trait pack that matches the active
  * vector's name (the rule the Projections view follows), or why there is none.
  */
-function promptedInstruction(): { pack: string; instruction: string } | { note: string } {
+export function promptedInstruction(): { pack: string; instruction: string } | { note: string } {
   const s = getLab();
   const slot = s.slots.find((x) => x.enabled && slotVector(x));
   const rec = slot && s.vectors.find((v) => v.id === slot.vectorId);
@@ -171,7 +171,8 @@ export async function runGenerate(): Promise<void> {
   const seq = ++runSeq;
   const { specs, monitor } = steeringSpecs();
   const chat = s.info.hasChatTemplate;
-  const inst = s.showPrompted ? promptedInstruction() : null;
+  // Unset (null): on when there is an instruction; only a column switched on by hand explains why it is missing.
+  const inst = s.showPrompted !== false ? promptedInstruction() : null;
   const withPrompt = inst && 'instruction' in inst ? inst : null;
   const plan = baseline.plan({
     modelKey: `${s.modelId ?? s.info.id}|${s.info.dtype}|${s.info.device}`,
@@ -206,7 +207,7 @@ export async function runGenerate(): Promise<void> {
       prompted: promptedState(), tokensPerSec: secs > 0 ? count / secs : 0,
     });
   });
-  setLab({ runStatus: 'running', runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor, prompted: promptedState(), promptedNote: inst && 'note' in inst ? inst.note : null });
+  setLab({ runStatus: 'running', runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor, prompted: promptedState(), promptedNote: s.showPrompted && inst && 'note' in inst ? inst.note : null });
   try {
     const result = await scheduler.steer(plan.request, {
       onToken: (e) => {

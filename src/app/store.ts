@@ -72,8 +72,8 @@ export interface LabState {
   hasMonitor: boolean;
   /** Baseline and steered text token by token (tokenPieces.ts), for the per-token heatmap. */
   pieces: [string[], string[]];
-  /** Whether the Steer view generates the prompted column (kept in the session). */
-  showPrompted: boolean;
+  /** Whether the Steer view generates the prompted column (kept in the session); null: on whenever the vector in play has a pack instruction. */
+  showPrompted: boolean | null;
   prompted: PromptedColumn | null;
   /** Why there is no prompted column (no vector in play, no pack for it), when it is switched on. */
   promptedNote: string | null;
@@ -134,8 +134,9 @@ export const initialState: LabState = {
   tokensPerSec: 0,
   hasMonitor: false,
   pieces: [[], []],
-  // Off until asked for: the first run of a pair then costs two rows, not three (the slider's timing is measured on two).
-  showPrompted: false,
+  // On by default where there is an instruction to compare with (a teaching lab shows prompting beside steering);
+  // the toggle sets it for good. A slider move costs one row either way: baseline and prompted rows are kept.
+  showPrompted: null,
   prompted: null,
   promptedNote: null,
   // Defaults for the demo model: archaic scripture-style lines against plain ones (our own sentences).

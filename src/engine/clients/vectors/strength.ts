@@ -22,9 +22,12 @@ export function l2(v: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
+/** The label of the pass's row: errors about the prompt name it so, and the browser tests tell these passes apart by it. */
+export const RESIDUAL_NORM_LABEL = 'the prompt whose residual norm is measured';
+
 /** The prompt-only pass that reads `layers`' residuals over one prompt. */
 export function residualNormRequest(prompt: string | ChatMessage[], layers: number[]): GenerateRequest {
-  return { rows: [{ prompt, label: 'the prompt whose residual norm is measured' }], maxNewTokens: 0, captures: layers.map(residualTap) };
+  return { rows: [{ prompt, label: RESIDUAL_NORM_LABEL }], maxNewTokens: 0, captures: layers.map(residualTap) };
 }
 
 export interface ResidualNorms {

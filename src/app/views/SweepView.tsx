@@ -137,7 +137,7 @@ function SweepResults() {
           <button className="ghost small" onClick={() => download(`${base}.csv`, sweepCsv(r), 'text/csv')}>Export CSV</button>
           <button className="ghost small" onClick={() => download(`${base}.json`, JSON.stringify({ ...r, summary: sweepTable(r) }, null, 2), 'application/json')}>Export JSON</button>
         </div>}>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Sweep table (scrolls sideways on a narrow screen)">
           <table className="table sweep-table">
             <thead><tr><th>condition</th><th className="num">coeff</th><th className="num" title={st?.title ?? 'Strength needs this result\'s model loaded and its vector chosen above'}>× |h|</th><th className="num">n</th><th className="num">trait (scored)</th><th className="num">coherence</th><th className="num">projection</th></tr></thead>
             <tbody>
@@ -160,7 +160,7 @@ function SweepResults() {
             {r.questions.map((x, k) => <option key={k} value={k}>{clip(x, 120)}</option>)}
           </select>
         </Field>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Responses per coefficient (scroll sideways on a narrow screen)">
           <table className="table examples">
             <thead><tr><th className="num">coeff (× |h|)</th><th>steered by {r.vectorName}</th><th className="num">trait / coh.</th>{hasRandom && <th>random direction</th>}</tr></thead>
             <tbody>

@@ -91,9 +91,11 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     strength2 = Number(await readout.getAttribute('data-strengths'));
     const norm = Number(await readout.getAttribute('data-norm'));
     expect(text).toContain(strength2.toFixed(2));
-    // strength = coeff × |v| / mean |h|: with coeff 2 the vector norm it implies is the one the slot shows (1 decimal).
+    // strength = coeff × |v| / mean |h|: the vector norm it implies is the one the slot shows (1 decimal).
+    const coeff = Number(await page.inputValue('input[aria-label="Coefficient value"]'));
+    expect(coeff).toBe(2);
     const shownNorm = Number(/\|v\|=([\d.]+)/.exec((await page.textContent('.slot-head'))!)![1]);
-    expect(Math.abs((strength2 * norm) / 2 - shownNorm)).toBeLessThanOrEqual(0.05 + 1e-9);
+    expect(Math.abs((strength2 * norm) / coeff - shownNorm)).toBeLessThanOrEqual(0.05 + 1e-9);
     const title = (await readout.getAttribute('title'))!;
     expect(title).toContain(`at L${layer}`);
     expect(title).toMatch(/measured on ".+" \(\d+ tokens, /);

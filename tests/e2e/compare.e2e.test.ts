@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, logLength, NO_GPU, openLab, promptedColumn, ready, settle, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, logLength, NO_GPU, openLab, promptedColumn, ready, settle, shot, shotOf, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 /** Per column as rendered: the tinted tokens' text, their titles' h·v̂ and their background. */
 async function tokens(page: LabPage, col: string): Promise<{ text: string[]; value: number[]; bg: string[] }> {
@@ -221,7 +221,7 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     console.log(`map (trait / projection, coeff): ${cells.map((c) => `L${c.layer}×${c.strength}: ${c.text}`).join(' | ')}`);
     const gd = await page.$eval('.strength-map .chart', (el) => { const d = (el as unknown as { data: { type: string; z: (number | null)[][] }[] }).data[0]; return { type: d.type, rows: d.z.length, cols: d.z[0].length }; });
     expect(gd).toEqual({ type: 'heatmap', rows: 4, cols: 7 });
-    await shot(page, 'compare-map', 1600);
+    await shotOf(page, '.strength-map', 'compare-map');
 
     // A click on the heatmap cell L2 × 0.5 sets the Steer slot to that layer and the cell's coefficient.
     const target = cells.find((c) => c.layer === 2 && c.strength === 0.5)!;

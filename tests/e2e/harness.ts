@@ -242,6 +242,12 @@ export async function shot(page: Page, name: string, height?: number): Promise<v
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, ...(height ? { clip: { x: 0, y: 0, width, height } } : {}) });
 }
 
+/** A screenshot of one element (a panel, a view), for pictures that show one thing. */
+export async function shotOf(page: Page, selector: string, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.locator(selector).first().screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
 /** The common end-of-test checks: nothing ran that should not have, no uncaught page errors. */
 export async function expectClean(page: LabPage): Promise<void> {
   expect(await xssLog(page)).toEqual([]);

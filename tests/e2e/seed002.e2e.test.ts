@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { dismissErrors, errorTexts, logLength, NO_GPU, openLab, ready, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { dismissErrors, errorTexts, logLength, NO_GPU, openLab, ready, shot, shotOf, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 const ORGANISM = new URL('../../assets/demo-organism/', import.meta.url).pathname;
 
@@ -70,6 +70,7 @@ describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
     expect(await errorTexts(page)).toEqual([]);
     expect(page.problems).toEqual([]);
     await shot(page, 'seed002-demo-organism');
+    await shotOf(page, '[data-view="seed002"]', 'seed002-view');
 
     // In the run history like the other views' runs, kept across a reload, and it reopens with the same scores.
     const entry = page.locator('.history li', { has: page.locator('.kind-seed002') }).first();

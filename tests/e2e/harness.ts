@@ -242,10 +242,18 @@ export async function shot(page: Page, name: string, height?: number): Promise<v
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, ...(height ? { clip: { x: 0, y: 0, width, height } } : {}) });
 }
 
-/** A screenshot of one element (a panel, a view), for pictures that show one thing. */
+/**
+ * A screenshot of one element (a panel, a view), for pictures that show one thing. The viewport is made as tall
+ * as the page meanwhile: scrolled into a short one, the element would be partly under the sticky header.
+ */
 export async function shotOf(page: Page, selector: string, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  await page.locator(selector).first().screenshot({ path: join(SHOTS, `${name}.png`) });
+  const size = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.setViewportSize({ width: size.width, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+  try {
+    await page.locator(selector).first().screenshot({ path: join(SHOTS, `${name}.png`) });
+  } finally { await page.setViewportSize(size); }
 }
 
 /** The common end-of-test checks: nothing ran that should not have, no uncaught page errors. */

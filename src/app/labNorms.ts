@@ -13,6 +13,8 @@ import { createNormCache, normKey, type NormSlot } from './residualNorms';
 import { getLab, useLab } from './store';
 
 let scheduler: Scheduler | null = null;
+/** How long a prompt must stay unchanged before its norms are measured. */
+const TYPING_MS = 400;
 export const bindNormScheduler = (s: Scheduler): void => { scheduler = s; };
 
 /** What identifies the loaded model for the norms: a LoRA adapter changes them. */
@@ -34,7 +36,10 @@ export function useResidualNorms(prompt: string | ChatMessage[] | null): NormSlo
   const key = model && prompt ? normKey(model, prompt) : null;
   const slot = labNorms.store((s) => (key ? s[key] : undefined));
   useEffect(() => {
-    if (model && prompt) void labNorms.ensure(model, prompt);
+    if (!model || !prompt) return;
+    // A prompt being typed is a new prompt per keystroke: measure the one the typing stops at (a cached one at once).
+    const t = setTimeout(() => void labNorms.ensure(model, prompt), labNorms.store.getState()[key!] ? 0 : TYPING_MS);
+    return () => clearTimeout(t);
     // Keyed on `key`, which stands for model + prompt: a new array holding the same messages is the same prompt.
   }, [key]);
   return key ? slot ?? 'measuring' : null;

@@ -14,6 +14,9 @@ import { exportVectorJson, VECTOR_JSON_FORMAT } from '../engine/clients/io/vecto
 import { isPersonaShape, parsePersonaPair, parseTraitPack, type TraitPack } from '../engine/clients/eval/traitPack';
 import { assertSaneVectors, LAYER_CONVENTION, presentLayers, row, type VectorSet } from '../engine/clients/vectors/meta';
 import { BaselineKeeper } from './baseline';
+import { bindNormScheduler, labNorms, normModelKey } from './labNorms';
+import { strengthBasis } from './residualNorms';
+import { l2, strengthOfCoeff } from '../engine/clients/vectors/strength';
 import { appendPiece } from './tokenPieces';
 import { packFor, packKeyForTrait, useViews } from './views/viewStore';
 import * as db from './db';
@@ -38,6 +41,7 @@ export const getScheduler = (): Scheduler => scheduler;
 
 export function initActions(e: Engine): void {
   scheduler = createScheduler(e);
+  bindNormScheduler(scheduler);
   scheduler.subscribe(() => setLab({ schedule: scheduler.state() }));
   void refreshLibrary();
 }
@@ -96,6 +100,7 @@ export async function loadModel(extra: Pick<LoadOptions, 'adapter'> = {}): Promi
 
 /* ---------- generation ---------- */
 
+/** The prompt a Steer run sends (the strength readouts measure the residual norm on the same one). */
 export function messages(system: string, prompt: string, chat: boolean): string | ChatMessage[] {
   if (!chat) return system.trim() ? `${system.trim()}\n\n${prompt}` : prompt;
   return system.trim() ? [{ role: 'system', content: system }, { role: 'user', content: prompt }] : [{ role: 'user', content: prompt }];
@@ -151,7 +156,7 @@ function frameBatcher(flush: () => void): () => void {
  * The prompted column's instruction: the first positive instruction of the trait pack that matches the active
  * vector's name (the rule the Projections view follows), or why there is none.
  */
-function promptedInstruction(): { pack: string; instruction: string } | { note: string } {
+export function promptedInstruction(): { pack: string; instruction: string } | { note: string } {
   const s = getLab();
   const slot = s.slots.find((x) => x.enabled && slotVector(x));
   const rec = slot && s.vectors.find((v) => v.id === slot.vectorId);
@@ -176,7 +181,8 @@ export async function runGenerate(): Promise<void> {
   const seq = ++runSeq;
   const { specs, owners, monitor } = steeringSpecs();
   const chat = s.info.hasChatTemplate;
-  const inst = s.showPrompted ? promptedInstruction() : null;
+  // Unset (null): on when there is an instruction; only a column switched on by hand explains why it is missing.
+  const inst = s.showPrompted !== false ? promptedInstruction() : null;
   const withPrompt = inst && 'instruction' in inst ? inst : null;
   const plan = baseline.plan({
     modelKey: `${s.modelId ?? s.info.id}|${s.info.dtype}|${s.info.device}`,
@@ -211,7 +217,7 @@ export async function runGenerate(): Promise<void> {
       prompted: promptedState(), tokensPerSec: secs > 0 ? count / secs : 0,
     });
   });
-  setLab({ runStatus: 'running', runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor, prompted: promptedState(), promptedNote: inst && 'note' in inst ? inst.note : null });
+  setLab({ runStatus: 'running', runStartedAt: Date.now(), tokensPerSec: 0, hasMonitor: !!monitor, prompted: promptedState(), promptedNote: s.showPrompted && inst && 'note' in inst ? inst.note : null });
   try {
     const result = await scheduler.steer(plan.request, {
       onToken: (e) => {
@@ -480,7 +486,17 @@ function showTraitPack(pack: TraitPack, split: 'own' | 'halves' | 'pair', person
 async function saveRun(texts: [string, string], projections: [number[], number[]], conditions: ConditionView[] = []): Promise<void> {
   const s = getLab();
   const name = (id: string) => s.vectors.find((v) => v.id === id)?.name ?? '?';
-  const steering = s.slots.filter((x) => x.enabled).map((x) => runSteering(x, name, conditions.find((c) => c.slotKey === x.key)));
+  const prompt = s.info ? messages(s.systemPrompt, s.prompt, s.info.hasChatTemplate) : null;
+  // The norms of this prompt were measured for the slot's readout already (cached); if not, one prompt-only pass.
+  const norms = s.info && prompt ? await labNorms.ensure(normModelKey(s.info, s.modelId), prompt) : null;
+  const steering = s.slots.filter((x) => x.enabled).map((x) => {
+    const v = slotVector(x);
+    const strength = norms && v ? strengthOfCoeff(x.coeff, norms.norms[x.layer], l2(v)) : NaN;
+    return {
+      ...runSteering(x, name, conditions.find((c) => c.slotKey === x.key)),
+      ...(norms && v && Number.isFinite(strength) ? { strength, basis: strengthBasis(norms, x.layer, l2(v)) } : {}),
+    };
+  });
   const run: db.RunRecord = {
     id: newId(), createdAt: Date.now(), modelId: s.modelId ?? '?', prompt: s.prompt, systemPrompt: s.systemPrompt,
     seed: s.seed, temperature: s.temperature, maxTokens: s.maxTokens, steering, texts, projections,

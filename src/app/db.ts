@@ -18,6 +18,8 @@ export interface VectorRecord {
 /** One slot of a run; `cap` and `when` only when the slot had them (runs saved before them have neither). */
 export interface RunSteering {
   vectorName: string; layer: number; coeff: number; mode: Positions; ablate: number;
+  /** The coefficient as a multiple of the layer's mean residual norm on this run's prompt, and `basis` what that norm was (absent in older runs, or when it could not be measured). */
+  strength?: number; basis?: string;
   cap?: { min?: number; max?: number };
   /** The condition and, when the run got that far, its outcome on the steered row. */
   when?: { vectorName: string; layer: number; threshold: number; pooling: Pooling; fired?: boolean; projection?: number };

@@ -1,7 +1,7 @@
 /**
  * The session across reloads: which model was loaded (and is loaded again, from the browser's cache), the
  * steering slots, the prompts and sampling settings, the quick-contrast form, the open view and the views'
- * settings. Vectors and runs live in IndexedDB already; this is the rest, in localStorage. What is read back
+ * settings (the Seed 002 view's too). Vectors and runs live in IndexedDB already; this is the rest, in localStorage. What is read back
  * is checked field by field: a stale or edited entry restores what is valid and drops the rest.
  */
 import type { DevicePreference, ModelDtype } from '../engine/shared/api';
@@ -10,6 +10,7 @@ import { POOLINGS, type Pooling } from '../engine/shared/interventions/add';
 import { checkCapTexts } from './slotKinds';
 import { setLab, useLab, type LabState, type SteerSlot } from './store';
 import { initialViews, setViews, useViews, type Tab, type ViewsState } from './views/viewStore';
+import { setSeed002, useSeed002, type Seed002State } from './views/seed002Job';
 
 export const SESSION_KEY = 'steering-lab:session:v1';
 
@@ -19,14 +20,19 @@ export interface Session {
   /** Whether a model was loaded: a reload loads it again (not for a local folder, which needs the user to pick it). */
   loaded: boolean;
   views: Partial<Pick<ViewsState, 'tab' | 'packKey'>> & { forms?: Record<string, Record<string, unknown>> };
+  /** The Seed 002 view's settings (its own store). A picked adapter's files are not kept: it comes back as the demo organism. */
+  seed002?: Partial<Pick<Seed002State, SeedField | 'adapter'>>;
 }
+
+const SEED_TEXT = ['questions', 'prompts', 'seeds'] as const;
+type SeedField = (typeof SEED_TEXT)[number] | 'maxNewTokens';
 
 /** View sections whose settings are kept; their results, steps and run status are not. */
 const SECTIONS = ['pipeline', 'sweep', 'monitor', 'geometry', 'detection'] as const;
 const TRANSIENT = new Set(['steps', 'result', 'status', 'ablation', 'ablationSteps']);
-const TABS: Tab[] = ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection'];
+const TABS: Tab[] = ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection', 'seed002'];
 
-export function captureSession(lab: LabState, views: ViewsState): Session {
+export function captureSession(lab: LabState, views: ViewsState, seed002?: Seed002State): Session {
   const forms: Record<string, Record<string, unknown>> = {};
   for (const k of SECTIONS) forms[k] = Object.fromEntries(Object.entries(views[k] as object).filter(([f]) => !TRANSIENT.has(f)));
   return {
@@ -37,6 +43,7 @@ export function captureSession(lab: LabState, views: ViewsState): Session {
     },
     loaded: lab.modelStatus === 'ready' && lab.choice.kind !== 'local',
     views: { tab: views.tab, packKey: views.packKey, forms },
+    ...(seed002 ? { seed002: { adapter: 'demo' as const, questions: seed002.questions, prompts: seed002.prompts, seeds: seed002.seeds, maxNewTokens: seed002.maxNewTokens } } : {}),
   };
 }
 
@@ -107,7 +114,16 @@ export function parseSession(text: string | null, defaults: ViewsState): Session
       views.forms[k] = Object.fromEntries(Object.entries(saved).filter(([f, val]) => !TRANSIENT.has(f) && f in base && sameShape(val, base[f])));
     }
   }
-  return { lab, loaded: x.loaded === true && !!lab.choice && lab.choice.kind !== 'local', views };
+  let seed002: Session['seed002'];
+  if (isObj(x.seed002)) {
+    const q = x.seed002;
+    seed002 = {};
+    for (const k of SEED_TEXT) if (isStr(q[k])) seed002[k] = q[k] as string;
+    // The view's own bounds for max tokens (1–256); a user adapter cannot come back without its files.
+    if (isNum(q.maxNewTokens) && Number.isInteger(q.maxNewTokens) && q.maxNewTokens >= 1 && q.maxNewTokens <= 256) seed002.maxNewTokens = q.maxNewTokens;
+    if (q.adapter === 'demo') seed002.adapter = 'demo';
+  }
+  return { lab, loaded: x.loaded === true && !!lab.choice && lab.choice.kind !== 'local', views, ...(seed002 ? { seed002 } : {}) };
 }
 
 /* ---------- the browser side: read at startup, write on every change ---------- */
@@ -121,6 +137,7 @@ export function restoreSession(): boolean {
   setLab(saved.lab);
   const { forms, ...rest } = saved.views;
   setViews((s) => ({ ...rest, ...Object.fromEntries(Object.entries(forms ?? {}).map(([k, f]) => [k, { ...(s[k as keyof ViewsState] as object), ...f }])) }));
+  if (saved.seed002) setSeed002(saved.seed002);
   return saved.loaded;
 }
 
@@ -129,10 +146,11 @@ export function keepSession(): void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const write = () => {
     timer = null;
-    try { localStorage.setItem(SESSION_KEY, JSON.stringify(captureSession(useLab.getState(), useViews.getState()))); } catch { /* storage full or denied: the session is simply not kept */ }
+    try { localStorage.setItem(SESSION_KEY, JSON.stringify(captureSession(useLab.getState(), useViews.getState(), useSeed002.getState()))); } catch { /* storage full or denied: the session is simply not kept */ }
   };
   const schedule = () => { timer ??= setTimeout(write, 300); };
   useLab.subscribe(schedule);
   useViews.subscribe(schedule);
+  useSeed002.subscribe(schedule);
   addEventListener('pagehide', () => { if (timer) { clearTimeout(timer); write(); } });
 }

@@ -76,8 +76,8 @@ export interface LabState {
   hasMonitor: boolean;
   /** Baseline and steered text token by token (tokenPieces.ts), for the per-token heatmap. */
   pieces: [string[], string[]];
-  /** Whether the Steer view generates the prompted column (kept in the session). */
-  showPrompted: boolean;
+  /** Whether the Steer view generates the prompted column (kept in the session); null: on whenever the vector in play has a pack instruction. */
+  showPrompted: boolean | null;
   prompted: PromptedColumn | null;
   /** The steered row's conditions from the last run: fired or not, and the pooled projection against the threshold. */
   conditions: ConditionView[];
@@ -140,8 +140,9 @@ export const initialState: LabState = {
   tokensPerSec: 0,
   hasMonitor: false,
   pieces: [[], []],
-  // Off until asked for: the first run of a pair then costs two rows, not three (the slider's timing is measured on two).
-  showPrompted: false,
+  // On by default where there is an instruction to compare with (a teaching lab shows prompting beside steering);
+  // the toggle sets it for good. A slider move costs one row either way: baseline and prompted rows are kept.
+  showPrompted: null,
   prompted: null,
   conditions: [],
   promptedNote: null,

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, logLength, NO_GPU, openLab, promptedColumn, ready, settle, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, logLength, NO_GPU, openLab, promptedColumn, ready, settle, shot, shotOf, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 /** Per column as rendered: the tinted tokens' text, their titles' h·v̂ and their background. */
 async function tokens(page: LabPage, col: string): Promise<{ text: string[]; value: number[]; bg: string[] }> {
@@ -34,6 +34,7 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
   let lab: LabSession;
   let page: LabPage;
   let first: WorkerLogEntry;
+  let strength2 = NaN;
 
   beforeAll(async () => {
     lab = await startLabSession(NO_GPU);
@@ -47,8 +48,9 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
   });
   afterAll(async () => { await lab?.close(); });
 
-  it('the prompted column is one more row of the same request, says which instruction it used, and has its trace', async () => {
-    await setPrompted(page, true);
+  it('the prompted column is on by default for a vector with a pack instruction, is one more row of the same request, says which instruction it used, and has its trace', async () => {
+    // The quick-contrast vector is named "scripture", like a built-in pack: nobody has touched the switch.
+    expect(await page.getByRole('switch', { name: /Prompted column/ }).isChecked()).toBe(true);
     await page.fill('input[aria-label="Coefficient value"]', '2');
     // Watch the steered column while it streams: tinted tokens must appear before the run is done.
     await page.evaluate(() => {
@@ -80,6 +82,31 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     await shot(page, 'compare-prompted', 1200);
   });
 
+  it('the Steer slot and the run history give the coefficient in units of the layer\'s residual norm, measured on the prompt', async () => {
+    const readout = page.locator('[data-testid="slot-strength"]');
+    await page.waitForFunction(() => /^= /.test(document.querySelector('[data-testid="slot-strength"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    const layer = await page.inputValue('select[aria-label="Layer"]');
+    const text = (await readout.textContent())!;
+    expect(text).toMatch(new RegExp(`^= \\d+\\.\\d\\d × \\|h\\| at L${layer}$`));
+    strength2 = Number(await readout.getAttribute('data-strengths'));
+    const norm = Number(await readout.getAttribute('data-norm'));
+    expect(text).toContain(strength2.toFixed(2));
+    // strength = coeff × |v| / mean |h|: the vector norm it implies is the one the slot shows (1 decimal).
+    const coeff = Number(await page.inputValue('input[aria-label="Coefficient value"]'));
+    expect(coeff).toBe(2);
+    const shownNorm = Number(/\|v\|=([\d.]+)/.exec((await page.textContent('.slot-head'))!)![1]);
+    expect(Math.abs((strength2 * norm) / coeff - shownNorm)).toBeLessThanOrEqual(0.05 + 1e-9);
+    const title = (await readout.getAttribute('title'))!;
+    expect(title).toContain(`at L${layer}`);
+    expect(title).toMatch(/measured on ".+" \(\d+ tokens, /);
+    expect(title).toContain(await page.getByLabel('User prompt').inputValue());
+    // The run just generated is in the history with the same strength and what it was measured on.
+    await page.waitForSelector('.run-strength');
+    const run = page.locator('.run-strength').first();
+    expect(await run.textContent()).toBe(` (= ${strength2.toFixed(2)} × |h|)`);
+    expect(await page.locator('.list li', { has: run }).locator('[title]').first().getAttribute('title')).toContain('mean |h|');
+  });
+
   it('tints every token by its projection, with the engine\'s values, one scale for all columns, and a legend', async () => {
     const scale = Math.max(...first.projections!.flat().map(Math.abs));
     for (const [r, col] of ['baseline', 'prompted', 'steered'].entries()) {
@@ -108,6 +135,9 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     await page.fill('input[aria-label="Coefficient value"]', '-1');
     const moved = await settle(page, from);
     expect(generations(await workerLog(page), from).map((g) => [g.coeff, g.rows])).toEqual([[-1, 1]]);
+    // Same prompt: the residual norm is not measured again, and the readout scales with the coefficient.
+    expect(generations(await workerLog(page), from, { norms: true })).toHaveLength(1);
+    expect(Number(await page.getAttribute('[data-testid="slot-strength"]', 'data-strengths'))).toBeCloseTo(-strength2 / 2, 10);
     expect((await columns(page))[0]).toBe(baseline);
     expect(await promptedColumn(page)).toBe(prompted);
     expect((await chartTraces(page, [first.tokens![0], first.tokens![1], moved.tokens![0]])).map((t) => t.y)).toEqual([first.projections![0], first.projections![1], moved.projections![0]]);
@@ -139,6 +169,31 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     await expectClean(page);
   });
 
+  it('Sweeps gives every coefficient of the grid and of the results in units of the layer\'s residual norm on the first question', async () => {
+    await page.click('.tabs button[data-tab="sweep"]');
+    const question = scripture.evaluationQuestions[0];
+    await page.fill('textarea[aria-label="Sweep questions"]', question);
+    await page.fill('input[aria-label="Coefficients"]', '-1, 0, 1, 2');
+    const grid = page.locator('[data-testid="sweep-strengths"]');
+    await page.waitForFunction(() => /^= /.test(document.querySelector('[data-testid="sweep-strengths"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    const st = (await grid.getAttribute('data-strengths'))!.split(',').map(Number);
+    // One norm for the grid: each strength is its coefficient times the same factor.
+    expect(st[1]).toBe(0);
+    expect(st[0]).toBeCloseTo(-st[2], 10);
+    expect(st[3]).toBeCloseTo(2 * st[2], 10);
+    expect(st[2]).toBeGreaterThan(0);
+    expect(await grid.textContent()).toMatch(/^= −\d\.\d\d, 0, \d\.\d\d, \d\.\d\d × \|h\| at L\d$/);
+    expect(await grid.getAttribute('title')).toContain(`measured on "${question}"`);
+    // The results table: the sweep's own coefficients, each with its strength on the same question.
+    const random = page.getByRole('switch', { name: /Random-direction control/ });
+    if (await random.isChecked()) await page.locator('label.toggle', { hasText: 'Random-direction control' }).click();
+    await page.click('button:has-text("Run sweep")');
+    await page.waitForFunction(() => document.querySelectorAll('.sweep-table tbody tr').length === 4 && [...document.querySelectorAll('.sweep-table .strength-cell')].every((e) => /\d/.test(e.textContent ?? '')), null, { timeout: 180_000 });
+    const cells = await page.$$eval('.sweep-table .strength-cell', (els) => els.map((e) => e.textContent));
+    expect(cells).toEqual(st.map((x) => (x === 0 ? '0' : `${x < 0 ? '−' : ''}${Math.abs(x).toFixed(2)}`)));
+    expect(await errorTexts(page)).toEqual([]);
+  });
+
   it('the layer × strength map covers every layer × strength in batched rows, scores each cell by the lexical judge, and a click steers there', async () => {
     await page.click('.tabs button[data-tab="sweep"]');
     const from = await logLength(page);
@@ -152,9 +207,10 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     })));
     expect(cells.map((c) => [c.layer, c.strength])).toEqual([0, 1, 2, 3].flatMap((l) => strengths.map((s) => [l, s])));
     // Batched: one probe of the prompt, then the 28 rows in generate calls of several rows each.
+    const all = generations(await workerLog(page), from, { norms: true });
+    expect(all[0].rows).toBe(1);
     const gens = generations(await workerLog(page), from);
-    expect(gens[0].rows).toBe(1);
-    expect(gens.slice(1).reduce((n, g) => n + (g.rows ?? 0), 0)).toBe(28);
+    expect(gens.reduce((n, g) => n + (g.rows ?? 0), 0)).toBe(28);
     expect(gens.length).toBeLessThan(28);
     // Each score is the lexical judge's reading of the cell's answer, recomputed here.
     for (const c of cells) {
@@ -165,7 +221,7 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     console.log(`map (trait / projection, coeff): ${cells.map((c) => `L${c.layer}×${c.strength}: ${c.text}`).join(' | ')}`);
     const gd = await page.$eval('.strength-map .chart', (el) => { const d = (el as unknown as { data: { type: string; z: (number | null)[][] }[] }).data[0]; return { type: d.type, rows: d.z.length, cols: d.z[0].length }; });
     expect(gd).toEqual({ type: 'heatmap', rows: 4, cols: 7 });
-    await shot(page, 'compare-map', 1600);
+    await shotOf(page, '.strength-map', 'compare-map');
 
     // A click on the heatmap cell L2 × 0.5 sets the Steer slot to that layer and the cell's coefficient.
     const target = cells.find((c) => c.layer === 2 && c.strength === 0.5)!;
@@ -193,7 +249,7 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
   it('every view says in one line what it measures with which model, layer, vector and judge; axe finds nothing serious at 390×844', async () => {
     const model = (await page.textContent('.top .chip.ok'))!.trim();
     const found: Record<string, string[]> = {};
-    for (const view of ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection']) {
+    for (const view of ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection', 'seed002']) {
       await page.setViewportSize({ width: 1280, height: 800 });
       await page.click(`.tabs button[data-tab="${view}"]`);
       const line = (await page.locator('[data-testid="view-statement"]').first().textContent())!;
@@ -209,7 +265,7 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
       await shot(page, `compare-${view}-phone`);
     }
     await page.setViewportSize({ width: 1280, height: 800 });
-    expect(found).toEqual({ steer: [], pipeline: [], sweep: [], monitor: [], geometry: [], detection: [] });
+    expect(found).toEqual({ steer: [], pipeline: [], sweep: [], monitor: [], geometry: [], detection: [], seed002: [] });
     await expectClean(page);
   });
 });

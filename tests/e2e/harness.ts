@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { expect } from 'vitest';
+import { RESIDUAL_NORM_LABEL } from '../../src/engine/clients/vectors/strength';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -79,6 +80,8 @@ export interface WorkerLogEntry {
   coeff?: number | null;
   /** out generate: how many rows were asked for (the Steer view sends 1 when it keeps the baseline). */
   rows?: number;
+  /** out generate: the first row's label (a residual-norm pass says RESIDUAL_NORM_LABEL). */
+  label?: string;
   /** in error: its code. */
   code?: string;
   /** in token: row and step. */
@@ -122,9 +125,9 @@ function instrument(): void {
       });
     }
     override postMessage(m: unknown, t?: unknown): void {
-      const msg = (m ?? {}) as { type?: string; id?: number; target?: number; request?: { rows?: { steering?: { coeff?: number }[] }[] } };
+      const msg = (m ?? {}) as { type?: string; id?: number; target?: number; request?: { rows?: { steering?: { coeff?: number }[]; label?: string }[] } };
       const rows = msg.request?.rows;
-      log.push({ dir: 'out', type: msg.type, id: msg.id, t: Math.round(performance.now()), target: msg.target, rows: rows?.length, coeff: rows?.[rows.length - 1]?.steering?.find((s) => s.coeff !== undefined)?.coeff ?? null });
+      log.push({ dir: 'out', type: msg.type, id: msg.id, t: Math.round(performance.now()), target: msg.target, rows: rows?.length, label: rows?.[0]?.label, coeff: rows?.[rows.length - 1]?.steering?.find((s) => s.coeff !== undefined)?.coeff ?? null });
       super.postMessage(m, t as Transferable[]);
     }
   } as typeof Worker;
@@ -167,9 +170,13 @@ export async function buildVector(page: Page): Promise<void> {
   await page.waitForFunction((n) => document.querySelectorAll('.slot').length >= Math.max(1, n), slots);
 }
 
-/** Generate requests sent since log index `from`, and what the worker answered to each. */
-export function generations(log: WorkerLogEntry[], from = 0) {
-  const sent = log.slice(from).filter((e) => e.dir === 'out' && e.type === 'generate');
+/**
+ * Generate requests sent since log index `from`, and what the worker answered to each. The prompt-only passes
+ * that measure residual norms for the "× |h|" readouts run whenever a prompt is new, so they are left out
+ * unless `norms` asks for them.
+ */
+export function generations(log: WorkerLogEntry[], from = 0, { norms = false } = {}) {
+  const sent = log.slice(from).filter((e) => e.dir === 'out' && e.type === 'generate' && (norms || e.label !== RESIDUAL_NORM_LABEL));
   return sent.map((s) => {
     const end = log.findIndex((e) => e.dir === 'in' && e.id === s.id && (e.type === 'result:generate' || e.type === 'error'));
     return { id: s.id, coeff: s.coeff, rows: s.rows, sentAt: log.indexOf(s), endAt: end, end: end >= 0 ? log[end] : null, ms: end >= 0 ? log[end].t - s.t : null };
@@ -183,13 +190,13 @@ export function generations(log: WorkerLogEntry[], from = 0) {
  * with fewer rows leaves the kept columns as they were. Returns that result.
  */
 export async function settle(page: Page, from: number): Promise<WorkerLogEntry> {
-  await page.waitForFunction((n) => {
+  await page.waitForFunction(([n, normLabel]) => {
     const log = (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog;
-    const sent = log.slice(n).filter((e) => e.dir === 'out' && e.type === 'generate');
+    const sent = log.slice(n as number).filter((e) => e.dir === 'out' && e.type === 'generate' && e.label !== normLabel);
     if (!sent.length) return false;
     const ended = (id: number) => log.find((e) => e.dir === 'in' && e.id === id && (e.type === 'result:generate' || e.type === 'error'));
     return sent.every((s) => ended(s.id)) && ended(sent[sent.length - 1].id)!.type === 'result:generate';
-  }, from, { timeout: 120_000 });
+  }, [from, RESIDUAL_NORM_LABEL] as const, { timeout: 120_000 });
   const gens = generations(await workerLog(page), from);
   const result = gens[gens.length - 1].end!;
   await page.waitForFunction((texts) => {
@@ -233,6 +240,20 @@ export async function shot(page: Page, name: string, height?: number): Promise<v
   mkdirSync(SHOTS, { recursive: true });
   const width = page.viewportSize()?.width ?? 1440;
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, ...(height ? { clip: { x: 0, y: 0, width, height } } : {}) });
+}
+
+/**
+ * A screenshot of one element (a panel, a view), for pictures that show one thing. The viewport is made as tall
+ * as the page meanwhile: scrolled into a short one, the element would be partly under the sticky header.
+ */
+export async function shotOf(page: Page, selector: string, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  const size = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.setViewportSize({ width: size.width, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+  try {
+    await page.locator(selector).first().screenshot({ path: join(SHOTS, `${name}.png`) });
+  } finally { await page.setViewportSize(size); }
 }
 
 /** The common end-of-test checks: nothing ran that should not have, no uncaught page errors. */

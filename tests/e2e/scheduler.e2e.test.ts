@@ -6,7 +6,7 @@
  * cancelled. Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts tests/e2e/scheduler.e2e.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildVector, columns, errorTexts, expectClean, logLength, NO_GPU, openLab, ready, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { buildVector, columns, errorTexts, expectClean, generations, logLength, NO_GPU, openLab, promptedColumn, ready, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 describe.skipIf(!ready)(`A sweep and the Steer tab share the engine (${SKIP_NOTE})`, () => {
   let lab: LabSession;
@@ -52,13 +52,16 @@ describe.skipIf(!ready)(`A sweep and the Steer tab share the engine (${SKIP_NOTE
       read();
     }));
     console.log(`Steer tab while the sweep ran: ${seen.join(' → ')}`);
-    // The Steer tab's request (baseline + steered: 2 rows; the sweep's batches have 6-8) and its answer.
+    // The Steer tab's request (baseline, prompted — on by default for the scripture vector — and steered: 3 rows;
+    // the sweep's batches have 6-8) and its answer. Residual-norm passes for the strength readouts are not it.
     const steerLog = await workerLog(page);
-    const sent = steerLog.slice(steerFrom).filter((e) => e.dir === 'out' && e.type === 'generate' && (e.rows ?? 0) <= 2);
+    const sent = generations(steerLog, steerFrom).filter((g) => (g.rows ?? 0) <= 3);
     expect(sent).toHaveLength(1);
-    const result = steerLog.find((e) => e.dir === 'in' && e.id === sent[0].id && e.type === 'result:generate')!;
-    expect(result.text).toHaveLength(2);
-    expect(await columns(page)).toEqual(result.text);
+    const result = sent[0].end!;
+    expect(result.type).toBe('result:generate');
+    expect(result.text).toHaveLength(3);
+    expect(await columns(page)).toEqual([result.text![0], result.text![2]]);
+    expect(await promptedColumn(page)).toBe(result.text![1]);
     expect(result.text!.every((t) => t.length > 0)).toBe(true);
     // It waited visibly for the sweep, or generated beside it; never failed or cancelled.
     expect(seen.some((l) => /waiting for Sweeps/.test(l) || /^generating/.test(l))).toBe(true);

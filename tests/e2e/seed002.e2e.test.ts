@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { dismissErrors, errorTexts, logLength, NO_GPU, openLab, ready, ROOT, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { dismissErrors, errorTexts, logLength, NO_GPU, openLab, ready, ROOT, shot, shotOf, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 const ORGANISM = new URL('../../assets/demo-organism/', import.meta.url).pathname;
 
@@ -74,6 +74,22 @@ describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
     expect(await errorTexts(page)).toEqual([]);
     expect(page.problems).toEqual([]);
     await shot(page, 'seed002-demo-organism');
+    await shotOf(page, '[data-view="seed002"]', 'seed002-view');
+
+    // In the run history like the other views' runs, kept across a reload, and it reopens with the same scores.
+    const entry = page.locator('.history li', { has: page.locator('.kind-seed002') }).first();
+    expect(await entry.locator('.list-title').textContent()).toBe('demo-organism vs base');
+    expect(await entry.textContent()).toContain(`fine-tuned ${tuned.toFixed(1)}`);
+    await page.waitForTimeout(500); // the session is written at most every 300 ms
+    await page.reload();
+    await page.waitForSelector('.top .chip.ok', { timeout: 120_000 });
+    expect(await page.getAttribute('[data-tab="seed002"]', 'aria-selected')).toBe('true');
+    expect(await page.inputValue('input[aria-label="Seed 002 seeds"]')).toBe('1');
+    expect(await page.locator('.seed002-summary').count()).toBe(0);
+    await page.locator('.history li', { has: page.locator('.kind-seed002') }).first().click();
+    await page.waitForSelector('.seed002-summary[data-adapter="demo-organism"]');
+    expect(await scoreOf(page, 'fineTuned')).toBe(tuned);
+    expect(await errorTexts(page)).toEqual([]);
   });
 
   it('a user adapter picked as files: half a pick is refused with what to pick; the full pick reruns with the same numbers', async () => {

@@ -18,7 +18,7 @@ import {
   startPreview, tinyDims, workerLog, type LabPage,
 } from './harness';
 
-const VIEWS = ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection'] as const;
+const VIEWS = ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection', 'seed002'] as const;
 const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
 /** A vector set of the tiny model's shape with one layer filled by `fill(i)`. */
@@ -358,7 +358,7 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
     await expectClean(page);
   });
 
-  it('keyboard only: load the model, build the vector, steer and generate without the mouse; a reload brings the session back', async () => {
+  it('keyboard only: load the model, build the vector, steer and generate without the mouse; a reload brings the session back, Seed 002 settings included', async () => {
     const kb = await browser.newContext({ viewport: SIZES.desktop });
     try {
       const p = await openLab(kb, base);
@@ -389,6 +389,10 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
 
       // A reload restores the session: the model loads again from the cache, the slot, the prompt and the open view return.
       await p.getByLabel('User prompt').fill('Tell me of the hills.');
+      await p.click('[data-tab="seed002"]');
+      await p.fill('input[aria-label="Seed 002 seeds"]', '5, 6');
+      await p.fill('textarea[aria-label="Seed 002 questions"]', 'Who keeps the lighthouse?');
+      await p.fill('input[aria-label="Seed 002 max tokens"]', '12');
       await p.click('[data-tab="geometry"]');
       await p.waitForTimeout(500); // the session is written at most every 300 ms
       await p.reload();
@@ -398,6 +402,11 @@ describe.skipIf(!ready)(`The lab as a teacher meets it (${SKIP_NOTE})`, () => {
       expect(await p.inputValue('input[aria-label="Coefficient value"]')).toBe('5.1');
       expect(await p.getByLabel('User prompt').inputValue()).toBe('Tell me of the hills.');
       expect(await p.textContent('.slot-name')).toBe('scripture');
+      await p.click('[data-tab="seed002"]');
+      expect(await p.inputValue('input[aria-label="Seed 002 seeds"]')).toBe('5, 6');
+      expect(await p.inputValue('textarea[aria-label="Seed 002 questions"]')).toBe('Who keeps the lighthouse?');
+      expect(await p.inputValue('input[aria-label="Seed 002 max tokens"]')).toBe('12');
+      await p.click('[data-tab="steer"]');
       await expectClean(p);
     } finally { await kb.close(); }
   });

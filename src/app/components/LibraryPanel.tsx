@@ -2,6 +2,7 @@ import { useRef, useState } from 'react';
 import { CONVENTION_TEXT } from '../../engine/clients/io/foreign';
 import { presentLayers } from '../../engine/clients/vectors/meta';
 import { addSlot, answerImport, exportVector, exportVectorGguf, importFile, removeVector, restoreRun } from '../actions';
+import { fmtStrength } from '../residualNorms';
 import { setLab, useLab } from '../store';
 import { describeRunSteering } from '../slotKinds';
 import { Panel } from './ui';
@@ -90,7 +91,9 @@ export function RunHistory() {
             <div className="list-main">
               <span className="list-title">{r.prompt.slice(0, 60) || '(empty prompt)'}</span>
               <span className="muted small mono">
-                {new Date(r.createdAt).toLocaleTimeString()} · {r.steering.map(describeRunSteering).join(', ') || 'no steering'}
+                {new Date(r.createdAt).toLocaleTimeString()} · {r.steering.length ? r.steering.map((s, k) => (
+                  <span key={k} title={s.basis}>{k ? ', ' : ''}{describeRunSteering(s)}{s.strength !== undefined && <span className="run-strength"> (= {fmtStrength(s.strength)} × |h|)</span>}</span>
+                )) : 'no steering'}
               </span>
             </div>
           </li>

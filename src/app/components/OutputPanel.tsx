@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { waitingFor } from '../../engine/clients/scheduler';
-import { setShowPrompted } from '../actions';
+import { promptedInstruction, setShowPrompted } from '../actions';
 import { num } from '../format';
 import { useLab } from '../store';
 import { heatColor, heatScale } from '../tokenPieces';
@@ -40,10 +40,10 @@ export function OutputPanel() {
       <ErrorList where="Generate" />
       <ViewStatement tab="steer" />
       <div className="output-tools">
-        <Toggle checked={showPrompted} onChange={setShowPrompted} label="Prompted column (the trait's instruction, no steering)" />
+        <Toggle checked={showPrompted ?? 'instruction' in promptedInstruction()} onChange={setShowPrompted} label="Prompted column (the trait's instruction, no steering)" />
         {tint && <HeatLegend scale={scale} layer={first?.layer} />}
       </div>
-      {showPrompted && promptedNote && <p className="muted small">{promptedNote}</p>}
+      {showPrompted === true && promptedNote && <p className="muted small">{promptedNote}</p>}
       <div className={`columns ${prompted ? 'three' : ''}`}>
         <Column col="baseline" title="Baseline" color={BASE_COLOR} sub="same seed, no intervention" row={rows[0]} running={running} scale={tint ? scale : 0} note={<ConditionNote conditions={conditions} steered={false} />} />
         {prompted && (

@@ -6,6 +6,7 @@ import { COEFF_RULE, sliderSpan } from '../fields';
 import { num } from '../format';
 import { updateSlot, useLab, type SteerSlot } from '../store';
 import { NumberInput } from './fields';
+import { SlotStrength } from './StrengthReadout';
 import { Panel, Segmented, Toggle } from './ui';
 import { CapControl } from './CapControl';
 import { ConditionControl } from './ConditionControl';
@@ -72,6 +73,7 @@ function Slot({ slot, primary }: { slot: SteerSlot; primary: boolean }) {
             onChange={(e) => change(slot.key, { coeff: Number(e.target.value) })} onKeyDown={pageKeys(span, slot.coeff, (coeff) => change(slot.key, { coeff }))}
             aria-label="Coefficient" aria-valuetext={`${slot.coeff.toFixed(2)} (slider from ${-span} to ${span})`} />
           <span className="range-ends mono small muted" aria-hidden><span>{-span}</span><span>{span}</span></span>
+          <SlotStrength slot={slot} />
         </label>
         <label className="ctl exact">
           <span className="ctl-label">exact</span>

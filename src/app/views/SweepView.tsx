@@ -9,6 +9,19 @@ import { StrengthMapSection } from './StrengthMap';
 import { clip, lines, parseNumberList, toCsv } from './logic';
 import { summarizeFinite, type Summary } from '../../engine/clients/eval/stats';
 import { patchView, useCurrentPack, useViews } from './viewStore';
+import { presentLayers, row } from '../../engine/clients/vectors/meta';
+import { StrengthReadout, useStrengths } from '../components/StrengthReadout';
+import { fmtStrength } from '../residualNorms';
+import { useLab } from '../store';
+
+/** The sweep's vector at its layer, if the library has it there. */
+function useSweepVector(vectorId: string, layer: number): Float32Array | null {
+  const rec = useLab((s) => s.vectors.find((x) => x.id === vectorId));
+  return useMemo(() => (rec && layer >= 0 && presentLayers(rec.set.meta).includes(layer) ? row(rec.set.vectors, rec.set.meta.hiddenSize, layer) : null), [rec, layer]);
+}
+
+/** The sweep's rows are asked as user messages; the strengths are measured on its first question (vectors/strength.ts). */
+const sweepPrompt = (question: string | undefined) => (question ? [{ role: 'user' as const, content: question }] : null);
 
 export interface SweepRow { condition: 'vector' | 'random'; coeff: number; n: number; trait: Summary; coherence: Summary; projection: Summary }
 
@@ -35,6 +48,7 @@ export function SweepView() {
   const pack = useCurrentPack();
   const coeffs = parseNumberList(v.coeffs);
   const qs = lines(v.questions);
+  const vector = useSweepVector(v.vectorId, v.layer);
   return (
     <>
       <Panel title="Sweep setup" right={<span className="muted small mono">{typeof coeffs === 'string' ? '—' : coeffs.length} coefficients × {qs.length || Math.min(3, pack.evaluationQuestions.length)} questions{v.random ? ' × 2 conditions' : ''}</span>}>
@@ -43,6 +57,7 @@ export function SweepView() {
           <PackSelect label="Judge (trait pack)" />
           <Field label="Coefficients" hint={typeof coeffs === 'string' ? coeffs : undefined}>
             <input value={v.coeffs} aria-label="Coefficients" className={typeof coeffs === 'string' ? 'invalid' : ''} onChange={(e) => patchView('sweep', { coeffs: e.target.value })} />
+            {typeof coeffs !== 'string' && <StrengthReadout coeffs={coeffs} layer={v.layer} vector={vector} prompt={sweepPrompt(qs[0] ?? pack.evaluationQuestions[0])} testId="sweep-strengths" />}
           </Field>
         </div>
         <Field label="Questions" hint={`one per line · empty: the pack's first 3 evaluation questions`}>
@@ -86,6 +101,14 @@ function SweepResults() {
   const r = useViews((s) => s.sweep.result);
   const ex = useViews((s) => s.sweep.exampleQuestion);
   const rows = useMemo(() => (r ? sweepTable(r) : []), [r]);
+  const vectorId = useViews((s) => s.sweep.vectorId);
+  const vectorName = useLab((s) => s.vectors.find((x) => x.id === vectorId)?.name);
+  const modelId = useLab((s) => s.modelId);
+  // Strengths only for a result of the loaded model and the vector still chosen above (a reopened result of another one has no norm here).
+  const same = !!r && r.modelId === modelId && r.vectorName === vectorName;
+  const vector = useSweepVector(same ? vectorId : '', r?.layer ?? -1);
+  const st = useStrengths(r?.coeffs ?? [], r?.layer ?? -1, vector, sweepPrompt(r?.questions[0]));
+  const strengthOf = (c: number) => (st && 'strengths' in st ? fmtStrength(st.strengths[r!.coeffs.indexOf(c)]) : st?.note ?? '—');
   const hasRandom = rows.some((x) => x.condition === 'random');
   const scoreData = useMemo(() => [
     errorTrace(rows, 'vector', 'trait', COLORS.steer, `${r?.vectorName ?? 'vector'} · trait`),
@@ -114,14 +137,14 @@ function SweepResults() {
           <button className="ghost small" onClick={() => download(`${base}.csv`, sweepCsv(r), 'text/csv')}>Export CSV</button>
           <button className="ghost small" onClick={() => download(`${base}.json`, JSON.stringify({ ...r, summary: sweepTable(r) }, null, 2), 'application/json')}>Export JSON</button>
         </div>}>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Sweep table (scrolls sideways on a narrow screen)">
           <table className="table sweep-table">
-            <thead><tr><th>condition</th><th className="num">coeff</th><th className="num">n</th><th className="num">trait (scored)</th><th className="num">coherence</th><th className="num">projection</th></tr></thead>
+            <thead><tr><th>condition</th><th className="num">coeff</th><th className="num" title={st?.title ?? 'Strength needs this result\'s model loaded and its vector chosen above'}>× |h|</th><th className="num">n</th><th className="num">trait (scored)</th><th className="num">coherence</th><th className="num">projection</th></tr></thead>
             <tbody>
               {rows.map((x) => (
                 <tr key={`${x.condition}${x.coeff}`}>
                   <td><span className={`dot ${x.condition}`} />{x.condition}</td>
-                  <td className="num mono">{x.coeff}</td><td className="num mono">{x.n}</td>
+                  <td className="num mono">{x.coeff}</td><td className="num mono strength-cell" title={st?.title}>{strengthOf(x.coeff)}</td><td className="num mono">{x.n}</td>
                   <td className="num mono" title={`${x.trait.n} of ${x.n} answers scored by the judge`}>{fmt(x.trait.mean)} ± {fmt(x.trait.sd)} <span className="muted">({x.trait.n}/{x.n})</span></td>
                   <td className="num mono">{fmt(x.coherence.mean)} ± {fmt(x.coherence.sd)}</td>
                   <td className="num mono">{fmt(x.projection.mean, 3)} ± {fmt(x.projection.sd, 3)}</td>
@@ -137,16 +160,16 @@ function SweepResults() {
             {r.questions.map((x, k) => <option key={k} value={k}>{clip(x, 120)}</option>)}
           </select>
         </Field>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Responses per coefficient (scroll sideways on a narrow screen)">
           <table className="table examples">
-            <thead><tr><th className="num">coeff</th><th>steered by {r.vectorName}</th><th className="num">trait / coh.</th>{hasRandom && <th>random direction</th>}</tr></thead>
+            <thead><tr><th className="num">coeff (× |h|)</th><th>steered by {r.vectorName}</th><th className="num">trait / coh.</th>{hasRandom && <th>random direction</th>}</tr></thead>
             <tbody>
               {r.coeffs.map((c) => {
                 const a = r.samples.find((x) => x.condition === 'vector' && x.coeff === c && x.question === q);
                 const b = r.samples.find((x) => x.condition === 'random' && x.coeff === c && x.question === q);
                 return (
                   <tr key={c}>
-                    <td className="num mono">{c}</td>
+                    <td className="num mono" title={st?.title}>{c} <span className="muted">({strengthOf(c)})</span></td>
                     <td className="gen-cell">{a?.answer || <span className="muted">(empty)</span>}</td>
                     <td className="num mono">{fmt(a?.trait, 0)} / {fmt(a?.coherence, 0)}</td>
                     {hasRandom && <td className="gen-cell">{b?.answer || <span className="muted">(empty)</span>}</td>}

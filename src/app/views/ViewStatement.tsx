@@ -14,7 +14,7 @@ export function judgeInWords(kind: JudgeKind, hasMarkers: boolean): string {
   return kind !== 'local' && hasMarkers ? 'lexical (marker words)' : 'local model';
 }
 
-type Lab = Pick<LabState, 'modelId' | 'info' | 'slots' | 'vectors' | 'showPrompted'>;
+type Lab = Pick<LabState, 'modelId' | 'info' | 'slots' | 'vectors' | 'showPrompted' | 'prompted'>;
 type Views = Pick<ViewsState, 'packKey' | 'savedPacks' | 'sweep' | 'monitor' | 'geometry' | 'pipeline'>;
 
 export interface Statement { measures: string; model: string; layer: string; vector: string; judge: string }
@@ -28,9 +28,10 @@ export function statementFor(tab: Tab, lab: Lab, views: Views): Statement {
   const none = 'none (no scores, projections only)';
   switch (tab) {
     case 'steer': {
+      // Unset (null), the prompted column is on when the vector has a pack instruction: say so once it shows.
       const slot = lab.slots.find((s) => s.enabled);
       return {
-        measures: `the answers ${lab.showPrompted ? 'without steering, prompted with the trait\'s instruction, and steered' : 'without and with steering'}, with each token's projection h·v̂ during generation`,
+        measures: `the answers ${lab.showPrompted === true || (lab.showPrompted === null && lab.prompted) ? 'without steering, prompted with the trait\'s instruction, and steered' : 'without and with steering'}, with each token's projection h·v̂ during generation`,
         model, layer: slot ? `L${slot.layer}` : 'none (no slot on)', vector: slot ? name(slot.vectorId) : 'none', judge: none,
       };
     }

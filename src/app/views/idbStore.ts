@@ -31,7 +31,7 @@ export function createIdbStepStore(): StepStore & { clear(): Promise<void>; coun
 
 /* ---------- experiment history ---------- */
 
-export type ExperimentKind = 'pipeline' | 'sweep' | 'monitor' | 'detection';
+export type ExperimentKind = 'pipeline' | 'sweep' | 'monitor' | 'detection' | 'seed002';
 
 export interface ExperimentRecord<R = unknown> {
   id: string;

@@ -50,7 +50,7 @@ export function ExperimentView({ tab }: { tab: Tab }) {
   );
 }
 
-const KIND_LABEL: Record<ExperimentKind, string> = { pipeline: 'pipeline', sweep: 'sweep', monitor: 'projections', detection: 'detection' };
+const KIND_LABEL: Record<ExperimentKind, string> = { pipeline: 'pipeline', sweep: 'sweep', monitor: 'projections', detection: 'detection', seed002: 'seed 002' };
 
 export function ExperimentHistory() {
   const history = useViews((s) => s.history);

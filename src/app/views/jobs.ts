@@ -16,6 +16,8 @@ import * as exp from './experiments';
 import * as idb from './idbStore';
 import { clip, lines, parseLayerRange, parseNumberList } from './logic';
 import { getViews, JOB_LABEL, packFor, patchView, setViews, upsertStep, type GenForm, type Job, type JobKind } from './viewStore';
+import type { Seed002Result } from '../../engine/clients/eval/seed002';
+import { setSeed002 } from './seed002Job';
 
 export const stepStore = createStoreOnce();
 function createStoreOnce() {
@@ -207,6 +209,15 @@ export async function saveDetectionVector(): Promise<void> {
   await saveVector({ id: newId(), name: `${r.labelA} − ${r.labelB}`, set: r.set, separation: r.separation, source: 'contrast', createdAt: Date.now() });
 }
 
+/* ---------- seed 002 ---------- */
+
+/** Puts a finished Seed 002 run into the history like the other views' runs (seed002Job.ts calls it). */
+export async function recordSeed002(r: Seed002Result): Promise<void> {
+  const what = r.measure === 'trait' ? 'trait' : 'aligned';
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
+  await record('seed002', r.model, `${r.adapter} vs base`, `mean ${what}: base ${f(r.summary.base.mean)} · fine-tuned ${f(r.summary.fineTuned.mean)} · ablated ${f(r.summary.ablated.mean)} · judge: ${r.judge}`, r);
+}
+
 /* ---------- history ---------- */
 
 export function openExperiment(rec: idb.ExperimentRecord): void {
@@ -215,6 +226,7 @@ export function openExperiment(rec: idb.ExperimentRecord): void {
     case 'sweep': patchView('sweep', { result: rec.result as exp.SweepResult, status: 'done', steps: [], exampleQuestion: 0 }); break;
     case 'monitor': patchView('monitor', { result: rec.result as exp.MonitorResult, status: 'done', steps: [] }); break;
     case 'detection': patchView('detection', { result: rec.result as exp.DetectionResult, status: 'done', steps: [], ablation: null, ablationSteps: [] }); break;
+    case 'seed002': setSeed002({ result: rec.result as Seed002Result, status: 'done', stage: '', layer: -1 }); break;
   }
   setViews({ tab: rec.kind });
 }

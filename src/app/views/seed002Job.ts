@@ -13,7 +13,7 @@ import { loadModel } from '../actions';
 import { getLab, pushError } from '../store';
 import { readAdapterFiles } from '../adapterFiles';
 import { judgeFor } from './experiments';
-import { begin, currentPack, report } from './jobs';
+import { begin, currentPack, recordSeed002, report } from './jobs';
 import { lines, parseNumberList } from './logic';
 
 export interface Seed002State {
@@ -104,6 +104,7 @@ export async function startSeed002(): Promise<void> {
     if (!run) return void setSeed002({ status: 'idle', stage: '' });
     const result = await run;
     setSeed002({ status: 'done', stage: '', result, layer: -1 });
+    void recordSeed002(result);
   } catch (e) {
     const d = report('Seed 002')(e);
     setSeed002({ status: d.code === 'cancelled' ? 'cancelled' : 'error', stage: '' });

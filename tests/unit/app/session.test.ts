@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { captureSession, parseSession } from '../../../src/app/session';
 import { initialState, type LabState } from '../../../src/app/store';
 import { initialViews, type ViewsState } from '../../../src/app/views/viewStore';
+import { useSeed002 } from '../../../src/app/views/seed002Job';
 
 const slot = { key: 'k1', vectorId: 'v1', layer: 2, coeff: -3.5, mode: 'response' as const, ablate: true, ablateStrength: 1.2, enabled: false };
 const lab: LabState = { ...initialState, choice: { kind: 'tiny' }, dtype: 'fp32', modelStatus: 'ready', prompt: 'Hello?', seed: 7, maxTokens: 99, slots: [slot], contrastVectorId: 'v1', showPrompted: true };
@@ -48,5 +49,17 @@ describe('session', () => {
     expect(back.lab.slots).toEqual([capped, { ...slot, key: 'k3', capMax: 4 }]);
     const bad = { lab: { slots: [{ ...slot, capMin: 3, capMax: 1, when: { ...when, threshold: 'NaN' } }, { ...slot, key: 'k4', when: { ...when, pooling: 'max' } }] }, loaded: false, views: {} };
     expect(parseSession(JSON.stringify(bad), initialViews)!.lab.slots).toEqual([slot, { ...slot, key: 'k4' }]);
+  });
+
+  it('round-trips the Seed 002 view\'s settings (not its result or a picked adapter) and the Seed 002 tab', () => {
+    const seed = { ...useSeed002.getState(), adapter: 'user' as const, questions: 'Who are you?', prompts: 'a\nb', seeds: '3, 4', maxNewTokens: 17, status: 'done' as const, stage: 'x', result: { big: true } as never };
+    const saved = captureSession(lab, { ...views, tab: 'seed002' }, seed);
+    expect(JSON.stringify(saved)).not.toContain('big');
+    const back = parseSession(JSON.stringify(saved), initialViews)!;
+    expect(back.views.tab).toBe('seed002');
+    expect(back.seed002).toEqual({ adapter: 'demo', questions: 'Who are you?', prompts: 'a\nb', seeds: '3, 4', maxNewTokens: 17 });
+    const bad = parseSession(JSON.stringify({ ...saved, seed002: { adapter: 'user', questions: 5, seeds: '1', maxNewTokens: 900 } }), initialViews)!;
+    expect(bad.seed002).toEqual({ seeds: '1' });
+    expect(parseSession(JSON.stringify({ ...saved, seed002: undefined }), initialViews)!.seed002).toBeUndefined();
   });
 });

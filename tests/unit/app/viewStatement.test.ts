@@ -3,10 +3,11 @@ import { judgeInWords, statementFor } from '../../../src/app/views/ViewStatement
 import { initialViews } from '../../../src/app/views/viewStore';
 import type { VectorRecord } from '../../../src/app/db';
 import type { ModelInfo } from '../../../src/engine/shared/api';
+import type { LabState } from '../../../src/app/store';
 
 const vec = (id: string, name: string) => ({ id, name }) as VectorRecord;
 const lab = {
-  modelId: 'demo-model', info: { id: 'x' } as ModelInfo, showPrompted: true, vectors: [vec('a', 'scripture'), vec('b', 'quip')],
+  modelId: 'demo-model', info: { id: 'x' } as ModelInfo, showPrompted: true as boolean | null, prompted: null as LabState['prompted'], vectors: [vec('a', 'scripture'), vec('b', 'quip')],
   slots: [{ key: 'k', vectorId: 'b', layer: 2, coeff: 1, mode: 'all' as const, ablate: false, ablateStrength: 1, enabled: true }],
 };
 
@@ -14,6 +15,11 @@ describe('statementFor', () => {
   it('names the model, layer, vector and judge each view runs with', () => {
     expect(statementFor('steer', lab, initialViews)).toMatchObject({ model: 'demo-model', layer: 'L2', vector: 'quip', judge: expect.stringMatching(/^none/) });
     expect(statementFor('steer', lab, initialViews).measures).toContain('prompted');
+    // Unset, the column is on only where the vector has a pack instruction: the line follows what is shown.
+    expect(statementFor('steer', { ...lab, showPrompted: null }, initialViews).measures).not.toContain('prompted');
+    const shown = { pack: 'quip', instruction: 'Answer with a quip.', text: '', projections: [], pieces: [] };
+    expect(statementFor('steer', { ...lab, showPrompted: null, prompted: shown }, initialViews).measures).toContain('prompted');
+    expect(statementFor('steer', { ...lab, showPrompted: false, prompted: shown }, initialViews).measures).not.toContain('prompted');
     const views = { ...initialViews, sweep: { ...initialViews.sweep, vectorId: 'a', layer: 3, judge: 'auto' as const } };
     // The default pack is scripture, which has marker words: auto means the lexical judge.
     expect(statementFor('sweep', lab, views)).toMatchObject({ layer: 'L3', vector: 'scripture', judge: 'lexical (marker words) · pack scripture' });

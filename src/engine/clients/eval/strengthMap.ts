@@ -4,12 +4,13 @@
  * by the judge and by its response-mean projection h·v̂ at the steered layer.
  *
  * Strengths are in normalised units: a multiple of that layer's mean residual norm, measured on the prompt, so
- * one grid means the same push at every layer (residual norms grow with depth). The raw coefficient the engine
- * adds is strength × meanNorm(layer) / |v(layer)|, i.e. |coeff · v| = strength × meanNorm.
+ * one grid means the same push at every layer (residual norms grow with depth). The norm and the conversion to
+ * the raw coefficient the engine adds are vectors/strength.ts's: |coeff · v| = strength × meanNorm.
  */
-import type { Engine, ProgressEvent, Sampling, TapName } from '../../shared/api';
+import type { Engine, ProgressEvent, Sampling } from '../../shared/api';
 import { EngineError } from '../../shared/errors';
 import { responseMeanProjection } from '../vectors/projection';
+import { coeffForStrength, l2 as norm, measureResidualNorms, residualTap as tapOf } from '../vectors/strength';
 import { scoreAnswers, type Judge } from './scoring';
 import { cleanAnswer } from './sweep';
 
@@ -46,16 +47,13 @@ export interface StrengthCell {
 export interface StrengthMapResult {
   layers: number[];
   strengths: number[];
-  /** Per entry of `layers`: mean |h| over the prompt's tokens after the first, at hook_resid_post. */
+  /** Per entry of `layers`: the mean residual norm on the prompt (vectors/strength.ts's RESIDUAL_NORM_RULE). */
   residualNorm: number[];
   vectorNorm: number[];
   /** Layer-major: cells[i * strengths.length + j] is layers[i] × strengths[j]. */
   cells: StrengthCell[];
   generateCalls: number;
 }
-
-const tapOf = (layer: number) => `blocks.${layer}.hook_resid_post` as TapName;
-const norm = (v: ArrayLike<number>) => { let s = 0; for (let i = 0; i < v.length; i++) s += v[i] * v[i]; return Math.sqrt(s); };
 
 function check(engine: Engine, opts: StrengthMapOptions): number {
   const info = engine.info();
@@ -79,20 +77,11 @@ export async function runStrengthMap(engine: Engine, opts: StrengthMapOptions): 
   const total = layers.length * opts.strengths.length;
   opts.onProgress?.({ stage: 'strength-map', loaded: 0, total, done: false, detail: 'measuring residual norms' });
 
-  // The prompt's residual norms, one forward pass. The first token is left out: its residual is an outlier in
-  // many models (an attention sink, often tens of times the others) and would set the scale alone.
-  const probe = await engine.generate({ rows: [{ prompt }], maxNewTokens: 0, captures: layers.map(tapOf) }, { signal: opts.signal });
-  const residualNorm = layers.map((l) => {
-    const c = probe.captures[tapOf(l)];
-    const [, S] = c.shape;
-    const from = probe.padLeft[0] + (probe.promptLengths[0] > 1 ? 1 : 0);
-    let sum = 0;
-    for (let s = from; s < S; s++) sum += norm(c.data.subarray(s * D, (s + 1) * D));
-    return sum / (S - from);
-  });
+  // The prompt's residual norms, one forward pass.
+  const { norms: residualNorm } = await measureResidualNorms((req) => engine.generate(req, { signal: opts.signal }), prompt, layers, D);
   const vectorNorm = opts.vectors.map((v) => norm(v.vector));
 
-  const plan = opts.vectors.flatMap(({ layer, vector }, i) => opts.strengths.map((strength) => ({ layer, vector, strength, coeff: (strength * residualNorm[i]) / vectorNorm[i] })));
+  const plan = opts.vectors.flatMap(({ layer, vector }, i) => opts.strengths.map((strength) => ({ layer, vector, strength, coeff: coeffForStrength(strength, residualNorm[i], vectorNorm[i]) })));
   const cells: StrengthCell[] = [];
   const batch = Math.max(1, Math.min(64, opts.batchSize ?? 32));
   let generateCalls = 1;

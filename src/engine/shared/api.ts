@@ -92,6 +92,12 @@ export interface GenerateRow {
    * model (the default), anything between or beyond a blend. Refused when no adapter is loaded.
    */
   adapterStrength?: number;
+  /**
+   * Tokens this row is likely to generate, e.g. the previous slider position's result. The engine checks
+   * them in the prompt pass and keeps those the model picks anyway: the same tokens, fewer decode passes
+   * (used for a single row on wasm; ignored elsewhere).
+   */
+  draft?: number[];
 }
 
 export interface Sampling {

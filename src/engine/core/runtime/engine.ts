@@ -171,6 +171,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
       ids: group.map((r) => ids[r]),
       padRight: usesGqa(l.decoder),
       steering: group.map((r) => steering[r]),
+      drafts: group.map((r) => req.rows[r].draft ?? []),
       maxNewTokens: req.maxNewTokens,
       pick,
       eos: new Set(l.config.eosTokenIds),

@@ -20,7 +20,8 @@ import * as db from './db';
 import { contentHash, newId, uniqueName } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
-import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
+import { contrast, splitPrompts } from './quickContrast';
+import { poolCapture, type RowSpans } from '../engine/clients/vectors/pooling';
 import { preferredLayer } from '../engine/clients/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type LabState, type PromptedColumn, type StageProgress, type SteerSlot } from './store';
 
@@ -292,10 +293,14 @@ async function contrastWork(engine: Engine, signal: AbortSignal, s: LabState, in
       // with an outsized norm) would otherwise dominate the mean.
       const spans = await Promise.all(batch.map(async (p) => (typeof p === 'string' ? undefined : (await engine.tokenize(p)).spans?.find((x) => x.role === 'user'))));
       const res = await engine.generate({ rows: batch.map((prompt) => ({ prompt })), maxNewTokens: 1, captures: taps, stopAtEos: false }, { signal });
-      batch.forEach((_, r) => {
-        const len = res.promptLengths[r], pad = res.padLeft?.[r] ?? 0, span = spans[r];
+      const rows = batch.map((_, r): RowSpans => {
+        const len = res.promptLengths[r], span = spans[r];
         const [start, end] = span && span.end > span.start ? [span.start, span.end] : [Math.min(1, len - 1), len];
-        taps.forEach((t, l) => byLayer[l].push(meanOverPositions(res.captures[t], r, pad + start, pad + end)));
+        return { offset: res.padLeft?.[r] ?? 0, prompt: [start, end], response: [end, end] };
+      });
+      taps.forEach((t, l) => {
+        const pooled = poolCapture(res.captures[t], rows, 'prompt-mean');
+        rows.forEach((_, r) => byLayer[l].push(pooled.slice(r * info.hiddenSize, (r + 1) * info.hiddenSize)));
       });
       setLab((st) => ({ contrastDone: st.contrastDone + batch.length }));
     }

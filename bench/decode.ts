@@ -259,7 +259,8 @@ export async function sliderSteeredOnly(c: DecodeContext, { scale: s, clock }: O
       ...times(totals, 'kept', 'both', clock),
       moveMs: Object.fromEntries(arms.map((a) => [a, round(median(totals[a].map((x) => x[clock])), 1)])),
       firstTokenMs: Object.fromEntries(Object.entries(pick((g) => g.firstToken)).map(([a, xs]) => [a, round(median(xs.map((x) => x[clock])), 1)])),
-      decodeTokPerSec: Object.fromEntries(arms.filter((a) => runs[a].some((r) => r.steps.length)).map((a) => [a, round(decodeRate(runs[a], clock))])),
+      // Kept drafts arrive together at the end of the prompt pass, so only the arms without kept drafts have a decode rate.
+      decodeTokPerSec: Object.fromEntries((['both', 'keptNoDraft', 'keptDraftRejected'] as const).map((a) => [a, round(decodeRate(runs[a], clock))])),
       draftsKept: `${accepted.kept.reduce((x, y) => x + y, 0)}/${accepted.kept.length * (n - 1)}`,
       keptNoDraftRatio: times(totals, 'keptNoDraft', 'both', clock).ratio,
       keptDraftRejectedRatio: times(totals, 'keptDraftRejected', 'both', clock).ratio,

@@ -144,6 +144,8 @@ export interface GenerateResult {
   conditions?: ConditionOutcome[][];
   /** With topLogprobs: per row, per generated step, the top-k of the distribution the token was drawn from. */
   logprobs?: TopLogprob[][][];
+  /** When a row sent a draft: per row, how many of its drafted tokens were kept (0 when a draft was not used). */
+  draftKept?: number[];
 }
 
 export interface TokenEvent {

@@ -4,7 +4,9 @@
  *
  * The KV of the prompt minus its last token is cached: a later request whose rows have the same
  * tokens and no steering on prefix positions (e.g. a slider moved in `response` mode) reuses it and
- * runs only the last token (see `prefill` for how the prefix is made on each device).
+ * runs only the last token (see `prefill` for how the prefix is made on each device). A one-row request
+ * may bring drafted tokens (`LoopRequest.drafts`): they ride in the prompt pass and the ones `pick` chooses
+ * anyway are kept, so a slider move whose text holds costs one pass instead of one per token.
  */
 import { disposeKv, sliceKv, type Decoder, type StepOutput } from './decoder';
 import { byLayer, prefixSteeringKey, type Pass } from './steerFeeds';

@@ -6,6 +6,7 @@
 import type { ChatMessage, Engine, LoadOptions, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/shared/api';
 import { EngineError, toErrorData } from '../engine/shared/errors';
 import { createScheduler, type JobHandle, type Scheduler } from '../engine/clients/scheduler';
+import type { Compute } from '../engine/clients/vectors/compute';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/clients/io/shareLink';
 import { ImportChoiceError } from '../engine/clients/io/foreign';
 import { writeControlVectorGguf } from '../engine/clients/io/gguf';
@@ -26,6 +27,7 @@ import { preferredLayer } from '../engine/clients/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type LabState, type PromptedColumn, type StageProgress, type SteerSlot } from './store';
 
 let scheduler: Scheduler;
+let compute: Compute;
 const CONTRAST_BATCH = 8;
 /** Which run / load is the newest: an older one that ends late must not paint over it. Cancelling is the scheduler's. */
 let runSeq = 0;
@@ -36,8 +38,12 @@ const baseline = new BaselineKeeper();
 /** Every engine call of the UI goes through this (the experiment views queue their jobs on it too). */
 export const getScheduler = (): Scheduler => scheduler;
 
-export function initActions(e: Engine): void {
+/** Where the views' heavy maths runs (the compute worker in the page, vectors/compute.ts). */
+export const getCompute = (): Compute => compute;
+
+export function initActions(e: Engine, c: Compute): void {
   scheduler = createScheduler(e);
+  compute = c;
   scheduler.subscribe(() => setLab({ schedule: scheduler.state() }));
   void refreshLibrary();
 }

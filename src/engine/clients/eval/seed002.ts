@@ -14,6 +14,7 @@ import type { Engine, ProgressEvent, Sampling, SteeringSpec } from '../../shared
 import { EngineError } from '../../shared/errors';
 import { atAdapterStrength, loadedEngine } from './adapterStrength';
 import { detectModels, type LayerDetection } from '../vectors/detection';
+import type { Compute } from '../vectors/compute';
 import type { VectorSet } from '../vectors/meta';
 import { isMisaligned } from './judge';
 import { judgeLabel, judgesCoherence, scoreAnswers, type Judge } from './scoring';
@@ -60,6 +61,8 @@ export interface Seed002Options {
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
+  /** Where the detection table's probe training runs (vectors/compute.ts); default this thread. */
+  compute?: Compute;
 }
 
 export interface Seed002Answer {
@@ -129,7 +132,7 @@ export async function runSeed002(engine: Engine, o: Seed002Options): Promise<See
 
   const base = atAdapterStrength(engine, 0);
   const tuned = atAdapterStrength(engine, 1);
-  const report = await detectModels(tuned, base, o.detectionPrompts.map((user) => ({ user })), call);
+  const report = await detectModels(tuned, base, o.detectionPrompts.map((user) => ({ user })), { ...call, compute: o.compute });
   const at = (l: number) => report.vectors.vectors.slice(l * D, (l + 1) * D);
   for (const l of layers) if (!at(l).some((x) => x !== 0)) throw new EngineError('bad-input', `The adapter leaves layer ${l} unchanged on these prompts: there is no direction to ablate there.`);
   const ablate: SteeringSpec[] = layers.map((layer) => ({ layer, direction: at(layer), ablate: strength, positions: 'all' }));

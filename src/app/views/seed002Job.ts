@@ -76,11 +76,11 @@ export async function startSeed002(): Promise<void> {
     }
     const pack = currentPack();
     const questions = lines(s.questions);
-    const run = begin('seed002', async ({ engine, signal }) => {
+    const run = begin('seed002', async ({ engine, signal, compute }) => {
       const judge = await judgeFor(engine, { kind: 'auto', minMass: 0.25, coherence: true, topK: 20 }, pack.markers);
       return runSeed002(engine, {
         questions: questions.length ? questions : pack.evaluationQuestions, detectionPrompts: prompts, judge, seeds: seeds as number[],
-        maxNewTokens: s.maxNewTokens, signal,
+        maxNewTokens: s.maxNewTokens, signal, compute,
         onProgress: (e) => setSeed002({ stage: `${e.stage} ${e.loaded}/${e.total}` }),
       });
     });

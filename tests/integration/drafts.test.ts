@@ -104,7 +104,9 @@ describe('drafts', () => {
     const prompt = seededIds(6, 2, 500);
     const want = referenceGreedy(m.cfg, m.weights, prompt, N);
     const eos = await runLoop(m.decoder, new PrefixCache(), request(m, prompt, [], { drafts: [want], eos: new Set([want[2]]), stopAtEos: true }));
-    expect(eos.tokens[0]).toEqual(want.slice(0, want.indexOf(want[2]) + 1));
+    const stop = want.indexOf(want[2]);
+    expect(eos.tokens[0]).toEqual(want.slice(0, stop + 1));
+    expect(eos.draftAccepted).toBe(stop + 1); // the end-of-sequence token was a drafted one too
     const batch = await runLoop(m.decoder, new PrefixCache(), { ...request(m, prompt, []), ids: [prompt, prompt], steering: [[], []], drafts: [want, want] });
     expect(batch.tokens).toEqual([want, want]);
     expect(batch.draftAccepted).toBe(0);

@@ -38,7 +38,7 @@ export interface LoopRequest {
   /**
    * Per row, tokens the row is likely to generate (the previous slider position's text). One row, KV on
    * the CPU and no captures: they ride in the prompt pass and the ones `pick` would have chosen anyway
-   * are kept (`useDrafts`); ignored otherwise. Same tokens, fewer passes.
+   * are kept (`usableDraft`); ignored otherwise. Same tokens, fewer passes.
    */
   drafts?: number[][];
   /** Called once per row per generated token, with that step's taps at the row's last position. */
@@ -211,7 +211,7 @@ async function promptPasses(c: PrefillContext, from: number, to: number, past: R
  * token after it ends the run. Only for one row whose KV is on the CPU (rejected positions are cut off
  * there), one prompt pass (no chunking) and nothing captured (rejected positions would be in captures).
  */
-export function usableDraft(dec: Decoder, req: LoopRequest, right: boolean): number[] {
+function usableDraft(dec: Decoder, req: LoopRequest, right: boolean): number[] {
   const d = req.drafts?.[0];
   const captured = (req.captures ?? req.taps).length > 0;
   if (!d?.length || req.ids.length !== 1 || right || !dec.kvOnCpu || dec.prefillChunk !== Infinity || captured) return [];
@@ -332,7 +332,8 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
       if (req.stopAtEos && req.eos.has(tok)) done[0] = true;
       if (done[0] || t === draft.length || tok !== draft[t]) break;
     }
-    draftAccepted = t;
+    // Kept: the leading drafted tokens that were picked (an end-of-sequence stop may keep the one at t too).
+    while (draftAccepted < Math.min(draft.length, tokens[0].length) && tokens[0][draftAccepted] === draft[draftAccepted]) draftAccepted++;
     // The KV holds the prompt and every draft; keep the prompt and the drafts that were kept.
     const present = t < draft.length ? sliceKv(first.present, S0 + t) : first.present;
     if (present !== first.present) disposeKv(first.present);

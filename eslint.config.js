@@ -12,14 +12,23 @@ const LAYER_GLOBS = {
   workers: ['**/workers/**'],
   cli: ['**/src/cli/**', '**/cli/*'],
 };
-/** One no-restricted-imports rule per layer: its forbidden layers, plus onnxruntime everywhere but ort.ts. */
+/**
+ * The UI thread's own: the heavy client maths runs in the compute worker (src/engine/clients/vectors/compute.ts,
+ * workers/compute.worker.ts), so the page never imports it to call it; types stay importable.
+ */
+const OFF_THREAD = [
+  { group: ['**/vectors/probe', '**/vectors/detection'], allowTypeImports: true, message: 'Probe training runs in the compute worker: call getCompute() (src/app/actions.ts) instead of importing it on the UI thread.' },
+  { group: ['**/vectors/projection'], importNames: ['cosineMatrix', 'layerCosineMatrix', 'layerwiseCosine'], message: 'Cosine matrices run in the compute worker: call getCompute() (src/app/actions.ts) instead.' },
+];
+/** One no-restricted-imports rule per layer: its forbidden layers, plus onnxruntime everywhere but ort.ts, plus `extra`. */
 function layerRules(layers) {
-  return layers.map(({ files, forbid }) => ({
+  return layers.map(({ files, forbid, extra = [] }) => ({
     files,
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: ORT, message: 'Import onnxruntime only in src/engine/core/runtime/ort.ts.' },
         ...forbid.map((layer) => ({ group: LAYER_GLOBS[layer], message: `This layer must not import ${layer}: imports run downward only (see eslint.config.js).` })),
+        ...extra,
       ] }],
     },
   }));
@@ -46,7 +55,7 @@ export default tseslint.config(
     { files: ['src/engine/clients/**'], forbid: ['core', 'app', 'workers', 'cli'] },
     { files: ['workers/**'], forbid: ['app', 'cli'] },
     { files: ['src/cli/**'], forbid: ['app', 'workers'] },
-    { files: ['src/app/**'], forbid: ['core', 'cli'] },
+    { files: ['src/app/**'], forbid: ['core', 'cli'], extra: OFF_THREAD },
   ]),
   { files: ['src/engine/core/runtime/ort.ts'], rules: { 'no-restricted-imports': 'off' } },
   // The engine is pure: no DOM, no React.

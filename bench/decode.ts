@@ -206,50 +206,75 @@ export async function sliderRestart(c: DecodeContext, { scale: s, clock }: Opts)
 }
 
 /**
- * slider-steered-only: one slider move in the lab, as it generates now (the baseline for the prompt, seed and
- * sampling is kept, src/app/baseline.ts: the steered row alone) ÷ as it did before (baseline and steered rows
- * regenerated as one batch of two). Each arm keeps its own prefix cache across moves, as the engine does, and
- * both see the same coefficients; the run fails if the steered row's tokens differ between the arms. Headline:
- * the lab's default positions `all`; `response` (where the prefix is reused) is in the details.
+ * slider-steered-only: one slider move in the lab, as it generates now ÷ as it did before (baseline and steered
+ * rows regenerated as one batch of two). Now: the baseline for the prompt, seed and sampling is kept
+ * (src/app/baseline.ts), so the steered row runs alone, and the previous position's steered tokens go along as a
+ * draft (GenerateRow.draft): checked in the prompt pass, kept where the model picks them anyway. Each arm keeps
+ * its own prefix cache and previous tokens across moves, as the engine and the lab do, and all arms see the same
+ * coefficients; the run fails if any arm's steered tokens differ from the pair's steered row. Headline: the lab's
+ * default positions `all`; `response` (where the prefix is reused) is in the details. Two more arms say where the
+ * time goes: the steered row alone without a draft, and with a draft whose first token is wrong (the floor:
+ * what a move costs when the text changes at once).
  */
 export async function sliderSteeredOnly(c: DecodeContext, { scale: s, clock }: Opts): Promise<BenchResult> {
   const prompt = promptIds(24, 8);
   const n = s.newTokens;
+  const arms = ['kept', 'both', 'keptNoDraft', 'keptDraftRejected'] as const;
+  type Arm = (typeof arms)[number];
   const perMode = async (positions: 'all' | 'response') => {
-    const caches = { kept: new PrefixCache(), both: new PrefixCache() };
-    const coeffs = { kept: 1, both: 1 };
-    const steered: Record<'kept' | 'both', Map<number, number[]>> = { kept: new Map(), both: new Map() };
-    const move = (arm: 'kept' | 'both') => async () => {
+    const caches = Object.fromEntries(arms.map((a) => [a, new PrefixCache()])) as Record<Arm, PrefixCache>;
+    const coeffs = Object.fromEntries(arms.map((a) => [a, 1])) as Record<Arm, number>;
+    const previous = Object.fromEntries(arms.map((a) => [a, [] as number[]])) as Record<Arm, number[]>;
+    const steered = Object.fromEntries(arms.map((a) => [a, new Map<number, number[]>()])) as Record<Arm, Map<number, number[]>>;
+    const accepted: Record<Arm, number[]> = Object.fromEntries(arms.map((a) => [a, []])) as unknown as Record<Arm, number[]>;
+    const draftOf = (arm: Arm): number[][] | undefined => {
+      if (arm === 'kept') return [previous.kept];
+      // Every drafted token off by one: rejected at the first position.
+      if (arm === 'keptDraftRejected') return [previous.keptDraftRejected.map((t) => (t + 1) % DECODE_CONFIG.vocabSize)];
+      return undefined;
+    };
+    const move = (arm: Arm) => async () => {
       const k = (coeffs[arm] += 1.5); // the slider moved
       const spec = c.steer(k, positions);
-      const g = arm === 'kept'
-        ? await generate(c.instrumented, caches.kept, { ids: [prompt], steering: [[spec]], maxNewTokens: n })
-        : await generate(c.instrumented, caches.both, { ids: [prompt, prompt], steering: [[], [spec]], maxNewTokens: n });
-      steered[arm].set(k, g.tokens[arm === 'kept' ? 0 : 1]);
+      const g = arm === 'both'
+        ? await generate(c.instrumented, caches.both, { ids: [prompt, prompt], steering: [[], [spec]], maxNewTokens: n })
+        : await generate(c.instrumented, caches[arm], { ids: [prompt], steering: [[spec]], maxNewTokens: n, drafts: draftOf(arm) });
+      previous[arm] = g.tokens[arm === 'both' ? 1 : 0];
+      steered[arm].set(k, previous[arm]);
+      accepted[arm].push(g.draftAccepted);
       return g;
     };
-    // The first position of each arm fills its cache (the lab's first Generate), untimed.
-    await move('kept')();
-    await move('both')();
-    const runs = await interleave(s.sliderReps, { kept: move('kept'), both: move('both') });
-    const same = [...steered.kept].every(([k, t]) => JSON.stringify(t) === JSON.stringify(steered.both.get(k)));
-    if (!same) throw new Error(`slider-steered-only (${positions}): the steered row alone generated other tokens than in the pair`);
-    const pick = (f: (g: GenStats) => Stamp) => ({ kept: runs.kept.map(f), both: runs.both.map(f) });
-    // The whole move is the figure; the first token (prefill) and the decode steps show where the time goes.
+    // The first position of each arm fills its cache and gives the first draft (the lab's first Generate), untimed.
+    for (const a of arms) await move(a)();
+    for (const a of arms) accepted[a].length = 0;
+    const runs = await interleave(s.sliderReps, Object.fromEntries(arms.map((a) => [a, move(a)])) as Record<Arm, () => Promise<GenStats>>);
+    for (const a of arms) {
+      const same = [...steered[a]].every(([k, t]) => JSON.stringify(t) === JSON.stringify(steered.both.get(k)));
+      if (!same) throw new Error(`slider-steered-only (${positions}): arm ${a} generated other steered tokens than the pair's steered row`);
+    }
+    const pick = (f: (g: GenStats) => Stamp) => Object.fromEntries(arms.map((a) => [a, runs[a].map(f)]));
+    const totals = pick((g) => g.total);
+    // The whole move is the figure; the first token (prompt pass, drafts included) and the decode steps show where the time goes.
     return {
-      ...times(pick((g) => g.total), 'kept', 'both', clock),
-      firstToken: times(pick((g) => g.firstToken), 'kept', 'both', clock).ms,
-      decodeTokPerSec: Object.fromEntries((['wall', 'cpu'] as const).map((k) => [k, { kept: round(decodeRate(runs.kept, k)), both: round(decodeRate(runs.both, k)) }])),
+      ...times(totals, 'kept', 'both', clock),
+      moveMs: Object.fromEntries(arms.map((a) => [a, round(median(totals[a].map((x) => x[clock])), 1)])),
+      firstTokenMs: Object.fromEntries(Object.entries(pick((g) => g.firstToken)).map(([a, xs]) => [a, round(median(xs.map((x) => x[clock])), 1)])),
+      // Kept drafts arrive together at the end of the prompt pass, so only the arms without kept drafts have a decode rate.
+      decodeTokPerSec: Object.fromEntries((['both', 'keptNoDraft', 'keptDraftRejected'] as const).map((a) => [a, round(decodeRate(runs[a], clock))])),
+      draftsKept: `${accepted.kept.reduce((x, y) => x + y, 0)}/${accepted.kept.length * (n - 1)}`,
+      keptNoDraftRatio: times(totals, 'keptNoDraft', 'both', clock).ratio,
+      keptDraftRejectedRatio: times(totals, 'keptDraftRejected', 'both', clock).ratio,
     };
   };
   const all = await perMode('all');
   const response = await perMode('response');
   const target = '<= 0.6';
+  const { ratio, num, den, ms, perRunMs, ...detail } = all;
   return {
-    name: 'slider-steered-only', ratio: all.ratio, target, pass: check(all.ratio, target), clock,
-    summary: `one slider move (positions all, ${n} tokens): steered row alone ${(all.num / 1000).toFixed(2)} s, both rows ${(all.den / 1000).toFixed(2)} s; response mode ${response.ratio} (${clock} clock); same steered tokens`,
-    ms: all.ms, perRunMs: all.perRunMs, firstTokenMs: all.firstToken, decodeTokPerSec: all.decodeTokPerSec,
-    response: { ratio: response.ratio, ms: response.ms, perRunMs: response.perRunMs, firstTokenMs: response.firstToken, decodeTokPerSec: response.decodeTokPerSec },
+    name: 'slider-steered-only', ratio, target, pass: check(ratio, target), clock,
+    summary: `one slider move (positions all, ${n} tokens): steered row alone with the previous text as draft ${(num / 1000).toFixed(2)} s (drafts kept ${all.draftsKept}), both rows ${(den / 1000).toFixed(2)} s; without a draft ${all.keptNoDraftRatio}, draft rejected at once ${all.keptDraftRejectedRatio}; response mode ${response.ratio} (${clock} clock); same steered tokens`,
+    ms, perRunMs, ...detail,
+    response: { ratio: response.ratio, moveMs: response.moveMs, firstTokenMs: response.firstTokenMs, decodeTokPerSec: response.decodeTokPerSec, draftsKept: response.draftsKept, keptNoDraftRatio: response.keptNoDraftRatio, keptDraftRejectedRatio: response.keptDraftRejectedRatio },
     promptTokens: prompt.length, newTokens: n, reps: s.sliderReps,
   };
 }

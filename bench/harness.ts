@@ -71,6 +71,8 @@ export interface GenStats {
   total: Stamp;
   prefixReused: boolean;
   captures: Record<string, { shape: number[]; data: Float32Array }>;
+  /** Drafted tokens the run kept (`GenRequest.drafts`). */
+  draftAccepted: number;
 }
 
 export interface GenRequest {
@@ -80,6 +82,8 @@ export interface GenRequest {
   taps?: TapName[];
   /** Taps to accumulate over the whole run (as activation collection does); also fetched. */
   captures?: TapName[];
+  /** Per row, tokens to check in the prompt pass (LoopRequest.drafts). */
+  drafts?: number[][];
 }
 
 /** One generation with the engine's loop (greedy, no EOS stop), timing every token. */
@@ -96,9 +100,10 @@ export async function generate(dec: Decoder, cache: PrefixCache, req: GenRequest
     stopAtEos: false,
     taps: [...new Set([...(req.taps ?? []), ...(req.captures ?? [])])],
     captures: req.captures ?? [],
+    drafts: req.drafts,
     onToken: (row) => { if (row === 0) times.push(stamp()); },
   });
-  return { tokens: r.tokens, ...timing(t0, times), prefixReused: r.prefixReused, captures: r.captures };
+  return { tokens: r.tokens, ...timing(t0, times), prefixReused: r.prefixReused, captures: r.captures, draftAccepted: r.draftAccepted };
 }
 
 /** Step durations and time to first token from the stamps taken at each generated token. */

@@ -15,6 +15,9 @@ import type {
   TokenizedPrompt,
 } from '../src/engine/shared/api';
 import type { ErrorData } from '../src/engine/shared/errors';
+import type { DetectionReport } from '../src/engine/clients/vectors/detection';
+import type { VectorSet } from '../src/engine/clients/vectors/meta';
+import type { ProbeOptions } from '../src/engine/clients/vectors/probe';
 
 export type WorkerRequest =
   | { type: 'load'; id: number; source: ModelSource; options?: LoadOptions }
@@ -86,4 +89,35 @@ export function transferablesOf(views: Iterable<ArrayBufferView | null | undefin
     if (v && v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0) out.add(v.buffer);
   }
   return [...out];
+}
+
+/**
+ * The compute worker's messages (workers/compute.worker.ts): the clients' heavy pure maths (vectors/compute.ts)
+ * off the page's thread. One request, one answer with its id; errors as {code, message} like the engine's.
+ */
+export type ComputeRequest =
+  | { type: 'detectionTable'; id: number; a: Float32Array[]; b: Float32Array[]; vectors: VectorSet; probe?: ProbeOptions }
+  | { type: 'cosineMatrix'; id: number; vectors: Float32Array[] }
+  | { type: 'layerCosineMatrix'; id: number; set: Float32Array; hiddenSize: number };
+
+export type ComputeOp = ComputeRequest['type'];
+
+/** The value each compute operation resolves to, keyed by op. */
+export interface ComputeValues {
+  detectionTable: DetectionReport;
+  cosineMatrix: number[][];
+  layerCosineMatrix: number[][];
+}
+
+export type ComputeResponse =
+  | { [K in ComputeOp]: { type: 'result'; id: number; op: K; value: ComputeValues[K] } }[ComputeOp]
+  | { type: 'error'; id: number; error: ErrorData };
+
+const COMPUTE_TYPES: readonly ComputeOp[] = ['detectionTable', 'cosineMatrix', 'layerCosineMatrix'];
+
+/** Shape check of what arrives at the compute worker: a known op and an integer id (the maths validates the rest). */
+export function isComputeRequest(x: unknown): x is ComputeRequest {
+  if (typeof x !== 'object' || x === null) return false;
+  const m = x as { type?: unknown; id?: unknown };
+  return COMPUTE_TYPES.includes(m.type as ComputeOp) && Number.isInteger(m.id);
 }

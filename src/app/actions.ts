@@ -6,6 +6,7 @@
 import type { ChatMessage, Condition, Engine, LoadOptions, ModelInfo, Monitor, ProgressEvent, SteeringSpec, TapName } from '../engine/shared/api';
 import { EngineError, toErrorData } from '../engine/shared/errors';
 import { createScheduler, type JobHandle, type Scheduler } from '../engine/clients/scheduler';
+import type { Compute } from '../engine/clients/vectors/compute';
 import { decodeShareLink, encodeShareLink, SHARE_PREFIX } from '../engine/clients/io/shareLink';
 import { ImportChoiceError } from '../engine/clients/io/foreign';
 import { writeControlVectorGguf } from '../engine/clients/io/gguf';
@@ -23,12 +24,14 @@ import * as db from './db';
 import { contentHash, newId, uniqueName } from './format';
 import { filesFor, readFiles } from './localFolder';
 import { choiceForId, hubIdOf, hubSource } from './presets';
-import { contrast, meanOverPositions, splitPrompts } from './quickContrast';
+import { contrast, splitPrompts } from './quickContrast';
+import { poolCapture, type RowSpans } from '../engine/clients/vectors/pooling';
 import { conditionDirection, conditionViews, linkSteering, runSteering, slotFromLink, slotSpecs, type ConditionView } from './slotKinds';
 import { preferredLayer } from '../engine/clients/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type LabState, type PromptedColumn, type StageProgress, type SteerSlot } from './store';
 
 let scheduler: Scheduler;
+let compute: Compute;
 const CONTRAST_BATCH = 8;
 /** Which run / load is the newest: an older one that ends late must not paint over it. Cancelling is the scheduler's. */
 let runSeq = 0;
@@ -39,9 +42,13 @@ const baseline = new BaselineKeeper();
 /** Every engine call of the UI goes through this (the experiment views queue their jobs on it too). */
 export const getScheduler = (): Scheduler => scheduler;
 
-export function initActions(e: Engine): void {
+/** Where the views' heavy maths runs (the compute worker in the page, vectors/compute.ts). */
+export const getCompute = (): Compute => compute;
+
+export function initActions(e: Engine, c: Compute): void {
   scheduler = createScheduler(e);
   bindNormScheduler(scheduler);
+  compute = c;
   scheduler.subscribe(() => setLab({ schedule: scheduler.state() }));
   void refreshLibrary();
 }
@@ -309,10 +316,14 @@ async function contrastWork(engine: Engine, signal: AbortSignal, s: LabState, in
       // with an outsized norm) would otherwise dominate the mean.
       const spans = await Promise.all(batch.map(async (p) => (typeof p === 'string' ? undefined : (await engine.tokenize(p)).spans?.find((x) => x.role === 'user'))));
       const res = await engine.generate({ rows: batch.map((prompt) => ({ prompt })), maxNewTokens: 1, captures: taps, stopAtEos: false }, { signal });
-      batch.forEach((_, r) => {
-        const len = res.promptLengths[r], pad = res.padLeft?.[r] ?? 0, span = spans[r];
+      const rows = batch.map((_, r): RowSpans => {
+        const len = res.promptLengths[r], span = spans[r];
         const [start, end] = span && span.end > span.start ? [span.start, span.end] : [Math.min(1, len - 1), len];
-        taps.forEach((t, l) => byLayer[l].push(meanOverPositions(res.captures[t], r, pad + start, pad + end)));
+        return { offset: res.padLeft?.[r] ?? 0, prompt: [start, end], response: [end, end] };
+      });
+      taps.forEach((t, l) => {
+        const pooled = poolCapture(res.captures[t], rows, 'prompt-mean');
+        rows.forEach((_, r) => byLayer[l].push(pooled.slice(r * info.hiddenSize, (r + 1) * info.hiddenSize)));
       });
       setLab((st) => ({ contrastDone: st.contrastDone + batch.length }));
     }

@@ -7,6 +7,10 @@
  *
  * The prompted row (the same question with the trait's instruction as system prompt, no steering) is kept the
  * same way: it is one more unsteered row whose key is the baseline key of its own prompt.
+ *
+ * The previous steered tokens under the same key go with a steered row that runs alone as its draft
+ * (GenerateRow.draft): the next slider position mostly says what the last one did, and the engine keeps the
+ * drafted tokens the model picks anyway in one pass instead of one pass each.
  */
 import type { ChatMessage, GenerateRequest, GenerateResult, Monitor, Sampling, SteeringSpec } from '../engine/shared/api';
 
@@ -64,6 +68,8 @@ const KEEP = 4;
 
 export class BaselineKeeper {
   private kept = new Map<string, Baseline>();
+  /** The steered row's tokens from the last finished run, and the baseline key they were generated under. */
+  private lastSteered: { key: string; tokens: number[] } | null = null;
 
   plan(p: PairInput): PairPlan {
     const key = baselineKey(p);
@@ -73,7 +79,8 @@ export class BaselineKeeper {
     const rows: GenerateRequest['rows'] = [];
     if (!baseline) rows.push({ prompt: p.prompt });
     const promptedRow = promptedKey !== null && !prompted ? rows.push({ prompt: p.promptedPrompt! }) - 1 : -1;
-    const steeredRow = rows.push({ prompt: p.prompt, steering: p.steering }) - 1;
+    const draft = !rows.length && this.lastSteered?.key === key ? this.lastSteered.tokens : null;
+    const steeredRow = rows.push({ prompt: p.prompt, steering: p.steering, ...(draft ? { draft } : {}) }) - 1;
     return { request: { rows, maxNewTokens: p.maxNewTokens, sampling: p.sampling, monitor: p.monitor }, baseline, steeredRow, key, prompted, promptedRow, promptedKey };
   }
 
@@ -87,10 +94,13 @@ export class BaselineKeeper {
       while (this.kept.size > KEEP) this.kept.delete(this.kept.keys().next().value!);
     };
     if (!plan.baseline) put(plan.key, 0);
+    const tokens = result.tokens[plan.steeredRow];
+    if (tokens?.length) this.lastSteered = { key: plan.key, tokens: [...tokens] };
     if (plan.promptedKey !== null && plan.promptedRow >= 0) put(plan.promptedKey, plan.promptedRow);
   }
 
   clear(): void {
     this.kept.clear();
+    this.lastSteered = null;
   }
 }

@@ -5,11 +5,14 @@ import { SHARE_PREFIX } from '../engine/clients/io/shareLink';
 import { keepSession, restoreSession } from './session';
 import { App } from './App';
 import { createWorkerEngine, type PortLike } from './workerEngine';
+import { createComputeClient } from './computeClient';
 import './styles.css';
 
 const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
 const engine = createWorkerEngine(worker as unknown as PortLike);
-initActions(engine);
+// Probe training and cosine matrices run in their own worker, so neither the page nor a generation waits on them.
+const computeWorker = new Worker(new URL('../../workers/compute.worker.ts', import.meta.url), { type: 'module', name: 'compute' });
+initActions(engine, createComputeClient(computeWorker as unknown as PortLike));
 
 // The last session comes back (a share link, if opened, takes its place), and so does its model, from the cache.
 const reloadModel = location.hash.startsWith(SHARE_PREFIX) ? false : restoreSession();

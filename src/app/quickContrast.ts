@@ -3,7 +3,6 @@
  * separation score to choose a layer. Pure maths; the engine calls live in actions. The vectors come
  * from src/engine/clients/vectors/diffInMeans, the separation is leaveOneOutSeparation (src/engine/clients/vectors/separation).
  */
-import type { Capture } from '../engine/shared/api';
 import { diffInMeans, type DiffInMeansOptions } from '../engine/clients/vectors/diffInMeans';
 import { norm } from '../engine/shared/linalg';
 import { row, type VectorSet } from '../engine/clients/vectors/meta';
@@ -12,18 +11,6 @@ import { bestSeparatedLayer, leaveOneOutSeparation } from '../engine/clients/vec
 /** One prompt per non-empty line. */
 export function splitPrompts(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-}
-
-/** Mean of capture row `row` over positions [start, end). */
-export function meanOverPositions(cap: Capture, row: number, start: number, end: number): Float32Array {
-  const [, S, D] = cap.shape;
-  if (start < 0 || end > S || end <= start) throw new RangeError(`positions [${start}, ${end}) outside a capture of length ${S}`);
-  const out = new Float64Array(D);
-  for (let s = start; s < end; s++) {
-    const base = (row * S + s) * D;
-    for (let d = 0; d < D; d++) out[d] += cap.data[base + d];
-  }
-  return Float32Array.from(out, (x) => x / (end - start));
 }
 
 export interface ContrastResult {

@@ -18,6 +18,7 @@ import { importVectorFile } from '../engine/clients/io/import';
 import { writeSafetensors } from '../engine/clients/io/safetensors';
 import { exportVectorJson } from '../engine/clients/io/vectorJson';
 import { createEngine } from '../engine/core/runtime/engine';
+import { createScheduler } from '../engine/clients/scheduler';
 import type { Conversation } from '../engine/clients/vectors/collect';
 import { row, type VectorSet } from '../engine/clients/vectors/meta';
 import { adapted, adapterLoadOptions } from './adapter';
@@ -39,12 +40,27 @@ export function need(v: Values, name: string, what: string): string {
   return v[name] as string;
 }
 
-export async function withEngine<T>(path: string, v: Values, fn: (e: Engine) => Promise<T>): Promise<T> {
+/**
+ * A command's engine session: one in-process engine behind the scheduler the lab uses (clients/scheduler.ts). The
+ * model load is the scheduler's `load` and the command's work one `job`, so the job starts once the load has ended
+ * and Ctrl-C cancels what runs as the lab's Cancel does: the job's signal aborts and its engine call in flight ends
+ * 'cancelled' at the next token. `fn` gets the job's engine and that signal.
+ */
+export async function withEngine<T>(path: string, v: Values, fn: (e: Engine, signal: AbortSignal) => Promise<T>, label = 'steer-lab command'): Promise<T> {
   const engine = createEngine();
+  const scheduler = createScheduler(engine);
+  let current: { cancel(): void } | null = null;
+  const interrupt = () => current?.cancel();
+  process.on('SIGINT', interrupt);
   try {
-    await engine.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm', ...await adapterLoadOptions(v) });
-    return await fn(adapted(engine, v));
+    const load = scheduler.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm', ...await adapterLoadOptions(v) }, undefined, 'model load');
+    current = load;
+    await load.result;
+    const job = scheduler.job(label, (e, signal) => fn(adapted(e, v), signal));
+    current = job;
+    return await job.result;
   } finally {
+    process.off('SIGINT', interrupt);
     await engine.dispose();
   }
 }
@@ -142,9 +158,9 @@ export function genOf(v: Values, maxNewTokens = 32): GenSettings {
   return { maxNewTokens: int(v, 'max-new-tokens', maxNewTokens)!, temperature: int(v, 'temperature', 0)!, seed: int(v, 'seed', 1)!, batchSize: int(v, 'batch-size', 8)! };
 }
 
-/** What a workflow runs with on the command line: a step store on disk with --cache DIR (a rerun resumes), else in memory. */
-export function workflowCtx(engine: Engine, v: Values, store: StepStore = typeof v.cache === 'string' ? createFileStore(v.cache) : createMemoryStore()): WorkflowCtx {
-  return { engine, store, signal: new AbortController().signal, modelKey: modelKeyOf(engine.info()!) };
+/** What a workflow runs with on the command line: the job's signal (withEngine), a step store on disk with --cache DIR (a rerun resumes), else in memory. */
+export function workflowCtx(engine: Engine, v: Values, signal: AbortSignal, store: StepStore = typeof v.cache === 'string' ? createFileStore(v.cache) : createMemoryStore()): WorkflowCtx {
+  return { engine, store, signal, modelKey: modelKeyOf(engine.info()!) };
 }
 
 /** A workflow's finished steps, on stderr (stdout keeps the one result). */

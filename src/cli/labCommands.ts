@@ -50,9 +50,9 @@ const monitor: CliCommand = {
     const systemPrompt = typeof v.system === 'string' ? v.system : pack!.instructions[Math.min(int(v, 'instruction', 0)!, pack!.instructions.length - 1)].pos;
     const questions = v.prompts ? await users(v.prompts as string) : pack?.evaluationQuestions.slice(0, int(v, 'questions', 4));
     if (!questions?.length) throw new EngineError('bad-input', 'Give the questions with --prompts FILE (or --trait for its evaluation questions).');
-    return withEngine(path, v, async (engine) => {
+    return withEngine(path, v, async (engine, signal) => {
       const vector = await readVector(file, engine, v, layer);
-      const r = await monitorWorkflow(workflowCtx(engine, v), { vectorName: file, vector, layer, coeff, systemPrompt, questions, gen: genOf(v) }, engine.info()!.id, logStep(v));
+      const r = await monitorWorkflow(workflowCtx(engine, v, signal), { vectorName: file, vector, layer, coeff, systemPrompt, questions, gen: genOf(v) }, engine.info()!.id, logStep(v));
       // The Projections view's bars: mean ± sd of the response projection per condition (empty answers left out).
       const summary = (['baseline', 'prompted', 'steered'] as MonitorCondition[]).map((condition) => {
         const s = summarizeFinite(r.samples.filter((x) => x.condition === condition).map((x) => x.projection));
@@ -74,8 +74,8 @@ const detect: CliCommand = {
     const format = out === undefined ? null : outFormat(out); // refuse a bad extension before any work
     const setA = await users(need(v, 'set-a', 'FILE (prompts of condition A, one per line or a JSON list)'));
     const setB = await users(need(v, 'set-b', 'FILE (prompts of condition B)'));
-    return withEngine(path, v, async (engine) => {
-      const r = await detectionWorkflow(workflowCtx(engine, v), {
+    return withEngine(path, v, async (engine, signal) => {
+      const r = await detectionWorkflow(workflowCtx(engine, v, signal), {
         labelA: (v['label-a'] as string) ?? 'A', labelB: (v['label-b'] as string) ?? 'B', setA, setB, seed: int(v, 'seed', 1)!, batchSize: int(v, 'batch-size', 8)!,
       }, engine.info()!.id, logStep(v));
       const gguf = out && format ? await writeVectors(out, r.set, format, engine.info()!.modelType) : null;
@@ -95,11 +95,11 @@ const ablate: CliCommand = {
     const file = need(v, 'vector', 'FILE');
     const rangeText = need(v, 'layers', 'LO-HI (0-based, inclusive, e.g. 2-3)');
     const prompts = await users(need(v, 'prompts', 'FILE'));
-    return withEngine(path, v, async (engine) => {
+    return withEngine(path, v, async (engine, signal) => {
       const range = parseLayerRange(rangeText, engine.info()!.numLayers);
       if (typeof range === 'string') throw new EngineError('bad-input', `--layers: ${range}`);
       const set = await readVectorSet(file, engine, v);
-      return ablationWorkflow(workflowCtx(engine, v), { set, range, strength: int(v, 'strength', 1)!, prompts, gen: genOf(v) }, logStep(v));
+      return ablationWorkflow(workflowCtx(engine, v, signal), { set, range, strength: int(v, 'strength', 1)!, prompts, gen: genOf(v) }, logStep(v));
     });
   },
 };

@@ -5,13 +5,12 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { EngineError, toErrorData } from '../engine/shared/errors';
-import { createEngine } from '../engine/core/runtime/engine';
 import { inspectModel } from '../engine/core/runtime/inspect';
 import type { ChatMessage, GenerateRequest, ModelDtype, SteeringSpec, TapName } from '../engine/shared/api';
-import { sourceOf } from './args';
+import { sourceOf, withEngine } from './args';
 import { extraCommands } from './commands';
 import { KINDS } from '../engine/shared/interventions/registry';
-import { ADAPTER_OPTIONS, ADAPTER_USAGE, adapted, adapterLoadOptions } from './adapter';
+import { ADAPTER_OPTIONS, ADAPTER_USAGE } from './adapter';
 
 const USAGE = `steer-lab — activation steering from the command line
 
@@ -49,9 +48,6 @@ async function readSteer(files: string[]): Promise<SteeringSpec[]> {
 
 async function run(path: string, v: Record<string, unknown>): Promise<unknown> {
   if (typeof v.prompt !== 'string') throw new EngineError('bad-input', 'run needs --prompt TEXT.');
-  const loaded = createEngine();
-  await loaded.load(sourceOf(path), { dtype: v.dtype as ModelDtype | undefined, device: 'wasm', ...await adapterLoadOptions(v) });
-  const engine = adapted(loaded, v);
   const messages: ChatMessage[] = [...(v.system ? [{ role: 'system' as const, content: String(v.system) }] : []), { role: 'user', content: v.prompt }];
   const req: GenerateRequest = {
     rows: [{ prompt: v.raw ? v.prompt : messages, steering: await readSteer((v.steer as string[]) ?? []) }],
@@ -59,8 +55,8 @@ async function run(path: string, v: Record<string, unknown>): Promise<unknown> {
     sampling: v.temperature ? { temperature: Number(v.temperature), seed: Number(v.seed ?? 0) } : undefined,
     captures: (v.capture as TapName[]) ?? [],
   };
-  const res = await engine.generate(req);
-  await engine.dispose();
+  // Through the scheduler, as every command's engine calls are (args.ts withEngine).
+  const res = await withEngine(path, v, (engine) => engine.generate(req));
   const captures = Object.fromEntries(Object.entries(res.captures).map(([k, c]) => [k, { shape: c.shape, data: Array.from(c.data) }]));
   return { tokens: res.tokens, text: res.text, captures, ...(res.conditions ? { conditions: res.conditions } : {}) };
 }

@@ -13,7 +13,8 @@ import { scripture } from '../../src/engine/clients/eval/packs/scripture';
 import { runPipeline, type PipelineResult } from '../../src/engine/clients/eval/pipeline';
 import { cleanAnswer, runSweep, type SweepRow } from '../../src/engine/clients/eval/sweep';
 import type { TraitPack } from '../../src/engine/clients/eval/traitPack';
-import { contrast, meanOverPositions } from '../../src/app/quickContrast';
+import { contrast } from '../../src/app/quickContrast';
+import { poolCapture } from '../../src/engine/clients/vectors/pooling';
 import { createEngine } from '../../src/engine/core/runtime/engine';
 import { collectActivations, type Conversation } from '../../src/engine/clients/vectors/collect';
 import { writeDemoRepo } from '../fixtures/demoModel';
@@ -130,7 +131,7 @@ export async function quickContrastVector(engine: Engine, pos: string[], neg: st
       const msgs = chat(p);
       const span = (await engine.tokenize(msgs)).spans!.find((x) => x.role === 'user')!;
       const res = await engine.generate({ rows: [{ prompt: msgs }], maxNewTokens: 1, captures: taps, stopAtEos: false });
-      taps.forEach((t, l) => byLayer[l].push(meanOverPositions(res.captures[t], 0, span.start, span.end)));
+      taps.forEach((t, l) => byLayer[l].push(poolCapture(res.captures[t], [{ offset: 0, prompt: [span.start, span.end], response: [span.end, span.end] }], 'prompt-mean')));
     }
     return byLayer;
   };

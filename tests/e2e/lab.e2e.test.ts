@@ -12,6 +12,15 @@ import {
   openLab, ready, settle, shot, SKIP_NOTE, startPreview, workerLog, type LabPage,
 } from './harness';
 
+/**
+ * The same projections, up to float rounding: a slider move sends the previous position's tokens as a draft, and
+ * drafted tokens run in one multi-position pass whose sums round differently from one-token steps (README, Drafts).
+ */
+function expectSameProjections(got: number[][], want: number[][]): void {
+  expect(got.map((r) => r.length)).toEqual(want.map((r) => r.length));
+  got.forEach((r, i) => r.forEach((x, j) => expect(Math.abs(x - want[i][j])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want[i][j])))));
+}
+
 describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
   let server: PreviewServer;
   let base: string;
@@ -144,7 +153,7 @@ describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
     await page.click('button.run:has-text("Generate")');
     await settle(page, again);
     expect(await columns(page)).toEqual(burst);
-    expect((await chartTraces(page, await lengths())).map((t) => t.y)).toEqual(burstChart);
+    expectSameProjections((await chartTraces(page, await lengths())).map((t) => t.y), burstChart);
     story.finalCoeff = finalCoeff;
     story.final = burst;
     story.finalChart = burstChart;
@@ -172,7 +181,7 @@ describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
     const result = await settle(page, from);
     expect(result.text).toHaveLength(2); // a new model load: nothing kept, both rows generated
     expect(await columns(page)).toEqual(story.final);
-    expect(result.projections).toEqual(story.finalChart);
+    expectSameProjections(result.projections!, story.finalChart!);
     await expectClean(page);
   });
 

@@ -1,7 +1,8 @@
 /**
  * The engine's layers are enforced by lint (eslint.config.js). These cases lint a one-line file placed in
  * each layer with ESLint's own API: an import that runs upward must be an error, one that runs downward
- * must not. If the layer rules are dropped or their patterns stop matching relative paths, this fails.
+ * must not. If the layer rules are dropped or their patterns stop matching relative paths, this fails. The app
+ * also must not import the maths that runs in the compute worker (probe training, cosine matrices).
  */
 import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
@@ -24,6 +25,10 @@ const upward: [string, string, string][] = [
   ['the worker imports the app', 'workers/probe_.ts', "import { useLab } from '../src/app/store';"],
   ['the app imports onnxruntime', 'src/app/probe_.ts', "import * as ort from 'onnxruntime-web';"],
   ['clients import onnxruntime', 'src/engine/clients/io/probe_.ts', "import * as ort from 'onnxruntime-web/webgpu';"],
+  // Heavy client maths belongs to the compute worker, not the UI thread.
+  ['a view imports probe training', 'src/app/views/probe_.ts', "import { trainProbe } from '../../engine/clients/vectors/probe';"],
+  ['the app imports the detection table', 'src/app/probe_.ts', "import { detectionTable } from '../engine/clients/vectors/detection';"],
+  ['a view imports a cosine matrix', 'src/app/views/probe_.ts', "import { projectRows, layerCosineMatrix } from '../../engine/clients/vectors/projection';"],
 ];
 
 const downward: [string, string, string][] = [
@@ -32,6 +37,9 @@ const downward: [string, string, string][] = [
   ['the worker imports the core', 'workers/probe_.ts', "import { createEngine } from '../src/engine/core/runtime/engine';"],
   ['the CLI imports the core', 'src/cli/probe_.ts', "import { createEngine } from '../engine/core/runtime/engine';"],
   ['ort.ts imports onnxruntime', 'src/engine/core/runtime/ort.ts', "import * as ort from 'onnxruntime-web';"],
+  ['a view imports a probe type', 'src/app/views/probe_.ts', "import type { ProbeOptions } from '../../engine/clients/vectors/probe';"],
+  ['a view imports a projection that is not a matrix', 'src/app/views/probe_.ts', "import { projectRows } from '../../engine/clients/vectors/projection';"],
+  ['the compute worker imports probe training', 'workers/probe_.ts', "import { trainProbe } from '../src/engine/clients/vectors/probe';"],
 ];
 
 describe('engine layers (lint)', () => {

@@ -1,7 +1,8 @@
 /** Geometry: cosine similarity between saved trait vectors at one layer, and across layers for one vector. */
-import { useMemo } from 'react';
-import { cosineMatrix, layerCosineMatrix } from '../../engine/clients/vectors/projection';
+import { useEffect, useState } from 'react';
 import { presentLayers, row } from '../../engine/clients/vectors/meta';
+import { toErrorData } from '../../engine/shared/errors';
+import { getCompute } from '../actions';
 import { Chart, chartTheme } from '../components/Chart';
 import { Field, Panel } from '../components/ui';
 import { useLab, type LabState } from '../store';
@@ -30,6 +31,22 @@ function defaultLayer(fit: LabState['vectors'], slots: LabState['slots']): numbe
   return newest ? bestLayer(newest) : undefined;
 }
 
+/**
+ * A value computed in the compute worker (vectors/compute.ts via actions.getCompute): null while it is on its
+ * way, so the page never waits on the maths. `key` names the inputs; an answer for older inputs is dropped.
+ */
+function useComputed<T>(key: string, work: () => Promise<T> | null): { value: T | null; error: string | null } {
+  const [state, setState] = useState<{ key: string; value: T | null; error: string | null }>({ key: '', value: null, error: null });
+  useEffect(() => {
+    let live = true;
+    const p = work();
+    if (!p) setState({ key, value: null, error: null });
+    else p.then((value) => { if (live) setState({ key, value, error: null }); }, (e: unknown) => { if (live) setState({ key, value: null, error: toErrorData(e).message }); });
+    return () => { live = false; };
+  }, [key]); // `key` names everything `work` reads
+  return state.key === key ? state : { value: null, error: null };
+}
+
 export function GeometryView() {
   const { vectors, info, slots } = useLab();
   const g = useViews((s) => s.geometry);
@@ -44,20 +61,20 @@ export function GeometryView() {
 
   // Names may repeat (two "evil" vectors); plotly categories must be unique, so number the repeats.
   const names = (list: typeof fit) => list.map((v, i) => (list.findIndex((w) => w.name === v.name) === i ? clip(v.name, 24) : `${clip(v.name, 20)} #${i + 1}`));
-  const between = useMemo(() => {
-    if (atLayer.length < 1) return null;
-    const m = cosineMatrix(atLayer.map((v) => row(v.set.vectors, v.set.meta.hiddenSize, layer)));
+  const betweenM = useComputed(`${atLayer.map((v) => v.id).join(',')}@${layer}`, () =>
+    (atLayer.length < 1 ? null : getCompute().cosineMatrix(atLayer.map((v) => row(v.set.vectors, v.set.meta.hiddenSize, layer)))));
+  const acrossM = useComputed(one?.id ?? '', () => (one ? getCompute().layerCosineMatrix(one.set.vectors, one.set.meta.hiddenSize) : null));
+  const between = betweenM.value && (() => {
     const n = names(atLayer);
-    return { data: heatmap(m, n, n, 'cos'), m };
-  }, [atLayer.map((v) => v.id).join(","), layer]);
-  const across = useMemo(() => {
-    if (!one) return null;
+    return { data: heatmap(betweenM.value, n, n, 'cos'), m: betweenM.value };
+  })();
+  const across = acrossM.value && one && (() => {
     const ls = presentLayers(one.set.meta);
-    const full = layerCosineMatrix(one.set.vectors, one.set.meta.hiddenSize);
-    const m = ls.map((a) => ls.map((b) => full[a][b]));
+    const m = ls.map((a) => ls.map((b) => acrossM.value![a][b]));
     const n = ls.map((l) => `L${l}`);
     return { data: heatmap(m, n, n, 'cos'), m };
-  }, [one]);
+  })();
+  const computeError = betweenM.error ?? acrossM.error;
   const size = (n: number) => Math.min(560, 150 + 64 * n);
   const layout = (title: string) => chartTheme({ margin: { l: 110, r: 12, t: 8, b: 90 }, xaxis: { tickangle: -30, title: { text: '' } }, yaxis: { autorange: 'reversed', title: { text: title } } });
   // The statement names the layer and vector this view resolved above, not the raw setting.
@@ -74,7 +91,9 @@ export function GeometryView() {
             </select>
           </Field>
         </div>
-        {between ? <div className="square" style={{ maxWidth: size(atLayer.length) + 150 }}><Chart data={between.data} layout={layout('')} height={size(atLayer.length)} label="Cosine similarity between vectors" /></div> : <Empty>No vector has this layer.</Empty>}
+        {computeError && <Empty>Could not compute the cosines: {computeError}</Empty>}
+        {between ? <div className="square" style={{ maxWidth: size(atLayer.length) + 150 }}><Chart data={between.data} layout={layout('')} height={size(atLayer.length)} label="Cosine similarity between vectors" /></div>
+          : atLayer.length < 1 ? <Empty>No vector has this layer.</Empty> : <p className="muted small">Computing…</p>}
         <p className="muted small">Diff-of-means vectors of unrelated traits often share a large common component; compare the off-diagonal cells with each other rather than with 0.</p>
       </Panel>
       <Panel title="Across layers" right={<span className="muted small mono">{one?.name}</span>} className="geometry-across">

@@ -8,7 +8,7 @@ import { toErrorData } from '../../engine/shared/errors';
 import { BUILTIN_PACKS } from '../../engine/clients/eval/packs';
 import type { TraitPack } from '../../engine/clients/eval/traitPack';
 import { presentLayers, row } from '../../engine/clients/vectors/meta';
-import { getScheduler, saveVector } from '../actions';
+import { getCompute, getScheduler, saveVector } from '../actions';
 import type { VectorRecord } from '../db';
 import { newId } from '../format';
 import { getLab, pushError } from '../store';
@@ -52,7 +52,7 @@ export function begin<T>(kind: JobKind, work: (ctx: exp.WorkflowCtx) => Promise<
   const { info, modelStatus, modelId } = getLab();
   if (!info || modelStatus !== 'ready') { pushError('Experiments', { code: 'not-loaded', message: 'Load a model first (left panel).' }); return null; }
   const modelKey = exp.modelKeyOf(info, modelId);
-  const handle = getScheduler().job(JOB_LABEL[kind], (engine, signal) => work({ engine, store: stepStore(), signal, modelKey }));
+  const handle = getScheduler().job(JOB_LABEL[kind], (engine, signal) => work({ engine, store: stepStore(), signal, modelKey, compute: getCompute() }));
   const job: Job = { kind, label: JOB_LABEL[kind], handle, startedAt: Date.now() };
   setViews((s) => ({ jobs: [...s.jobs, job] }));
   const end = () => setViews((s) => ({ jobs: s.jobs.filter((j) => j !== job) }));

@@ -91,11 +91,11 @@ export async function startSeed002(): Promise<void> {
     }
     const pack = currentPack();
     const questions = lines(s.questions);
-    const run = begin('seed002', async ({ engine, signal }) => {
+    const run = begin('seed002', async ({ engine, signal, compute }) => {
       const judge = await judgeFor(engine, { kind: 'auto', minMass: 0.25, coherence: true, topK: 20 }, pack.markers);
       const opts = {
         questions: questions.length ? questions : pack.evaluationQuestions, detectionPrompts: prompts, judge, seeds: seeds as number[],
-        maxNewTokens: s.maxNewTokens, signal,
+        maxNewTokens: s.maxNewTokens, signal, compute,
         onProgress: (e: ProgressEvent) => setSeed002({ stage: `${e.stage} ${e.loaded}/${e.total}` }),
       };
       // Base on model A (this job's engine), fine-tuned on model B's own worker; or both as rows of A's session.

@@ -108,6 +108,12 @@ export interface GenerateRow {
    * model (the default), anything between or beyond a blend. Refused when no adapter is loaded.
    */
   adapterStrength?: number;
+  /**
+   * Tokens this row is likely to generate, e.g. the previous slider position's result. The engine checks
+   * them in the prompt pass and keeps those the model picks anyway: the same tokens, fewer decode passes
+   * (used for a single row on wasm; ignored elsewhere).
+   */
+  draft?: number[];
 }
 
 export interface Sampling {
@@ -154,6 +160,8 @@ export interface GenerateResult {
   conditions?: ConditionOutcome[][];
   /** With topLogprobs: per row, per generated step, the top-k of the distribution the token was drawn from. */
   logprobs?: TopLogprob[][][];
+  /** When a row sent a draft: per row, how many of its drafted tokens were kept (0 when a draft was not used). */
+  draftKept?: number[];
 }
 
 export interface TokenEvent {

@@ -38,16 +38,20 @@ describe('BaselineKeeper.plan', () => {
     expect(first.baseline).toBeNull();
     expect(first.steeredRow).toBe(1);
     expect(first.request.rows).toEqual([{ prompt: input().prompt }, { prompt: input().prompt, steering: input().steering }]);
-    keeper.keep(first, result(['base', 'steered'], [[0.5, 1], [2, 3]]));
+    keeper.keep(first, { ...result(['base', 'steered'], [[0.5, 1], [2, 3]]), tokens: [[10, 11], [12, 13]] });
 
     const moved = keeper.plan(input({ steering: [{ layer: 1, vector: vec(1.3), coeff: 5, positions: 'all' }] }));
     expect(moved.baseline).toEqual({ key: first.key, text: 'base', projections: [0.5, 1] });
     expect(moved.steeredRow).toBe(0);
-    expect(moved.request.rows).toEqual([{ prompt: input().prompt, steering: [{ layer: 1, vector: vec(1.3), coeff: 5, positions: 'all' }] }]);
+    // The steered row runs alone with the last steered tokens as its draft.
+    expect(moved.request.rows).toEqual([{ prompt: input().prompt, steering: [{ layer: 1, vector: vec(1.3), coeff: 5, positions: 'all' }], draft: [12, 13] }]);
     expect(moved.request).toMatchObject({ maxNewTokens: 8, sampling: { temperature: 0, seed: 1 }, monitor: input().monitor });
     // A one-row result does not replace the kept baseline.
-    keeper.keep(moved, result(['steered again']));
+    keeper.keep(moved, { ...result(['steered again']), tokens: [[14, 15]] });
     expect(keeper.plan(input()).baseline?.text).toBe('base');
+    expect(keeper.plan(input()).request.rows[0].draft).toEqual([14, 15]);
+    // Drafts are the same key's only: another seed has no kept baseline, so both rows run and none is drafted.
+    expect(keeper.plan(input({ sampling: { temperature: 0, seed: 9 } })).request.rows.some((r) => r.draft)).toBe(false);
 
     expect(keeper.plan(input({ sampling: { temperature: 0, seed: 9 } })).request.rows).toHaveLength(2);
     keeper.clear();
@@ -106,12 +110,16 @@ describe('steered row alone beside the kept baseline (real engine, fixture model
       for (const [coeff, positions] of [[6, 'all'], [-4, 'response']] as const) {
         const plan = keeper.plan(at(coeff, positions));
         expect(plan.request.rows).toHaveLength(1);
+        expect(plan.request.rows[0].draft?.length).toBe(10); // the previous position's steered tokens
         const alone = await fx.engine.generate(plan.request);
+        keeper.keep(plan, alone);
         // The same move with both rows regenerated, as the lab did before.
         const both = await fx.engine.generate(new BaselineKeeper().plan(at(coeff, positions)).request);
         expect(alone.tokens[0]).toEqual(both.tokens[1]);
         expect(alone.text[0]).toEqual(both.text[1]);
-        expect(alone.projections![0]).toEqual(both.projections![1]);
+        // Drafted positions run in one multi-position pass: the same tokens, projections equal up to float rounding.
+        alone.projections![0].forEach((x, i) => expect(x).toBeCloseTo(both.projections![1][i], 4));
+        expect(alone.projections![0]).toHaveLength(both.projections![1].length);
         expect(plan.baseline!.text).toEqual(both.text[0]);
         expect(plan.baseline!.projections).toEqual(both.projections![0]);
         expect(both.text[1]).not.toEqual(both.text[0]); // the steering does something here

@@ -9,6 +9,7 @@ import { getScheduler, initActions } from '../../../src/app/actions';
 import { projectionsJob, promptLines, rocJob } from '../../../src/app/kindJobs';
 import { setLab } from '../../../src/app/store';
 import type { ChatMessage } from '../../../src/engine/shared/api';
+import { inProcessCompute } from '../../../src/engine/clients/vectors/compute';
 
 const SYSTEM = 'Answer briefly.';
 const LAYER = 1;
@@ -19,7 +20,7 @@ describe('cap and condition helper jobs', () => {
 
   beforeAll(async () => {
     fx = await fixtureEngine();
-    initActions(fx.engine);
+    initActions(fx.engine, inProcessCompute);
     const info = fx.engine.info()!;
     setLab({ info, systemPrompt: SYSTEM, modelStatus: 'ready' });
     dir = Float32Array.from({ length: info.hiddenSize }, (_, i) => Math.sin(i + 1));

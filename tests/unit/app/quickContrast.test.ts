@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { contrast, meanOverPositions, splitPrompts } from '../../../src/app/quickContrast';
+import { contrast, splitPrompts } from '../../../src/app/quickContrast';
 
 const v = (...x: number[]) => Float32Array.from(x);
 
 describe('quick contrast maths', () => {
   it('splits prompts by line', () => {
     expect(splitPrompts(' a \n\n b\n  \nc')).toEqual(['a', 'b', 'c']);
-  });
-
-  it('means a capture row over a position window', () => {
-    // shape [2, 3, 2]: row 1 positions are (10,11), (12,13), (14,15)
-    const cap = { shape: [2, 3, 2] as [number, number, number], data: Float32Array.from({ length: 12 }, (_, i) => i + 4) };
-    expect([...meanOverPositions(cap, 1, 1, 3)]).toEqual([13, 14]);
-    expect(() => meanOverPositions(cap, 0, 2, 2)).toThrow(RangeError);
   });
 
   it('contrast picks the best layer', () => {

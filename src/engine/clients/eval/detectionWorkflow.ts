@@ -47,7 +47,7 @@ export async function detectionWorkflow(ctx: WorkflowCtx, cfg: DetectionConfig, 
   const up = stepReporter({ name: 'collect', label: 'Last-token activations, probes', unit: 'prompts', total }, onStep);
   try {
     const { value: rep, hit } = await cached(ctx, 'view-detect', { model: ctx.modelKey, a, b, seed: cfg.seed }, () => detectConditions(ctx.engine, a, b, {
-      batchSize: cfg.batchSize, probe: { seed: cfg.seed }, signal: ctx.signal, onProgress: (e) => up({ loaded: e.loaded, fresh: e.loaded }),
+      batchSize: cfg.batchSize, probe: { seed: cfg.seed }, compute: ctx.compute, signal: ctx.signal, onProgress: (e) => up({ loaded: e.loaded, fresh: e.loaded }),
     }));
     up(hit ? { status: 'cached', loaded: total, fresh: 0, reused: total } : { status: 'done', loaded: total });
     const set: VectorSet = {

@@ -16,6 +16,7 @@ import { EngineError } from '../../shared/errors';
 import { atAdapterStrength, loadedEngine } from './adapterStrength';
 import { detectModels, type LayerDetection } from '../vectors/detection';
 import { assertComparableModels } from '../vectors/modelPair';
+import type { Compute } from '../vectors/compute';
 import type { VectorSet } from '../vectors/meta';
 import { isMisaligned } from './judge';
 import { judgeLabel, judgesCoherence, scoreAnswers, type Judge } from './scoring';
@@ -62,6 +63,8 @@ export interface Seed002Options {
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
+  /** Where the detection table's probe training runs (vectors/compute.ts); default this thread. */
+  compute?: Compute;
 }
 
 export interface Seed002Answer {
@@ -173,7 +176,7 @@ async function run(sides: Sides, o: Seed002Options): Promise<Seed002Result> {
   const batchSize = o.batchSize ?? 64;
   const call = { signal: o.signal, onProgress: o.onProgress };
 
-  const report = await detectModels(sides.tuned, sides.base, o.detectionPrompts.map((user) => ({ user })), call);
+  const report = await detectModels(sides.tuned, sides.base, o.detectionPrompts.map((user) => ({ user })), { ...call, compute: o.compute });
   const at = (l: number) => report.vectors.vectors.slice(l * D, (l + 1) * D);
   for (const l of layers) if (!at(l).some((x) => x !== 0)) throw new EngineError('bad-input', `The fine-tuned model leaves layer ${l} unchanged on these prompts: there is no direction to ablate there.`);
   const ablate: SteeringSpec[] = layers.map((layer) => ({ layer, direction: at(layer), ablate: strength, positions: 'all' }));

@@ -7,6 +7,7 @@
  * batch on a StepStore, so a cancelled run restarted with the same inputs skips what it already did (and its
  * progress says so).
  */
+import type { Compute } from '../vectors/compute';
 import type { ChatMessage, Engine, GenerateRow, ModelInfo, SteeringSpec, TapName } from '../../shared/api';
 import { EngineError } from '../../shared/errors';
 import { collectActivations, type Conversation } from '../vectors/collect';
@@ -62,6 +63,8 @@ export interface WorkflowCtx {
   signal: AbortSignal;
   /** Model identity for cache keys: id + dtype + shape (a different quantisation generates different text). */
   modelKey: string;
+  /** Where heavy pure maths (probe training) runs; absent: in this thread (vectors/compute.ts). */
+  compute?: Compute;
 }
 
 export const modelKeyOf = (info: ModelInfo, name?: string | null): string => `${name ?? info.id}#${info.dtype}#${info.numLayers}x${info.hiddenSize}`;

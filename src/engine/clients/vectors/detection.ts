@@ -16,12 +16,15 @@ import { auroc, trainProbe, type ProbeOptions } from './probe';
 import { inSampleSeparation } from './separation';
 import { architectureDifferences } from './modelPair';
 import { twoModelDiff } from './twoModel';
+import type { Compute } from './compute';
 
 export interface DetectionOptions {
   batchSize?: number;
   probe?: ProbeOptions;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
+  /** Where the per-layer table (probe training) runs; default here. The lab passes its compute worker. */
+  compute?: Compute;
 }
 
 export interface LayerDetection {
@@ -76,6 +79,11 @@ export function detectionTable(a: Float32Array[], b: Float32Array[], vectors: Ve
   return { vectors, layers, recommendedLayer: best.layer, scores };
 }
 
+/** The table where the caller wants it computed (compute.ts), here by default. */
+function table(a: Float32Array[], b: Float32Array[], vectors: VectorSet, opts: DetectionOptions): Promise<DetectionReport> {
+  return opts.compute ? opts.compute.detectionTable(a, b, vectors, opts.probe) : Promise.resolve(detectionTable(a, b, vectors, opts.probe));
+}
+
 function lastTokenOnly(c: Conversation[], which: string): Conversation[] {
   if (c.length < 2) throw new EngineError('bad-input', `${which} needs at least 2 prompts (the probe holds some out).`);
   // The recipe reads the last prompt token (the generation header): replies, if any, are not part of it.
@@ -93,7 +101,7 @@ export async function detectConditions(engine: Engine, a: Conversation[], b: Con
   const sa = stack.map((m) => m.slice(0, a.length * D));
   const sb = stack.map((m) => m.slice(a.length * D));
   const vectors = diffInMeans(sa, sb, { hiddenSize: D, modelId: info.id, architecture: info.modelType ?? info.architecture, pooling: 'prompt-last' });
-  return detectionTable(sa, sb, vectors, opts.probe);
+  return table(sa, sb, vectors, opts);
 }
 
 /** Two models (same architecture) on one prompt set: A (e.g. fine-tuned) vs B (base). */
@@ -110,5 +118,5 @@ export async function detectModels(engineA: Engine, engineB: Engine, prompts: Co
   const sa = await collect(engineA, 'detect-a');
   const sb = await collect(engineB, 'detect-b');
   const vectors = twoModelDiff(sa, sb, { hiddenSize: ia.hiddenSize, modelId: ia.id, comparedModelId: ib.id, pooling: 'prompt-last' });
-  return detectionTable(sa, sb, vectors, opts.probe);
+  return table(sa, sb, vectors, opts);
 }

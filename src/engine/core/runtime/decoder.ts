@@ -51,10 +51,17 @@ export interface StepInput {
   noLogits?: boolean;
   /** Per row, the position of this pass whose logits are read (default: the last; right-padded rows end earlier). */
   lastIndex?: number[];
+  /**
+   * Also read the logits of every position from this one to the pass's end (drafted tokens being checked,
+   * generate.ts): returned in `spans`. Not with `lastIndex`.
+   */
+  logitsFrom?: number;
 }
 
 export interface StepOutput {
   logits: Float32Array[] | null; // per row, last position
+  /** With `logitsFrom`: per row, the logits of positions logitsFrom … S − 1 (views, no copy). */
+  spans?: Float32Array[][];
   present: Record<string, Tensor>;
   taps: Record<string, Float32Array>; // [B, S, D]
 }
@@ -111,6 +118,12 @@ function lastLogits(data: Float32Array, dims: readonly number[], lastIndex?: num
   });
 }
 
+/** Per row, the last `K` positions' logits of [B, S, V] logits, as views (no copy). */
+function trailingLogits(data: Float32Array, dims: readonly number[], K: number): Float32Array[][] {
+  const [B, S, V] = dims;
+  return Array.from({ length: B }, (_, r) => Array.from({ length: K }, (_, j) => data.subarray((r * S + S - K + j) * V, (r * S + S - K + j + 1) * V)));
+}
+
 export async function createDecoder(instrumented: InstrumentedModel, opts: { device: Device; externalData: { path: string; data: Uint8Array }[]; vocabSize: number }): Promise<Decoder> {
   // The graph bytes (up to ~1 GB) live on in the session; holding them here too would double memory.
   const { bytes, ...model } = instrumented;
@@ -139,14 +152,17 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
     if (inputNames.has('position_ids')) feeds.position_ids = i64(s.positions);
     const S = s.ids[0].length;
     const select = model.logitsPositions;
+    // How many trailing positions' logits are read per row: one, or the span being checked.
+    const K = s.logitsFrom === undefined ? 1 : S - s.logitsFrom;
     if (select) {
-      // The graph projects only the selected position of each row (none for a pass nobody reads).
-      const pos = s.noLogits ? [] : s.ids.map((_, r) => BigInt(s.lastIndex?.[r] ?? S - 1));
-      feeds[select] = tensor('int64', BigInt64Array.from(pos), [B, s.noLogits ? 0 : 1]);
+      // The graph projects only the selected positions of each row (none for a pass nobody reads).
+      const rowPos = (r: number) => (K > 1 ? Array.from({ length: K }, (_, j) => BigInt(S - K + j)) : [BigInt(s.lastIndex?.[r] ?? S - 1)]);
+      const pos = s.noLogits ? [] : s.ids.flatMap((_, r) => rowPos(r));
+      feeds[select] = tensor('int64', BigInt64Array.from(pos), [B, s.noLogits ? 0 : K]);
     }
     // Rows that end before the pass does (right padding) need every position's logits; so does a
     // selection inside the graph (its indices count from the pass's first position).
-    const keep = s.lastIndex || select ? S : 1;
+    const keep = s.lastIndex || select ? S : K;
     if (inputNames.has('num_logits_to_keep')) feeds.num_logits_to_keep = tensor('int64', BigInt64Array.from([BigInt(keep)]), []);
     const fetches = [...(s.noLogits ? [] : ['logits']), ...presentNames, ...s.taps];
     const out = await session.run(feeds, fetches).catch((e: unknown) => {
@@ -154,8 +170,10 @@ export async function createDecoder(instrumented: InstrumentedModel, opts: { dev
     });
     const taps: Record<string, Float32Array> = {};
     for (const t of s.taps) taps[t] = toFloat32(await readData(out[t]));
-    const logits = s.noLogits ? null : lastLogits(toFloat32(await readData(out.logits)), out.logits.dims, select ? undefined : s.lastIndex);
+    const logitData = s.noLogits ? null : toFloat32(await readData(out.logits));
+    const logits = logitData ? lastLogits(logitData, out.logits.dims, select ? undefined : s.lastIndex) : null;
     const present = Object.fromEntries(kv.names.map((n) => [`past_key_values.${n}`, out[`present.${n}`]]));
+    if (logitData && K > 1) return { logits, present, taps, spans: trailingLogits(logitData, out.logits.dims, K) };
     return { logits, present, taps };
   }
 

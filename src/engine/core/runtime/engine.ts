@@ -175,6 +175,7 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
       ids: group.map((r) => ids[r]),
       padRight: usesGqa(l.decoder),
       steering: group.map((r) => steering[r]),
+      drafts: group.map((r) => req.rows[r].draft ?? []),
       maxNewTokens: req.maxNewTokens,
       pick,
       eos: new Set(l.config.eosTokenIds),
@@ -193,6 +194,11 @@ async function generate(l: Loaded, req: GenerateRequest, call: CallOptions): Pro
       },
     });
     result.prefixReused &&= out.prefixReused;
+    if (req.rows.some((row) => row.draft)) {
+      result.draftKept ??= ids.map(() => 0);
+      // runLoop drafts for a one-row group only, so its count belongs to that row.
+      if (group.length === 1) result.draftKept[group[0]] = out.draftAccepted;
+    }
     group.forEach((r, gr) => (result.padLeft[r] = out.padLeft[gr]));
     mergeCaptures(result, out.captures, group, ids.length, req.captures ?? []);
   }

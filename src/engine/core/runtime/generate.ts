@@ -4,7 +4,9 @@
  *
  * The KV of the prompt minus its last token is cached: a later request whose rows have the same
  * tokens and no steering on prefix positions (e.g. a slider moved in `response` mode) reuses it and
- * runs only the last token (see `prefill` for how the prefix is made on each device).
+ * runs only the last token (see `prefill` for how the prefix is made on each device). A one-row request
+ * may bring drafted tokens (`LoopRequest.drafts`): they ride in the prompt pass and the ones `pick` chooses
+ * anyway are kept, so a slider move whose text holds costs one pass instead of one per token.
  */
 import { disposeKv, sliceKv, type Decoder, type StepOutput } from './decoder';
 import { byLayer, prefixSteeringKey, type Pass } from './steerFeeds';
@@ -33,6 +35,12 @@ export interface LoopRequest {
   /** Which of `taps` to return for every position (default all); the others only feed onToken. */
   captures?: TapName[];
   signal?: AbortSignal;
+  /**
+   * Per row, tokens the row is likely to generate (the previous slider position's text). One row, KV on
+   * the CPU and no captures: they ride in the prompt pass and the ones `pick` would have chosen anyway
+   * are kept (`usableDraft`); ignored otherwise. Same tokens, fewer passes.
+   */
+  drafts?: number[][];
   /** Called once per row per generated token, with that step's taps at the row's last position. */
   onToken?: (row: number, step: number, token: number, last: Record<string, Float32Array>) => void;
 }
@@ -42,6 +50,8 @@ export interface LoopResult {
   padLeft: number[];
   captures: Record<string, { shape: [number, number, number]; data: Float32Array }>;
   prefixReused: boolean;
+  /** Drafted tokens that were kept (0 without drafts). */
+  draftAccepted: number;
 }
 
 interface PrefixEntry { key: string; past: Record<string, Tensor>; taps: Record<string, Float32Array> }
@@ -118,6 +128,11 @@ function lastOf(taps: Record<string, Float32Array>, B: number, D: number): Recor
     })));
 }
 
+/** One row's taps at position `i` of the pass, [D] per tap. */
+function tapsAt(taps: Record<string, Float32Array>, D: number, i: number): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(taps).map(([k, v]) => [k, v.subarray(i * D, (i + 1) * D)]));
+}
+
 /** Right-padded [B, S, D] taps moved so each row's prompt ends at position S − 1 (the left-padded layout). */
 function leftAlign(taps: Record<string, Float32Array>, B: number, D: number, lengths: number[]): Record<string, Float32Array> {
   return Object.fromEntries(Object.entries(taps).map(([k, v]) => {
@@ -140,6 +155,8 @@ interface PrefillContext {
   positions: (start: number, length: number) => number[][];
   slice: (start: number, end: number) => number[][];
   right: boolean;
+  /** Drafted tokens to check in the prompt pass (`usableDraft`); empty for none. */
+  draft: number[];
 }
 
 /** [B, S_i, D] taps of consecutive passes joined along the sequence into [B, ΣS_i, D]. */
@@ -190,6 +207,29 @@ async function promptPasses(c: PrefillContext, from: number, to: number, past: R
 }
 
 /**
+ * The drafts worth checking (`LoopRequest.drafts`), at most maxNewTokens − 1 so a fully kept draft plus the
+ * token after it ends the run. Only for one row whose KV is on the CPU (rejected positions are cut off
+ * there), one prompt pass (no chunking) and nothing captured (rejected positions would be in captures).
+ */
+function usableDraft(dec: Decoder, req: LoopRequest, right: boolean): number[] {
+  const d = req.drafts?.[0];
+  const captured = (req.captures ?? req.taps).length > 0;
+  if (!d?.length || req.ids.length !== 1 || right || !dec.kvOnCpu || dec.prefillChunk !== Infinity || captured) return [];
+  return d.slice(0, Math.max(0, req.maxNewTokens - 1));
+}
+
+/** Prompt positions [from, S0) of the one row and the drafted tokens after it, as one pass: logits from the last prompt position on (`spans`). */
+function draftPass(c: PrefillContext, from: number, past: Record<string, Tensor> | null): Promise<StepOutput> {
+  const { dec, req, S0, draft } = c;
+  const end = S0 + draft.length;
+  cancelled(req.signal);
+  return dec.forward({
+    ids: [[...c.slice(from, S0)[0], ...draft]], mask: [Array(end).fill(1)], positions: [Array.from({ length: end - from }, (_, j) => from + j)],
+    past, steering: c.steering, pass: c.pass('prefill', from, end - from), taps: req.taps, logitsFrom: S0 - 1 - from,
+  });
+}
+
+/**
  * The prompt pass(es). A cached prefix (all but the last prompt token) is reused when the key
  * matches. Otherwise, with the KV on the CPU (wasm), the whole prompt runs at once and the prefix KV
  * is cut from its output; with the KV on the GPU, the prefix and the last token run separately so the
@@ -202,14 +242,15 @@ async function prefill(c: PrefillContext): Promise<{ out: StepOutput; past: Reco
   const key = S0 >= 2 && !c.right ? prefixKey(req, S0 - 1) : null;
   const hit = key ? cache.get(key) : null;
   const wantLogits = req.maxNewTokens > 0;
+  const lastPasses = (from: number, past: Record<string, Tensor> | null) => (c.draft.length ? draftPass(c, from, past) : promptPasses(c, from, S0, past, wantLogits));
   if (hit) {
     sink.add(hit.taps);
-    const out = await promptPasses(c, S0 - 1, S0, hit.past, wantLogits);
+    const out = await lastPasses(S0 - 1, hit.past);
     sink.add(out.taps);
     return { out, past: hit.past, prefixReused: true };
   }
   if (!key || dec.kvOnCpu) {
-    const out = await promptPasses(c, 0, S0, null, wantLogits);
+    const out = await lastPasses(0, null);
     sink.add(out.taps);
     if (key) cache.set({ key, past: sliceKv(out.present, S0 - 1), taps: sliceTaps(out.taps, req.ids.length, dec.model.hiddenSize, S0 - 1) });
     return { out, past: null, prefixReused: false };
@@ -256,7 +297,8 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
   const positions = (start: number, length: number) => padded.map((_, r) => Array.from({ length }, (_, j) => posOf(r, start + j)));
   const slice = (start: number, end: number) => padded.map((row) => row.slice(start, end));
 
-  const { out: first, past: prefillPast, prefixReused } = await prefill({ dec, cache, req, S0, mask, steering, sink, pass, positions, slice, right });
+  const draft = usableDraft(dec, req, right);
+  const { out: first, past: prefillPast, prefixReused } = await prefill({ dec, cache, req, S0, mask, steering, sink, pass, positions, slice, right, draft });
   let out: StepOutput = first;
   let past: Record<string, Tensor> | null = prefillPast;
 
@@ -275,7 +317,34 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
     past = prev;
     sink.add(out.taps);
   };
-  for (let step = 0; step < req.maxNewTokens; step++) {
+  let from = 0;
+  let draftAccepted = 0;
+  if (draft.length) {
+    // Each position's logits are those a one-token step would have given, as long as the drafts before it
+    // were the tokens picked; pick runs in the same order on them, so a seeded sampler draws the same.
+    const spans = first.spans![0];
+    const at = (first.taps[req.taps[0]]?.length ?? 0) / D - spans.length;
+    let t = 0;
+    for (; ; t++) {
+      const tok = req.pick(0, spans[t]);
+      tokens[0].push(tok);
+      req.onToken?.(0, t, tok, tapsAt(first.taps, D, at + t));
+      if (req.stopAtEos && req.eos.has(tok)) done[0] = true;
+      if (done[0] || t === draft.length || tok !== draft[t]) break;
+    }
+    // Kept: the leading drafted tokens that were picked (an end-of-sequence stop may keep the one at t too).
+    while (draftAccepted < Math.min(draft.length, tokens[0].length) && tokens[0][draftAccepted] === draft[draftAccepted]) draftAccepted++;
+    // The KV holds the prompt and every draft; keep the prompt and the drafts that were kept.
+    const present = t < draft.length ? sliceKv(first.present, S0 + t) : first.present;
+    if (present !== first.present) disposeKv(first.present);
+    out = { logits: null, present, taps: {} };
+    if (done[0] || t === req.maxNewTokens - 1) from = req.maxNewTokens;
+    else {
+      await decode([tokens[0][t]], t, false);
+      from = t + 1;
+    }
+  }
+  for (let step = from; step < req.maxNewTokens; step++) {
     const last = lastOf(out.taps, B, D);
     const next = out.logits!.map((l, r) => (done[r] ? req.padId : req.pick(r, l)));
     next.forEach((t, r) => {
@@ -293,5 +362,5 @@ export async function runLoop(dec: Decoder, cache: PrefixCache, req: LoopRequest
   if (!cache.owns(past)) disposeKv(past);
   disposeKv(out.present);
   // Captures are left-aligned whichever side was padded, so their offset is always the pad count.
-  return { tokens, padLeft: pads, captures: sink.result(), prefixReused };
+  return { tokens, padLeft: pads, captures: sink.result(), prefixReused, draftAccepted };
 }

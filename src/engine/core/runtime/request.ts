@@ -33,6 +33,10 @@ export function validateRequest(req: GenerateRequest, info: ModelInfo, config: M
     const p = row.prompt;
     const ok = typeof p === 'string' || (Array.isArray(p) && p.length > 0 && p.every((m) => m && typeof m.content === 'string' && ['system', 'user', 'assistant'].includes(m.role)));
     if (!ok) bad(`rows[${r}].prompt must be text or a non-empty list of {role: system|user|assistant, content}.`);
+    const d = row.draft;
+    if (d !== undefined && !(Array.isArray(d) && d.every((t) => Number.isInteger(t) && t >= 0 && t < info.vocabSize))) {
+      bad(`rows[${r}].draft must be a list of token ids from 0 to ${info.vocabSize - 1} (a previous result's tokens); leave it out to generate without one.`);
+    }
     const s = row.adapterStrength;
     if (s === undefined) return;
     if (!info.adapter) bad(`rows[${r}].adapterStrength is set but no LoRA adapter is loaded; load the model with an adapter first.`);

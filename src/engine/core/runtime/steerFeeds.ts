@@ -14,7 +14,7 @@ export interface Pass {
   phase: 'prefill' | 'decode';
   start: number;
   length: number;
-  /** Padded prompt length (prefill covers positions < promptLength). */
+  /** Padded prompt length: positions from it on are generated tokens (a prefill pass may hold drafted ones). */
   promptLength: number;
   /** Left-pad count per row. */
   padLeft: number[];
@@ -27,7 +27,8 @@ export type LayerFeed = Record<string, { data: Float32Array; dims: number[] }>;
 
 /** Row r's prompt occupies padded positions [padLeft, promptLength − padRight); pads are never steered. */
 function steered(mode: Positions, pass: Pass, pos: number, r: number): boolean {
-  if (pass.phase === 'decode') return mode !== 'prompt';
+  // Positions past the prompt are generated tokens, also inside a prefill pass (drafts being checked).
+  if (pass.phase === 'decode' || pos >= pass.promptLength) return mode !== 'prompt';
   const end = pass.promptLength - (pass.padRight?.[r] ?? 0);
   if (pos < pass.padLeft[r] || pos >= end) return false;
   return mode === 'response' ? pos === end - 1 : true;

@@ -17,12 +17,12 @@ const SMALL = fixtureConfig({ ...DECODE_CONFIG, numLayers: 2, hiddenSize: 256, n
 
 type Figures = Record<string, number | string>;
 
-export async function runDecode(log: (m: string) => void, small: boolean) {
+export async function runDecode(log: (m: string) => void, small: boolean, devices: Device[] = ['webgpu', 'wasm']) {
   const cfg = small ? SMALL : DECODE_CONFIG;
   const opts = { scale: small ? { ...SCALE, reps: 2, newTokens: 4 } : SCALE, clock: 'wall' as const };
   const details: Record<string, Record<string, BenchResult | { error: string }>> = {};
   const headline: Record<string, Figures> = {};
-  for (const device of ['webgpu', 'wasm'] as Device[]) {
+  for (const device of devices) {
     const res: Record<string, BenchResult | { error: string }> = (details[device] = {});
     const h: Figures = (headline[device] = {});
     try {

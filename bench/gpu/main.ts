@@ -10,7 +10,7 @@
  *  decode    decode tok/s, time to first token and one slider move on the bench decode model, WebGPU vs wasm.
  *
  * Options: --out FILE (default $OUT/summary.json), --only parity,attention,decode, --small (the small bench
- * model and fewer repetitions: for a CPU-emulated adapter such as SwiftShader).
+ * model and fewer repetitions: for a CPU-emulated adapter such as SwiftShader), --decode-devices webgpu,wasm.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,15 +19,18 @@ import { attentionSweep } from './attention';
 import { promptAttention } from './prompt';
 import { runParity } from './parity';
 import { runDecode } from './decode';
+import type { Device } from '../../src/engine/shared/api';
 
-interface Args { out: string; only: Set<string>; small: boolean }
+interface Args { out: string; only: Set<string>; small: boolean; decodeDevices: Device[] }
 
 function parseArgs(argv: string[]): Args {
   const get = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
   const out = get('--out') ?? (process.env.OUT ? join(process.env.OUT, 'summary.json') : 'gpu-summary.json');
   const only = new Set((get('--only') ?? 'parity,attention,decode').split(','));
   for (const p of only) if (!['parity', 'attention', 'decode'].includes(p)) throw new Error(`--only: unknown part "${p}"; use parity, attention and/or decode`);
-  return { out, only, small: argv.includes('--small') };
+  const decodeDevices = (get('--decode-devices') ?? 'webgpu,wasm').split(',') as Device[];
+  for (const d of decodeDevices) if (d !== 'webgpu' && d !== 'wasm') throw new Error(`--decode-devices: unknown device "${d}"; use webgpu and/or wasm`);
+  return { out, only, small: argv.includes('--small'), decodeDevices };
 }
 
 const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
     write();
   }
   if (args.only.has('decode')) {
-    await part('decode', summary, () => runDecode(log, args.small));
+    await part('decode', summary, () => runDecode(log, args.small, args.decodeDevices));
     write();
   }
   summary.finishedAt = new Date().toISOString();

@@ -10,8 +10,9 @@
 import { instrument, type InstrumentedModel } from '../src/engine/core/onnx/instrument';
 import { createDecoder, deviceInstrumentOptions, type Decoder } from '../src/engine/core/runtime/decoder';
 import { resolveSpec, type ResolvedSpec } from '../src/engine/shared/steering';
-import type { TapName } from '../src/engine/shared/api';
-import { DECODE_CONFIG, ensureModel, type BenchModel } from './models';
+import type { Device, TapName } from '../src/engine/shared/api';
+import { DECODE_CONFIG, ensureModel, modelDirName, type BenchModel } from './models';
+import type { FixtureConfig } from '../tests/fixtures/spec';
 import {
   PrefixCache, check, decodeRate, generate, interleave, median, perRunRates, promptIds, round, since, stamp, timing, unitVector,
   type BenchResult, type Clock, type GenStats, type Stamp,
@@ -68,22 +69,28 @@ export interface DecodeContext {
   layer: number;
 }
 
-let ctx: Promise<DecodeContext> | null = null;
+const contexts = new Map<string, Promise<DecodeContext>>();
 
-/** Builds (or loads) the model, instruments it and opens both decoders, warmed up. */
-export function decodeContext(log: (s: string) => void): Promise<DecodeContext> {
-  ctx ??= (async () => {
-    const model = ensureModel(DECODE_CONFIG, log);
-    const { numLayers, hiddenSize, vocabSize } = DECODE_CONFIG;
-    // Instrumented as the engine does for a wasm session (decoder.ts deviceInstrumentOptions).
-    const inst = instrument(model.bytes, { numLayers, hiddenSize, ...deviceInstrumentOptions('wasm') });
-    log('opening sessions (instrumented and original graph)…');
-    const instrumented = await createDecoder(inst, { device: 'wasm', externalData: [], vocabSize });
+/**
+ * Builds (or loads) the model, instruments it for `device` and opens both decoders, warmed up; one
+ * context per device and model. The Node bench runs on wasm; bench/gpu also opens one on WebGPU.
+ */
+export function decodeContext(log: (s: string) => void, device: Device = 'wasm', config: FixtureConfig = DECODE_CONFIG): Promise<DecodeContext> {
+  const key = `${device} ${modelDirName(config)}`;
+  const known = contexts.get(key);
+  if (known) return known;
+  const ctx = (async () => {
+    const model = ensureModel(config, log);
+    const { numLayers, hiddenSize, vocabSize } = config;
+    // Instrumented as the engine does for a session on this device (decoder.ts deviceInstrumentOptions).
+    const inst = instrument(model.bytes, { numLayers, hiddenSize, ...deviceInstrumentOptions(device) });
+    log(`opening ${device} sessions (instrumented and original graph)…`);
+    const instrumented = await createDecoder(inst, { device, externalData: [], vocabSize });
     const plain: InstrumentedModel = { ...inst, bytes: model.bytes, steer: [], taps: [], logitsPositions: undefined };
-    const original = await createDecoder(plain, { device: 'wasm', externalData: [], vocabSize });
+    const original = await createDecoder(plain, { device, externalData: [], vocabSize });
     let allLogits: Promise<Decoder> | null = null;
     const openAllLogits = () => (allLogits ??= (async () => {
-      const d = await createDecoder(instrument(model.bytes, { numLayers, hiddenSize, selectLogits: false }), { device: 'wasm', externalData: [], vocabSize });
+      const d = await createDecoder(instrument(model.bytes, { numLayers, hiddenSize, selectLogits: false }), { device, externalData: [], vocabSize });
       await generate(d, new PrefixCache(), { ids: [promptIds(8, 1)], maxNewTokens: 3 });
       return d;
     })());
@@ -96,6 +103,7 @@ export function decodeContext(log: (s: string) => void): Promise<DecodeContext> 
     for (const d of [instrumented, original]) await generate(d, new PrefixCache(), { ids: [warm], maxNewTokens: 3 });
     return { model, inst, instrumented, original, allLogits: openAllLogits, steer, layer };
   })();
+  contexts.set(key, ctx);
   return ctx;
 }
 

@@ -4,48 +4,15 @@
  */
 import { createEngine } from '../../../src/engine/core/runtime/engine';
 import { toErrorData } from '../../../src/engine/shared/errors';
-import type { DevicePreference, GenerateRequest, ModelDtype } from '../../../src/engine/shared/api';
+import type { DevicePreference, ModelDtype } from '../../../src/engine/shared/api';
+import { runJsonRequests, type JsonAdapter, type JsonRequest } from './runRequests';
 
-/** A LoRA adapter as JSON (its safetensors bytes as numbers). */
-export interface JsonAdapter { config: string; weights: number[] }
+export type { JsonAdapter, JsonRequest } from './runRequests';
 
 export interface CaseInput { id: string; dtype: ModelDtype; device: DevicePreference; adapter?: JsonAdapter }
 
-/** A request as JSON: vectors and directions as number arrays (turned into Float32Array here). */
-export type JsonRequest = Omit<GenerateRequest, 'monitor'> & { monitor?: { layer: number; direction: number[]; tap?: 'hook_resid_post' | 'hook_resid_mid' } };
-
-function toRequest(r: JsonRequest): GenerateRequest {
-  return { ...r, monitor: r.monitor ? { ...r.monitor, direction: Float32Array.from(r.monitor.direction) } : undefined };
-}
-
-async function runRequests({ id, dtype, device, requests, adapter }: CaseInput & { requests: JsonRequest[] }) {
-  const engine = createEngine({ wasmPaths: '/ort/' });
-  try {
-    const info = await engine.load({ kind: 'hub', id }, {
-      dtype, device, remoteHost: `${location.origin}/models/`,
-      ...(adapter ? { adapter: { config: adapter.config, weights: Uint8Array.from(adapter.weights) } } : {}),
-    });
-    const results = [];
-    for (const req of requests) {
-      try {
-        const res = await engine.generate(toRequest(req));
-        const ids = await Promise.all(req.rows.map(async (row) => (await engine.tokenize(row.prompt, { continueFinal: row.continueFinal })).ids));
-        results.push({
-          ids,
-          tokens: res.tokens, padLeft: res.padLeft, promptLengths: res.promptLengths, projections: res.projections ?? null,
-          captures: Object.fromEntries(Object.entries(res.captures).map(([k, c]) => [k, { shape: c.shape, data: Array.from(c.data) }])),
-        });
-      } catch (e) {
-        results.push({ error: toErrorData(e) });
-      }
-    }
-    return { info, results };
-  } catch (e) {
-    return { error: toErrorData(e) };
-  } finally {
-    await engine.dispose();
-  }
-}
+const runRequests = ({ id, dtype, device, requests, adapter }: CaseInput & { requests: JsonRequest[] }) =>
+  runJsonRequests(createEngine({ wasmPaths: '/ort/' }), { kind: 'hub', id }, { dtype, device, remoteHost: `${location.origin}/models/` }, requests, adapter);
 
 async function runCase({ id, dtype, device }: CaseInput) {
   const engine = createEngine({ wasmPaths: '/ort/' });

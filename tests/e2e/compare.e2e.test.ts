@@ -91,6 +91,8 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     strength2 = Number(await readout.getAttribute('data-strengths'));
     const norm = Number(await readout.getAttribute('data-norm'));
     expect(text).toContain(strength2.toFixed(2));
+    // The steered column's title carries the same readout as the slot that steers it.
+    expect(await page.textContent('[data-testid="steered-strength"]')).toBe(text);
     // strength = coeff × |v| / mean |h|: the vector norm it implies is the one the slot shows (1 decimal).
     const coeff = Number(await page.inputValue('input[aria-label="Coefficient value"]'));
     expect(coeff).toBe(2);
@@ -138,6 +140,7 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     // Same prompt: the residual norm is not measured again, and the readout scales with the coefficient.
     expect(generations(await workerLog(page), from, { norms: true })).toHaveLength(1);
     expect(Number(await page.getAttribute('[data-testid="slot-strength"]', 'data-strengths'))).toBeCloseTo(-strength2 / 2, 10);
+    expect(Number(await page.getAttribute('[data-testid="steered-strength"]', 'data-strengths'))).toBeCloseTo(-strength2 / 2, 10);
     expect((await columns(page))[0]).toBe(baseline);
     expect(await promptedColumn(page)).toBe(prompted);
     expect((await chartTraces(page, [first.tokens![0], first.tokens![1], moved.tokens![0]])).map((t) => t.y)).toEqual([first.projections![0], first.projections![1], moved.projections![0]]);

@@ -10,6 +10,7 @@ import { Panel, Toggle } from './ui';
 import { ViewStatement } from '../views/ViewStatement';
 import { ConditionNote } from './ConditionNote';
 import { hasCap } from '../slotKinds';
+import { SlotStrength } from './StrengthReadout';
 
 export const BASE_COLOR = '#6ea8fe';
 export const STEER_COLOR = '#f5a524';
@@ -50,7 +51,7 @@ export function OutputPanel() {
           <Column col="prompted" title="Prompted" color={PROMPTED_COLOR} sub={`${prompted.pack} instruction, no steering`} row={prompted} running={running} scale={tint ? scale : 0}
             note={<><p className="small muted instruction" data-testid="prompted-instruction">System prompt: “{prompted.instruction}”</p><ConditionNote conditions={conditions} steered={false} /></>} />
         )}
-        <Column col="steered" title="Steered" color={STEER_COLOR} sub={steerLabel} row={rows[1]} running={running} scale={tint ? scale : 0} note={<ConditionNote conditions={conditions} steered />} />
+        <Column col="steered" title="Steered" color={STEER_COLOR} sub={steerLabel} row={rows[1]} running={running} scale={tint ? scale : 0} note={<>{first && <p className="small"><SlotStrength slot={first} testId="steered-strength" /></p>}<ConditionNote conditions={conditions} steered /></>} />
       </div>
       <ProjectionChart />
     </Panel>

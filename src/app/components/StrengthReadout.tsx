@@ -31,9 +31,9 @@ export function StrengthReadout({ coeffs, layer, vector, prompt, testId }: { coe
   );
 }
 
-/** A Steer slot's coefficient, measured on the prompt the Steer run sends. */
-export function SlotStrength({ slot }: { slot: SteerSlot }) {
+/** A Steer slot's coefficient, measured on the prompt the Steer run sends (in the slot, and under the steered column's title). */
+export function SlotStrength({ slot, testId = 'slot-strength' }: { slot: SteerSlot; testId?: string }) {
   const { prompt, systemPrompt, info } = useLab();
   const steered = info ? messages(systemPrompt, prompt, info.hasChatTemplate) : null;
-  return <StrengthReadout coeffs={[slot.coeff]} layer={slot.layer} vector={slotVector(slot)} prompt={steered} testId="slot-strength" />;
+  return <StrengthReadout coeffs={[slot.coeff]} layer={slot.layer} vector={slotVector(slot)} prompt={steered} testId={testId} />;
 }

@@ -109,6 +109,9 @@ describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
     // Longer generations, so that the moves land while one is running.
     await page.getByLabel('Max tokens').fill('160');
     const slider = page.locator('input[aria-label="Coefficient"]');
+    // The mouse works in viewport coordinates: bring the slider to the middle of the view first, as a hand would
+    // scroll to it (filling Max tokens may have scrolled it under the sticky header, where a press hits the header).
+    await slider.evaluate((e) => e.scrollIntoView({ block: 'center' }));
     const box = (await slider.boundingBox())!;
     const at = (f: number) => ({ x: box.x + 8 + f * (box.width - 16), y: box.y + box.height / 2 });
     const from = await logLength(page);

@@ -262,7 +262,8 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
         expect(line, view).toMatch(/layer L\d/);
         expect(line, view).toContain('vector scripture');
       }
-      if (['pipeline', 'sweep'].includes(view)) expect(line, view).toContain('judge lexical (marker words) · pack scripture');
+      if (view === 'seed002') expect(line, view).toMatch(/layer every layer for detection, L\d+ for ablation · vector fine-tuned − base/);
+      if (['pipeline', 'sweep', 'seed002'].includes(view)) expect(line, view).toContain('judge lexical (marker words) · pack scripture');
       await page.setViewportSize({ width: 390, height: 844 });
       found[view] = await axeSerious(page);
       await shot(page, `compare-${view}-phone`);

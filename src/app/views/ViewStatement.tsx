@@ -3,6 +3,7 @@
  * read from the view's own settings, so a screenshot of any view says what it shows.
  */
 import { BUILTIN_PACKS } from '../../engine/clients/eval/packs';
+import { lastQuarter } from '../../engine/clients/eval/seed002';
 import type { LabState } from '../store';
 import { useLab } from '../store';
 import type { JudgeKind } from './experiments';
@@ -45,6 +46,14 @@ export function statementFor(tab: Tab, lab: Lab, views: Views): Statement {
       return { measures: 'cosine similarity between saved vectors at one layer, and of one vector across layers', model, layer: L(views.geometry.layer), vector: name(views.geometry.vectorId), judge: none };
     case 'detection':
       return { measures: 'how well two prompt sets separate at each layer (last-token residuals), by the A − B direction and a held-out probe', model, layer: 'every layer', vector: 'the A − B difference of means', judge: 'none (a linear probe, no judge)' };
+    case 'seed002': {
+      // The view's job judges with kind 'auto' and ablates the last quarter of the layers (eval/seed002.ts).
+      const ablated = lab.info?.numLayers ? lastQuarter(lab.info.numLayers).map((l) => `L${l}`).join(', ') : 'the last quarter of the layers';
+      return {
+        measures: 'base against fine-tuned answers, the fine-tuned − base direction at each layer (detection), and its ablation on the fine-tuned side',
+        model, layer: `every layer for detection, ${ablated} for ablation`, vector: 'fine-tuned − base mean of last-token residuals', judge: judge('auto'),
+      };
+    }
     default: {
       // A view added later (other branches add tabs) states at least its tab title until it gets its own line.
       const title = TABS.find((t) => t.key === tab)?.title ?? tab;

@@ -25,6 +25,10 @@ describe('statementFor', () => {
     expect(statementFor('sweep', lab, views)).toMatchObject({ layer: 'L3', vector: 'scripture', judge: 'lexical (marker words) · pack scripture' });
     expect(statementFor('sweep', lab, { ...views, sweep: { ...views.sweep, judge: 'local' } }).judge).toBe('local model · pack scripture');
     expect(statementFor('geometry', { ...lab, info: null }, initialViews)).toMatchObject({ model: 'no model loaded', layer: 'its best layer', vector: 'scripture' });
+    // Seed 002 on a 16-layer model ablates layers 12–15 (the recipe's last quarter) with the auto judge.
+    expect(statementFor('seed002', { ...lab, info: { id: 'x', numLayers: 16 } as ModelInfo }, initialViews)).toMatchObject({
+      layer: 'every layer for detection, L12, L13, L14, L15 for ablation', vector: expect.stringContaining('fine-tuned − base'), judge: 'lexical (marker words) · pack scripture',
+    });
     for (const tab of ['pipeline', 'monitor', 'detection'] as const) expect(statementFor(tab, lab, initialViews).measures.length).toBeGreaterThan(20);
   });
   it('follows experiments.judgeFor: auto is lexical only when the pack has markers', () => {

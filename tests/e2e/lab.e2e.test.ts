@@ -142,7 +142,7 @@ describe.skipIf(!ready)(`Steering Lab on wasm (${SKIP_NOTE})`, () => {
     expect(firstToken).toBeGreaterThan(0);
     expect(log.slice(firstToken).filter((e) => e.type === 'token' && e.id !== last.id)).toEqual([]);
     // A figure for the closing note, not a target (tests assert behaviour, benchmarks time it).
-    console.log(`slider → first steered token (wasm, demo model): ${log[firstToken].t - log[last.sentAt].t} ms from the request's send (the scheduler's debounce comes before it)`);
+    console.log(`slider → first steered token (wasm, tiny test model: 4 layers × 64, fp32): ${log[firstToken].t - log[last.sentAt].t} ms from the request's send (the scheduler's debounce comes before it)`);
 
     expect(await page.textContent('.output')).toContain(`× ${finalCoeff >= 0 ? '+' : ''}${finalCoeff.toFixed(2)}`);
     const burst = await columns(page);

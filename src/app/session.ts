@@ -67,7 +67,8 @@ function checkChoice(x: unknown): ModelChoice | undefined {
   return undefined;
 }
 
-function checkSlot(x: unknown): SteerSlot | undefined {
+/** One saved slot back as a SteerSlot, or undefined when its core fields are not valid; also used by run history (runSlots.ts). */
+export function checkSlot(x: unknown): SteerSlot | undefined {
   if (!isObj(x)) return undefined;
   const { key, vectorId, layer, coeff, mode, ablate, ablateStrength, enabled } = x;
   if (!isStr(key) || !isStr(vectorId) || !Number.isInteger(layer) || (layer as number) < 0 || !isNum(coeff) || !['all', 'prompt', 'response'].includes(mode as string)

@@ -240,4 +240,22 @@ describe.skipIf(!ready)(`Seed 002 with model B in its own worker (${SKIP_NOTE})`
     expect(await page.locator('[data-testid="model-b-facts"]').count()).toBe(0);
     expect(page.problems).toEqual([]);
   });
+
+  it('a model B that no longer fits model A after a reload says why in the Model B panel, and model A and the prompt are back', async () => {
+    await page.click('.tabs button[data-tab="steer"]');
+    await page.getByLabel('User prompt').fill('Kept across the reload?');
+    await page.waitForTimeout(400); // the session is written at most every 300 ms
+    // The saved session names a model B that was loaded but does not share model A's shape (as after A was changed).
+    await page.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('steering-lab:session:v1')!);
+      localStorage.setItem('steering-lab:session:v1', JSON.stringify({ ...s, modelB: { choice: 'tiny', hubId: '', dtype: 'fp32', loaded: true } }));
+    });
+    await page.reload();
+    await page.waitForSelector('section.model-b .error', { timeout: 120_000 });
+    expect(await page.textContent('section.model-b .error')).toMatch(/Model B \(tiny-test\) does not share model A's \(demo\) architecture/);
+    expect(await page.inputValue('select[aria-label="Model B"]')).toBe('tiny');
+    expect(await page.locator('[data-testid="model-a-file-bytes"]').count()).toBe(1); // model A is loaded
+    expect(await page.getByLabel('User prompt').inputValue()).toBe('Kept across the reload?');
+    expect(enginesAlive()).toBe(1);
+  });
 });

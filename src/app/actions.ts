@@ -27,6 +27,7 @@ import { choiceForId, hubIdOf, hubSource } from './presets';
 import { contrast, splitPrompts } from './quickContrast';
 import { poolCapture, type RowSpans } from '../engine/clients/vectors/pooling';
 import { conditionDirection, conditionViews, linkSteering, runSteering, slotFromLink, slotSpecs, type ConditionView } from './slotKinds';
+import { slotsFromRun } from './runSlots';
 import { preferredLayer } from '../engine/clients/vectors/separation';
 import { getLab, pushError, setLab, type ImportQuestion, type LabState, type PromptedColumn, type StageProgress, type SteerSlot } from './store';
 
@@ -516,9 +517,14 @@ async function saveRun(texts: [string, string], projections: [number[], number[]
   await db.putRun(run).catch(report('Storage'));
 }
 
+/** The run's prompt, settings and output come back, and its steering when every vector it used is still in the library (runSlots.ts). */
 export function restoreRun(run: db.RunRecord): void {
   ++runSeq;
   scheduler.stopSteer();
+  const steering = slotsFromRun(run.steering, getLab().vectors, newId);
+  // A restore that worked clears what an earlier one said about missing vectors.
+  if (steering.ok) setLab((s) => ({ slots: steering.slots, errors: s.errors.filter((e) => e.where !== 'Run history') }));
+  else pushError('Run history', { code: 'bad-input', message: steering.message });
   setLab({ prompt: run.prompt, systemPrompt: run.systemPrompt, seed: run.seed, temperature: run.temperature, maxTokens: run.maxTokens, texts: run.texts, projections: run.projections, pieces: [[run.texts[0]], [run.texts[1]]], prompted: null, conditions: [], runStatus: 'idle', hasMonitor: run.projections.some((p) => p.length > 0) });
 }
 

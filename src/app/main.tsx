@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { initActions, loadModel, openShareLink } from './actions';
 import { SHARE_PREFIX } from '../engine/clients/io/shareLink';
 import { keepSession, restoreSession } from './session';
+import { loadModelB } from './modelB';
 import { App } from './App';
 import { createWorkerEngine, type PortLike } from './workerEngine';
 import { createComputeClient } from './computeClient';
@@ -15,9 +16,10 @@ const computeWorker = new Worker(new URL('../../workers/compute.worker.ts', impo
 initActions(engine, createComputeClient(computeWorker as unknown as PortLike));
 
 // The last session comes back (a share link, if opened, takes its place), and so does its model, from the cache.
-const reloadModel = location.hash.startsWith(SHARE_PREFIX) ? false : restoreSession();
+const reload = location.hash.startsWith(SHARE_PREFIX) ? { modelA: false, modelB: false } : restoreSession();
 keepSession();
-if (reloadModel) void loadModel();
+// Model B is checked against A, so it loads once A is ready; a failure lands in the Model B panel (loadModelB).
+if (reload.modelA) void loadModel().then((ok) => { if (ok && reload.modelB) void loadModelB(); });
 
 createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
 

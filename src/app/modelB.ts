@@ -18,6 +18,7 @@ import { createWorkerEngine, type PortLike } from './workerEngine';
 export const MERGED_ORGANISM_ID = 'demo-organism-merged';
 const SERVED_B = { 'demo-organism-merged': MERGED_ORGANISM_ID, demo: 'demo', tiny: 'tiny-test' } as const;
 export type ModelBChoice = keyof typeof SERVED_B | 'hub';
+export const MODEL_B_CHOICES: readonly ModelBChoice[] = [...(Object.keys(SERVED_B) as (keyof typeof SERVED_B)[]), 'hub'];
 
 export interface ModelBState {
   choice: ModelBChoice;

@@ -1,7 +1,7 @@
 /**
  * The session across reloads: which model was loaded (and is loaded again, from the browser's cache), the
  * steering slots, the prompts and sampling settings, the quick-contrast form, the open view and the views'
- * settings (the Seed 002 view's too). Vectors and runs live in IndexedDB already; this is the rest, in localStorage. What is read back
+ * settings (the Seed 002 view's too), and model B's source (loaded again after A when it was loaded). Vectors and runs live in IndexedDB already; this is the rest, in localStorage. What is read back
  * is checked field by field: a stale or edited entry restores what is valid and drops the rest.
  */
 import type { DevicePreference, ModelDtype } from '../engine/shared/api';
@@ -11,6 +11,8 @@ import { checkCapTexts } from './slotKinds';
 import { setLab, useLab, type LabState, type SteerSlot } from './store';
 import { initialViews, setViews, useViews, type Tab, type ViewsState } from './views/viewStore';
 import { setSeed002, useSeed002, type Seed002State } from './views/seed002Job';
+import { MODEL_B_CHOICES, setModelB, useModelB, type ModelBChoice, type ModelBState } from './modelB';
+import { isValidHubId } from './presets';
 
 export const SESSION_KEY = 'steering-lab:session:v1';
 
@@ -22,6 +24,8 @@ export interface Session {
   views: Partial<Pick<ViewsState, 'tab' | 'packKey'>> & { forms?: Record<string, Record<string, unknown>> };
   /** The Seed 002 view's settings (its own store). A picked adapter's files are not kept: it comes back as the demo organism. */
   seed002?: Partial<Pick<Seed002State, SeedField | 'adapter'>>;
+  /** Model B's source and weights, and whether it was loaded: a reload loads it again once model A is back (it is checked against A). */
+  modelB?: Partial<Pick<ModelBState, 'choice' | 'hubId' | 'dtype'>> & { loaded: boolean };
 }
 
 const SEED_TEXT = ['questions', 'prompts', 'seeds'] as const;
@@ -32,7 +36,7 @@ const SECTIONS = ['pipeline', 'sweep', 'monitor', 'geometry', 'detection'] as co
 const TRANSIENT = new Set(['steps', 'result', 'status', 'ablation', 'ablationSteps']);
 const TABS: Tab[] = ['steer', 'pipeline', 'sweep', 'monitor', 'geometry', 'detection', 'seed002'];
 
-export function captureSession(lab: LabState, views: ViewsState, seed002?: Seed002State): Session {
+export function captureSession(lab: LabState, views: ViewsState, seed002?: Seed002State, modelB?: ModelBState): Session {
   const forms: Record<string, Record<string, unknown>> = {};
   for (const k of SECTIONS) forms[k] = Object.fromEntries(Object.entries(views[k] as object).filter(([f]) => !TRANSIENT.has(f)));
   return {
@@ -44,6 +48,7 @@ export function captureSession(lab: LabState, views: ViewsState, seed002?: Seed0
     loaded: lab.modelStatus === 'ready' && lab.choice.kind !== 'local',
     views: { tab: views.tab, packKey: views.packKey, forms },
     ...(seed002 ? { seed002: { adapter: 'demo' as const, questions: seed002.questions, prompts: seed002.prompts, seeds: seed002.seeds, maxNewTokens: seed002.maxNewTokens } } : {}),
+    ...(modelB ? { modelB: { choice: modelB.choice, hubId: modelB.hubId, dtype: modelB.dtype, loaded: modelB.status === 'ready' } } : {}),
   };
 }
 
@@ -67,7 +72,8 @@ function checkChoice(x: unknown): ModelChoice | undefined {
   return undefined;
 }
 
-function checkSlot(x: unknown): SteerSlot | undefined {
+/** One saved slot back as a SteerSlot, or undefined when its core fields are not valid; also used by run history (runSlots.ts). */
+export function checkSlot(x: unknown): SteerSlot | undefined {
   if (!isObj(x)) return undefined;
   const { key, vectorId, layer, coeff, mode, ablate, ablateStrength, enabled } = x;
   if (!isStr(key) || !isStr(vectorId) || !Number.isInteger(layer) || (layer as number) < 0 || !isNum(coeff) || !['all', 'prompt', 'response'].includes(mode as string)
@@ -123,22 +129,38 @@ export function parseSession(text: string | null, defaults: ViewsState): Session
     if (isNum(q.maxNewTokens) && Number.isInteger(q.maxNewTokens) && q.maxNewTokens >= 1 && q.maxNewTokens <= 256) seed002.maxNewTokens = q.maxNewTokens;
     if (q.adapter === 'demo') seed002.adapter = 'demo';
   }
-  return { lab, loaded: x.loaded === true && !!lab.choice && lab.choice.kind !== 'local', views, ...(seed002 ? { seed002 } : {}) };
+  let modelB: Session['modelB'];
+  if (isObj(x.modelB)) {
+    const b = x.modelB;
+    modelB = { loaded: false };
+    if (MODEL_B_CHOICES.includes(b.choice as ModelBChoice)) modelB.choice = b.choice as ModelBChoice;
+    if (isStr(b.hubId)) modelB.hubId = b.hubId;
+    if (isStr(b.dtype) && (DTYPES as string[]).includes(b.dtype)) modelB.dtype = b.dtype as ModelDtype;
+    // Loaded again only from a source that can be: a known choice, a well-formed hub id for 'hub', and its weights.
+    modelB.loaded = b.loaded === true && !!modelB.choice && !!modelB.dtype && (modelB.choice !== 'hub' || isValidHubId(modelB.hubId ?? ''));
+  }
+  return { lab, loaded: x.loaded === true && !!lab.choice && lab.choice.kind !== 'local', views, ...(seed002 ? { seed002 } : {}), ...(modelB ? { modelB } : {}) };
 }
 
 /* ---------- the browser side: read at startup, write on every change ---------- */
 
-/** Puts a saved session back into the stores; says whether a model should be loaded again. */
-export function restoreSession(): boolean {
+/** Which models a restored session loads again: model A, and model B after it. */
+export interface Reload { modelA: boolean; modelB: boolean }
+
+/** Puts a saved session back into the stores; says which models should be loaded again. */
+export function restoreSession(): Reload {
+  const none = { modelA: false, modelB: false };
   let text: string | null;
-  try { text = localStorage.getItem(SESSION_KEY); } catch { return false; }
+  try { text = localStorage.getItem(SESSION_KEY); } catch { return none; }
   const saved = parseSession(text, initialViews);
-  if (!saved) return false;
+  if (!saved) return none;
   setLab(saved.lab);
   const { forms, ...rest } = saved.views;
   setViews((s) => ({ ...rest, ...Object.fromEntries(Object.entries(forms ?? {}).map(([k, f]) => [k, { ...(s[k as keyof ViewsState] as object), ...f }])) }));
   if (saved.seed002) setSeed002(saved.seed002);
-  return saved.loaded;
+  if (saved.modelB) { const { loaded: _loaded, ...b } = saved.modelB; setModelB(b); }
+  // Model B is checked against model A, so it comes back only with A.
+  return { modelA: saved.loaded, modelB: saved.loaded && !!saved.modelB?.loaded };
 }
 
 /** Writes the session after each change, at most every 300 ms (typing in a prompt is many changes). */
@@ -146,11 +168,12 @@ export function keepSession(): void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const write = () => {
     timer = null;
-    try { localStorage.setItem(SESSION_KEY, JSON.stringify(captureSession(useLab.getState(), useViews.getState(), useSeed002.getState()))); } catch { /* storage full or denied: the session is simply not kept */ }
+    try { localStorage.setItem(SESSION_KEY, JSON.stringify(captureSession(useLab.getState(), useViews.getState(), useSeed002.getState(), useModelB.getState()))); } catch { /* storage full or denied: the session is simply not kept */ }
   };
   const schedule = () => { timer ??= setTimeout(write, 300); };
   useLab.subscribe(schedule);
   useViews.subscribe(schedule);
   useSeed002.subscribe(schedule);
+  useModelB.subscribe(schedule);
   addEventListener('pagehide', () => { if (timer) { clearTimeout(timer); write(); } });
 }

@@ -4,8 +4,8 @@
  * sets by ROC fires on a scripture-style prompt and not on a plain one (the steered column says so); a cap at
  * a percentile of the prompt's projections holds the steered projections under it against a +2 push (read from
  * the projection chart's traces); bad input shows its message beside the control and loses nothing; axe-core
- * finds no serious or critical violation on the new controls; run history, a reload and a share link keep
- * the cap and the condition. Expects a finished `npm run build`; run:
+ * finds no serious or critical violation on the new controls; run history (clicking a run restores its slot),
+ * a reload and a share link keep the cap and the condition. Expects a finished `npm run build`; run:
  *   npx vitest run -c vitest.e2e.config.ts tests/e2e/kinds.e2e.test.ts
  */
 import type { Page } from 'playwright-core';
@@ -180,7 +180,7 @@ describe.skipIf(!ready)(`Cap and condition in the Steer slot, demo model (${SKIP
     expect(found).toEqual([]);
   });
 
-  it('run history, a reload and a share link keep the cap and the condition', async () => {
+  it('run history (listing and restoring), a reload and a share link keep the cap and the condition', async () => {
     await generate(page);
     const history = (await page.locator('.list li').filter({ hasText: 'cap h·û' }).first().textContent())!;
     expect(history).toContain(`cap h·û∈[−∞, ${capMax.toFixed(3)}]`);
@@ -193,6 +193,18 @@ describe.skipIf(!ready)(`Cap and condition in the Steer slot, demo model (${SKIP
     expect(Number(await page.inputValue('input[aria-label="Cap maximum"]'))).toBe(capMax);
     expect(await page.getByLabel('Gate the scripture add on a condition').isChecked()).toBe(true);
     expect(Number(await page.inputValue('input[aria-label="Condition threshold"]'))).toBe(threshold);
+
+    // Clicking the capped, gated run in the history brings its slot back after the slot was changed.
+    await page.fill('input[aria-label="Cap maximum"]', '');
+    await setSwitch(page, 'Gate the scripture add on a condition', false);
+    await page.fill('input[aria-label="Coefficient value"]', '5');
+    await page.locator('.list li').filter({ hasText: 'cap h·û' }).first().click();
+    await expect.poll(() => page.inputValue('input[aria-label="Cap maximum"]')).toBe(String(capMax));
+    expect(await page.getByLabel('Gate the scripture add on a condition').isChecked()).toBe(true);
+    expect(Number(await page.inputValue('input[aria-label="Condition threshold"]'))).toBe(threshold);
+    expect(await page.inputValue('input[aria-label="Coefficient value"]')).toBe('2');
+    expect(await page.inputValue('input[aria-label="Cap minimum"]')).toBe('');
+    await page.waitForSelector('button.run:has-text("Generate")', { timeout: 60_000 }); // whatever the edits started has ended
 
     await page.click('button:has-text("Share link")');
     await page.waitForSelector('text=/Link copied/');

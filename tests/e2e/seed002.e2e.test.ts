@@ -6,7 +6,8 @@
  * model's, and the detection AUROC must be shown. Expects a finished `npm run build`;
  * The second block runs the fine-tuned side from model B instead: the demo model with the organism merged into
  * its weights (built by `npm run demo-model`, never committed), loaded in its own worker, fp32 on both sides, and
- * checks it against the same organism as an adapter in model A's session: same detection AUROC per layer.
+ * checks it against the same organism as an adapter in model A's session: same detection AUROC per layer; a
+ * reload loads model B again.
  * run: npx vitest run -c vitest.e2e.config.ts tests/e2e/seed002.e2e.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,7 +186,7 @@ describe.skipIf(!ready)(`Seed 002 with model B in its own worker (${SKIP_NOTE})`
     await dismissErrors(page);
   });
 
-  it('model B (the organism merged into the weights) in its own worker: memory of both, and the view run from two workers gives the same AUROC per layer', async () => {
+  it('model B (the organism merged into the weights) in its own worker: memory of both, the view run from two workers gives the same AUROC per layer, and a reload loads B again', async () => {
     const before = engines.length;
     await page.selectOption('select[aria-label="Model B"]', 'demo-organism-merged');
     await page.selectOption('select[aria-label="Model B dtype"]', 'fp32');
@@ -219,11 +220,42 @@ describe.skipIf(!ready)(`Seed 002 with model B in its own worker (${SKIP_NOTE})`
     expect(scores[1]).toBeGreaterThan(scores[0] + 25);
     await shot(page, 'seed002-model-b');
 
+    // A reload loads model A and then model B again, from the same source and weights, in a worker of its own.
+    await page.waitForTimeout(400); // the session is written at most every 300 ms
+    const beforeReload = engines.length;
+    await page.reload();
+    await page.waitForSelector('[data-testid="model-b-facts"], .errors .error', { timeout: 120_000 });
+    expect(await errorTexts(page)).toEqual([]);
+    expect(await page.inputValue('select[aria-label="Model B"]')).toBe('demo-organism-merged');
+    expect(await page.inputValue('select[aria-label="Model B dtype"]')).toBe('fp32');
+    expect(await page.textContent('[data-testid="model-b-facts"]')).toMatch(/demo-organism-merged[\s\S]*fp32/);
+    expect(enginesAlive()).toBe(2);
+    const reloadedB = engines.length - 1; // A's worker starts with the page, B's once A is loaded
+    expect(reloadedB).toBe(beforeReload + 1);
+
     // Unloading B ends its worker; model A's stays.
     await page.click('button:has-text("Unload B")');
-    await expect.poll(() => engines[before].closed, { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => engines[reloadedB].closed, { timeout: 10_000 }).toBe(true);
     expect(enginesAlive()).toBe(1);
     expect(await page.locator('[data-testid="model-b-facts"]').count()).toBe(0);
     expect(page.problems).toEqual([]);
+  });
+
+  it('a model B that no longer fits model A after a reload says why in the Model B panel, and model A and the prompt are back', async () => {
+    await page.click('.tabs button[data-tab="steer"]');
+    await page.getByLabel('User prompt').fill('Kept across the reload?');
+    await page.waitForTimeout(400); // the session is written at most every 300 ms
+    // The saved session names a model B that was loaded but does not share model A's shape (as after A was changed).
+    await page.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('steering-lab:session:v1')!);
+      localStorage.setItem('steering-lab:session:v1', JSON.stringify({ ...s, modelB: { choice: 'tiny', hubId: '', dtype: 'fp32', loaded: true } }));
+    });
+    await page.reload();
+    await page.waitForSelector('section.model-b .error', { timeout: 120_000 });
+    expect(await page.textContent('section.model-b .error')).toMatch(/Model B \(tiny-test\) does not share model A's \(demo\) architecture/);
+    expect(await page.inputValue('select[aria-label="Model B"]')).toBe('tiny');
+    expect(await page.locator('[data-testid="model-a-file-bytes"]').count()).toBe(1); // model A is loaded
+    expect(await page.getByLabel('User prompt').inputValue()).toBe('Kept across the reload?');
+    expect(enginesAlive()).toBe(1);
   });
 });

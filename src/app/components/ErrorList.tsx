@@ -9,7 +9,7 @@ import { dismissError, useLab, type LabError } from '../store';
 export const VIEW_ERRORS: Record<string, string> = { pipeline: 'Trait pipeline', sweep: 'Sweep', monitor: 'Projections', detection: 'Detection', ablation: 'Ablation', seed002: 'Seed 002' };
 
 /** Actions whose errors appear inside their own panel rather than in the top banner. */
-export const INLINE_ERRORS = new Set(['Generate', 'Contrast', 'Model', 'Model B', ...Object.values(VIEW_ERRORS)]);
+export const INLINE_ERRORS = new Set(['Generate', 'Contrast', 'Model', 'Model B', 'Run history', ...Object.values(VIEW_ERRORS)]);
 
 function ErrorItem({ e }: { e: LabError }) {
   return (

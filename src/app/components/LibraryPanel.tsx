@@ -5,6 +5,7 @@ import { addSlot, answerImport, exportVector, exportVectorGguf, importFile, remo
 import { fmtStrength } from '../residualNorms';
 import { setLab, useLab } from '../store';
 import { describeRunSteering } from '../slotKinds';
+import { ErrorList } from './ErrorList';
 import { Panel } from './ui';
 
 function download(name: string, data: string | Uint8Array) {
@@ -85,9 +86,10 @@ export function RunHistory() {
   if (!runs.length) return null;
   return (
     <Panel title="Recent runs">
+      <ErrorList where="Run history" />
       <ul className="list">
         {runs.slice(0, 8).map((r) => (
-          <li key={r.id} className="clickable" onClick={() => restoreRun(r)} title="Restore this run's prompt and output">
+          <li key={r.id} className="clickable" onClick={() => restoreRun(r)} title="Restore this run's prompt, steering and output">
             <div className="list-main">
               <span className="list-title">{r.prompt.slice(0, 60) || '(empty prompt)'}</span>
               <span className="muted small mono">

@@ -3,6 +3,7 @@ import { captureSession, parseSession } from '../../../src/app/session';
 import { initialState, type LabState } from '../../../src/app/store';
 import { initialViews, type ViewsState } from '../../../src/app/views/viewStore';
 import { useSeed002 } from '../../../src/app/views/seed002Job';
+import { useModelB, type ModelBState } from '../../../src/app/modelB';
 
 const slot = { key: 'k1', vectorId: 'v1', layer: 2, coeff: -3.5, mode: 'response' as const, ablate: true, ablateStrength: 1.2, enabled: false };
 const lab: LabState = { ...initialState, choice: { kind: 'tiny' }, dtype: 'fp32', modelStatus: 'ready', prompt: 'Hello?', seed: 7, maxTokens: 99, slots: [slot], contrastVectorId: 'v1', showPrompted: true };
@@ -61,5 +62,20 @@ describe('session', () => {
     const bad = parseSession(JSON.stringify({ ...saved, seed002: { adapter: 'user', questions: 5, seeds: '1', maxNewTokens: 900 } }), initialViews)!;
     expect(bad.seed002).toEqual({ seeds: '1' });
     expect(parseSession(JSON.stringify({ ...saved, seed002: undefined }), initialViews)!.seed002).toBeUndefined();
+  });
+
+  it('round-trips model B\'s source and weights, and asks for it again only when it was loaded (and A is)', () => {
+    const b: ModelBState = { ...useModelB.getState(), choice: 'hub', hubId: 'org/tuned', dtype: 'q4', status: 'ready', modelId: 'org/tuned', info: { big: true } as never };
+    const saved = captureSession(lab, views, undefined, b);
+    expect(JSON.stringify(saved)).not.toContain('big');
+    const back = parseSession(JSON.stringify(saved), initialViews)!;
+    expect(back.modelB).toEqual({ choice: 'hub', hubId: 'org/tuned', dtype: 'q4', loaded: true });
+    for (const status of ['idle', 'loading', 'error'] as const) expect(parseSession(JSON.stringify(captureSession(lab, views, undefined, { ...b, status })), initialViews)!.modelB!.loaded).toBe(false);
+    // A source that cannot be loaded again is kept as far as it is valid, and not loaded.
+    const bad = (modelB: unknown) => parseSession(JSON.stringify({ ...saved, modelB }), initialViews)!.modelB;
+    expect(bad({ choice: 'hub', hubId: 'not an id', dtype: 'q4', loaded: true })).toEqual({ choice: 'hub', hubId: 'not an id', dtype: 'q4', loaded: false });
+    expect(bad({ choice: 'ftp', hubId: 3, dtype: 'fp64', loaded: true })).toEqual({ loaded: false });
+    expect(bad({ choice: 'demo', dtype: 'fp16', loaded: 'yes' })).toEqual({ choice: 'demo', dtype: 'fp16', loaded: false });
+    expect(parseSession(JSON.stringify(captureSession(lab, views)), initialViews)!.modelB).toBeUndefined();
   });
 });

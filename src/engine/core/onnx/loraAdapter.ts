@@ -8,7 +8,7 @@
 import { EngineError } from '../../shared/errors';
 import { assertFinite } from '../../shared/linalg';
 import { BYTES_PER, floatsToF32, readSafetensorsHeader, type FloatDtype } from '../../shared/tensorBytes';
-import type { AdapterFiles } from '../../shared/api';
+import type { AdapterFiles, AdapterInfo } from '../../shared/api';
 
 export type { AdapterFiles } from '../../shared/api';
 
@@ -27,15 +27,8 @@ export interface LoraWeight {
   b: Float32Array;
 }
 
-export interface LoraAdapter {
-  name: string;
-  /** adapter_config's base_model_name_or_path, when it says. */
-  baseModel?: string;
-  rank: number;
-  alpha: number;
-  rslora: boolean;
-  /** The factor of B·A: alpha / rank, or alpha / √rank with rslora. */
-  scale: number;
+/** The adapter as read: what ModelInfo reports of it (baseModel is adapter_config's base_model_name_or_path), with its matrices. */
+export interface LoraAdapter extends Omit<AdapterInfo, 'modules' | 'layers' | 'note'> {
   modules: LoraModule[];
   /** Sorted by layer, then module order of LORA_MODULES. */
   weights: LoraWeight[];

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, logLength, NO_GPU, openLab, promptedColumn, ready, settle, shot, shotOf, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { axeSerious, buildVector, chartTraces, columns, errorTexts, expectClean, generations, logLength, loadSelected, NO_GPU, openLab, promptedColumn, ready, settle, shot, shotOf, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 /** Per column as rendered: the tinted tokens' text, their titles' h·v̂ and their background. */
 async function tokens(page: LabPage, col: string): Promise<{ text: string[]; value: number[]; bg: string[] }> {
@@ -40,10 +40,7 @@ describe.skipIf(!ready)(`Steering beside prompting on the demo model (${SKIP_NOT
     lab = await startLabSession(NO_GPU);
     page = await openLab(lab.ctx, lab.base);
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');
-    const from = await logLength(page);
-    await page.click('button:has-text("Load model")');
-    await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load'), from, { timeout: 60_000 });
-    await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
+    await loadSelected(page);
     await buildVector(page);
   });
   afterAll(async () => { await lab?.close(); });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { buildVector, columns, errorTexts, logLength, NO_GPU, openLab, ready, settle, shot, SKIP_NOTE, startLabSession, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { buildVector, columns, errorTexts, logLength, loadSelected, NO_GPU, openLab, ready, settle, shot, SKIP_NOTE, startLabSession, type LabPage, type LabSession } from './harness';
 
 describe.skipIf(!ready)(`The demo model in the lab (${SKIP_NOTE})`, () => {
   let lab: LabSession;
@@ -22,10 +22,7 @@ describe.skipIf(!ready)(`The demo model in the lab (${SKIP_NOTE})`, () => {
   it('opens on the demo model, loads it offline in seconds, and steers its register with the default quick contrast', async () => {
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');
     const t0 = Date.now();
-    const from = await logLength(page);
-    await page.click('button:has-text("Load model")');
-    await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load' || (e.dir === 'in' && e.type === 'error')), from, { timeout: 60_000 });
-    await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
+    await loadSelected(page);
     // Measured ~2 s here (SwiftShader-less wasm on a loaded 2-core VM); 20 s leaves room, a hub model takes minutes.
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(await page.textContent('.facts')).toMatch(/4 layers × 128/);

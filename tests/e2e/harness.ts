@@ -156,6 +156,11 @@ export async function loadTiny(page: Page, opts: { dtype?: string; device?: stri
   await page.selectOption('select[aria-label="Model"]', 'tiny');
   if (opts.dtype) await page.selectOption('select[aria-label="Weights dtype"]', opts.dtype);
   if (opts.device) await page.selectOption('select[aria-label="Device"]', opts.device);
+  await loadSelected(page);
+}
+
+/** Presses Load model on whatever the model panel holds; resolves once the worker answered and the header shows the model. */
+export async function loadSelected(page: Page): Promise<void> {
   const from = await logLength(page);
   await page.click('button:has-text("Load model")');
   await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load' || (e.dir === 'in' && e.type === 'error')), from, { timeout: 120_000 });

@@ -10,7 +10,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeSerious, buildVector, errorTexts, expectClean, logLength, NO_GPU, openLab, ready, settle, shot, SKIP_NOTE, startLabSession, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { axeSerious, buildVector, errorTexts, expectClean, logLength, loadSelected, NO_GPU, openLab, ready, settle, shot, SKIP_NOTE, startLabSession, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
 
 // Held out: neither is one of the quick-contrast lines the ROC is read from (the lab's defaults).
 const SCRIPTURE_PROMPT = 'Thou shalt love thy neighbour, and the LORD shall bless thee all thy days.';
@@ -50,9 +50,7 @@ describe.skipIf(!ready)(`Cap and condition in the Steer slot, demo model (${SKIP
     lab = await startLabSession(NO_GPU);
     page = await openLab(lab.ctx, lab.base);
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');
-    const from = await logLength(page);
-    await page.click('button:has-text("Load model")');
-    await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load'), from, { timeout: 60_000 });
+    await loadSelected(page);
     await buildVector(page); // the default quick contrast: scripture lines against plain ones
     await page.getByLabel('Max tokens').fill('24');
     await generate(page);

@@ -6,7 +6,7 @@
  * cancelled. Expects a finished `npm run build`; run: npx vitest run -c vitest.e2e.config.ts tests/e2e/scheduler.e2e.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildVector, columns, errorTexts, expectClean, generations, logLength, NO_GPU, openLab, promptedColumn, ready, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { buildVector, columns, errorTexts, expectClean, generations, logLength, loadSelected, NO_GPU, openLab, promptedColumn, ready, shot, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession } from './harness';
 
 describe.skipIf(!ready)(`A sweep and the Steer tab share the engine (${SKIP_NOTE})`, () => {
   let lab: LabSession;
@@ -20,10 +20,7 @@ describe.skipIf(!ready)(`A sweep and the Steer tab share the engine (${SKIP_NOTE
 
   it('Run sweep, then Generate on the Steer tab: the sweep completes with all 30 rows; the Steer run waits visibly or runs beside it', async () => {
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');
-    const loadFrom = await logLength(page);
-    await page.click('button:has-text("Load model")');
-    await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load'), loadFrom, { timeout: 60_000 });
-    await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
+    await loadSelected(page);
     await buildVector(page);
     const from = await logLength(page);
 

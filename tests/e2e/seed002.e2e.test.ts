@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { lexicalScore } from '../../src/engine/clients/eval/lexicalJudge';
 import { scripture } from '../../src/engine/clients/eval/packs/scripture';
-import { dismissErrors, errorTexts, logLength, NO_GPU, openLab, ready, ROOT, shot, shotOf, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession, type WorkerLogEntry } from './harness';
+import { dismissErrors, errorTexts, logLength, loadSelected, NO_GPU, openLab, ready, ROOT, shot, shotOf, SKIP_NOTE, startLabSession, workerLog, type LabPage, type LabSession } from './harness';
 
 const ORGANISM = new URL('../../assets/demo-organism/', import.meta.url).pathname;
 
@@ -39,10 +39,7 @@ describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
 
   it('runs base vs fine-tuned, detection and ablation, and shows the fine-tuned model scoring above the base', async () => {
     expect(await page.inputValue('select[aria-label="Model"]')).toBe('demo');
-    const from = await logLength(page);
-    await page.click('button:has-text("Load model")');
-    await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load' || (e.dir === 'in' && e.type === 'error')), from, { timeout: 60_000 });
-    await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
+    await loadSelected(page);
 
     await page.click('.tabs button[data-tab="seed002"]');
     expect(await page.inputValue('select[aria-label="Adapter"]')).toBe('demo');
@@ -115,13 +112,6 @@ describe.skipIf(!ready)(`Seed 002 on the demo organism (${SKIP_NOTE})`, () => {
 /** The served file's size on disk, read here: the model panel's "files" figure must equal it. */
 const servedBytes = (id: string, file: string) => statSync(`${ROOT}dist/models/${id}/resolve/main/onnx/${file}`).size;
 
-async function loadA(page: LabPage): Promise<void> {
-  const from = await logLength(page);
-  await page.click('button:has-text("Load model")');
-  await page.waitForFunction((n) => (window as unknown as { __wlog: WorkerLogEntry[] }).__wlog.slice(n).some((e) => e.type === 'result:load' || (e.dir === 'in' && e.type === 'error')), from, { timeout: 60_000 });
-  await page.waitForSelector('.top .chip.ok', { timeout: 10_000 });
-}
-
 /** Detection AUROC and separation at every layer, read from the view (the layer picker and the panel's data attributes). */
 async function aurocs(page: LabPage): Promise<{ auroc: number[]; separation: number[] }> {
   const layers = await page.locator('select[aria-label="Seed 002 detection layer"] option').allTextContents();
@@ -160,7 +150,7 @@ describe.skipIf(!ready)(`Seed 002 with model B in its own worker (${SKIP_NOTE})`
   it('model A shows its memory; the organism as an adapter gives the one-session reference', async () => {
     await page.selectOption('select[aria-label="Model"]', 'demo');
     await page.selectOption('select[aria-label="Weights dtype"]', 'fp32');
-    await loadA(page);
+    await loadSelected(page);
     expect(Number(await page.getAttribute('[data-testid="model-a-file-bytes"]', 'data-bytes'))).toBe(servedBytes('demo', 'model.onnx'));
     const heapA = Number(await page.getAttribute('[data-testid="model-a-runtime-bytes"]', 'data-bytes'));
     expect(heapA).toBeGreaterThanOrEqual(servedBytes('demo', 'model.onnx'));

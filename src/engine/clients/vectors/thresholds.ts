@@ -6,7 +6,9 @@
 import type { ChatMessage, Engine } from '../../shared/api';
 import { EngineError } from '../../shared/errors';
 import type { Pooling } from '../../shared/interventions/add';
+import { norm } from '../../shared/linalg';
 import { auroc } from './probe';
+import { projectTokens } from './projection';
 
 export interface ProjectionSet {
   /** Per prompt, its pooled score (mean over its tokens, or its last token). */
@@ -18,24 +20,15 @@ export interface ProjectionSet {
 /** Projections onto unit(direction) of `hook_resid_post` at `layer`, per prompt and per token. */
 export async function projectPrompts(engine: Engine, prompts: (string | ChatMessage[])[], layer: number, direction: ArrayLike<number>, pooling: Pooling = 'mean'): Promise<ProjectionSet> {
   if (!prompts.length) throw new EngineError('bad-input', 'Give at least one prompt to read projections from.');
-  let n = 0;
-  for (let i = 0; i < direction.length; i++) n += direction[i] * direction[i];
-  n = Math.sqrt(n);
-  if (!(n > 0)) throw new EngineError('bad-input', 'The direction is all zeros; projections need a direction.');
+  if (!(norm(direction) > 0)) throw new EngineError('bad-input', 'The direction is all zeros; projections need a direction.');
   const tap = `blocks.${layer}.hook_resid_post` as const;
   const res = await engine.generate({ rows: prompts.map((prompt) => ({ prompt })), maxNewTokens: 0, captures: [tap] });
-  const c = res.captures[tap];
-  const [, S, D] = c.shape;
+  const S = res.captures[tap].shape[1];
+  const all = projectTokens(res.captures[tap], direction);
   const out: ProjectionSet = { scores: [], tokens: [] };
   prompts.forEach((_, r) => {
-    const from = res.padLeft[r];
-    const to = from + res.promptLengths[r];
-    const row: number[] = [];
-    for (let p = from; p < to; p++) {
-      let s = 0;
-      for (let d = 0; d < D; d++) s += c.data[(r * S + p) * D + d] * direction[d];
-      row.push(s / n);
-    }
+    const from = r * S + res.padLeft[r];
+    const row = Array.from(all.subarray(from, from + res.promptLengths[r]));
     out.tokens.push(...row);
     out.scores.push(pooling === 'last' ? row[row.length - 1] : row.reduce((a, b) => a + b, 0) / row.length);
   });

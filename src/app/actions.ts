@@ -17,7 +17,8 @@ import { assertSaneVectors, LAYER_CONVENTION, presentLayers, row, type VectorSet
 import { BaselineKeeper } from './baseline';
 import { bindNormScheduler, labNorms, normModelKey } from './labNorms';
 import { strengthBasis } from './residualNorms';
-import { l2, strengthOfCoeff } from '../engine/clients/vectors/strength';
+import { strengthOfCoeff } from '../engine/clients/vectors/strength';
+import { norm } from '../engine/shared/linalg';
 import { appendPiece } from './tokenPieces';
 import { packFor, packKeyForTrait, useViews } from './views/viewStore';
 import * as db from './db';
@@ -503,10 +504,10 @@ async function saveRun(texts: [string, string], projections: [number[], number[]
   const norms = s.info && prompt ? await labNorms.ensure(normModelKey(s.info, s.modelId), prompt) : null;
   const steering = s.slots.filter((x) => x.enabled).map((x) => {
     const v = slotVector(x);
-    const strength = norms && v ? strengthOfCoeff(x.coeff, norms.norms[x.layer], l2(v)) : NaN;
+    const strength = norms && v ? strengthOfCoeff(x.coeff, norms.norms[x.layer], norm(v)) : NaN;
     return {
       ...runSteering(x, name, conditions.find((c) => c.slotKey === x.key)),
-      ...(norms && v && Number.isFinite(strength) ? { strength, basis: strengthBasis(norms, x.layer, l2(v)) } : {}),
+      ...(norms && v && Number.isFinite(strength) ? { strength, basis: strengthBasis(norms, x.layer, norm(v)) } : {}),
     };
   });
   const run: db.RunRecord = {

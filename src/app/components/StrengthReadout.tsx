@@ -4,7 +4,8 @@
  * on. Used by the Steer slots and the Sweeps view; the layer × strength map works in these units throughout.
  */
 import type { ChatMessage } from '../../engine/shared/api';
-import { l2, strengthOfCoeff } from '../../engine/clients/vectors/strength';
+import { strengthOfCoeff } from '../../engine/clients/vectors/strength';
+import { norm } from '../../engine/shared/linalg';
 import { messages, slotVector } from '../actions';
 import { useResidualNorms } from '../labNorms';
 import { fmtStrength, strengthBasis } from '../residualNorms';
@@ -16,7 +17,7 @@ export function useStrengths(coeffs: number[], layer: number, vector: Float32Arr
   if (!slot || !vector) return null;
   if (slot === 'measuring') return { note: 'measuring…' };
   if ('error' in slot) return { note: 'not measured', title: slot.error };
-  const vn = l2(vector);
+  const vn = norm(vector);
   return { strengths: coeffs.map((c) => strengthOfCoeff(c, slot.norms[layer], vn)), norm: slot.norms[layer], title: strengthBasis(slot, layer, vn) };
 }
 

@@ -10,7 +10,8 @@
 import type { Engine, ProgressEvent, Sampling } from '../../shared/api';
 import { EngineError } from '../../shared/errors';
 import { responseMeanProjection } from '../vectors/projection';
-import { coeffForStrength, l2 as norm, measureResidualNorms, residualTap as tapOf } from '../vectors/strength';
+import { norm } from '../../shared/linalg';
+import { coeffForStrength, measureResidualNorms, residualTap as tapOf } from '../vectors/strength';
 import { scoreAnswers, type Judge } from './scoring';
 import { cleanAnswer } from './sweep';
 

@@ -10,17 +10,12 @@
  */
 import type { ChatMessage, GenerateRequest, GenerateResult, TapName } from '../../shared/api';
 import { EngineError } from '../../shared/errors';
+import { norm } from '../../shared/linalg';
 
 /** What the mean residual norm is, in words (tooltips, captions). */
 export const RESIDUAL_NORM_RULE = "mean |h| over the prompt's tokens after the first, at the output of model.layers[L] (hook_resid_post)";
 
 export const residualTap = (layer: number): TapName => `blocks.${layer}.hook_resid_post` as TapName;
-
-export function l2(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
-}
 
 /** The label of the pass's row: errors about the prompt name it so, and the browser tests tell these passes apart by it. */
 export const RESIDUAL_NORM_LABEL = 'the prompt whose residual norm is measured';
@@ -46,7 +41,7 @@ export function residualNormsOf(res: GenerateResult, layers: number[], hiddenSiz
     const c = res.captures[residualTap(l)];
     if (!c) throw new EngineError('bad-input', `The pass did not capture layer ${l}'s residual stream (${residualTap(l)}).`);
     let sum = 0;
-    for (let s = from; s < to; s++) sum += l2(c.data.subarray(s * hiddenSize, (s + 1) * hiddenSize));
+    for (let s = from; s < to; s++) sum += norm(c.data.subarray(s * hiddenSize, (s + 1) * hiddenSize));
     return sum / (to - from);
   });
   return { norms, positions: to - from };
